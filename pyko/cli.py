@@ -1,0 +1,95 @@
+"""pyko's command line: parse flags, call pyko.publish, print references.
+
+Results go to stdout (one reference per line, so `IMAGE=$(pyko build ...)`
+works); logs and progress go to stderr. A PykoError becomes one line
+`pyko: error: ...` and a non-zero exit; a traceback only with --verbose.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from . import __version__
+from .errors import PykoError
+
+_state = {"verbose": False}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and toolchain commands.")
+@click.version_option(__version__, prog_name="pyko")
+def cli(verbose: bool) -> None:
+    """Build minimal, multi-arch container images for static binaries."""
+    _state["verbose"] = verbose
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--platform", "platforms", multiple=True, metavar="OS/ARCH[/VARIANT]",
+              help="Platforms to build, comma-separated or repeated, or 'all' "
+                   "(default: defaultPlatforms from the config, else this machine's).")
+@click.option("--oci-layout", "--oci-layout-path", "oci_layout", type=click.Path(),
+              help="Add the image to this OCI image layout directory.")
+@click.option("--tarball", type=click.Path(), help="Write an archive that `docker load` accepts.")
+@click.option("-t", "--tag", "tags", multiple=True, help="Tag(s) to give the image (default: latest).")
+@click.option("--base", default="", help="Base image (default: defaultBaseImage, i.e. pyko://static).")
+@click.option("--user", default="65532", show_default=True, help="User the image runs as.")
+@click.option("--entrypoint", is_flag=True, help="Set ENTRYPOINT (ko's style) instead of CMD.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Builds to run at once (default: number of CPUs).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
+def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, jobs, quiet):
+    """Build PATHS (Go main packages) into images and print their digest references.
+
+    With no PATHS, builds every [[builds]] entry of the config, else '.'.
+    """
+    from .config import load_config
+    from .progress import make_reporter
+    from .publish import BuildOptions, build as run_build
+
+    options = BuildOptions(
+        paths=tuple(paths), platforms=tuple(platforms), base=base, tags=tuple(tags) or ("latest",),
+        user=user, entrypoint=entrypoint, jobs=jobs or 0, oci_layout=oci_layout or "",
+        tarball=tarball or "",
+    )
+    config = load_config(os.getcwd())
+    reporter = make_reporter(quiet)
+    try:
+        results = run_build(options, config, reporter)
+    finally:
+        reporter.close()
+    for result in results:
+        click.echo(result.reference)
+
+
+def main(argv=None) -> None:
+    """Console entry point: runs the CLI and turns failures into one clear line."""
+    try:
+        cli.main(args=argv, prog_name="pyko", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except click.Abort:
+        click.echo("pyko: aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("pyko: interrupted", err=True)
+        sys.exit(130)
+    except PykoError as err:
+        if err.details:
+            click.echo(err.details.rstrip("\n"), err=True)
+        if _state["verbose"]:
+            traceback.print_exc()
+        click.echo(f"pyko: error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except Exception as err:  # a bug in pyko: say so, in one line unless --verbose
+        if _state["verbose"]:
+            traceback.print_exc()
+        click.echo(f"pyko: internal error: {type(err).__name__}: {err} "
+                   "(run with --verbose for a traceback, and please report it)", err=True)
+        sys.exit(70)

@@ -1,0 +1,240 @@
+"""Configuration: a TOML file with ko's key names, plus environment overrides.
+
+Where it comes from, first match wins:
+  $PYKO_CONFIG (a file, or a directory holding .pyko.toml)
+  ./.pyko.toml
+  ./pyproject.toml, table [tool.pyko]
+Env PYKO_DEFAULTBASEIMAGE and PYKO_DEFAULTPLATFORMS override the file.
+
+The result is a frozen dataclass; nothing else in pyko reads TOML or env vars
+for these settings.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on old Pythons only
+    import tomli as tomllib
+
+from .errors import ConfigError
+from .image.static_base import REFERENCE as BUILTIN_BASE
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """One `[[builds]]` entry: how to build one main package or crate."""
+
+    id: str = ""
+    dir: str = "."                # relative to the config file's directory
+    main: str = "."               # relative to dir
+    env: Tuple[str, ...] = ()     # "KEY=VALUE"
+    flags: Tuple[str, ...] = ()
+    ldflags: Tuple[str, ...] = ()
+
+    def path(self, root: str) -> str:
+        return os.path.normpath(os.path.join(root, self.dir, self.main))
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str = ""              # the file it came from, "" if none
+    root: str = "."               # the directory relative paths start from
+    default_base_image: str = BUILTIN_BASE
+    base_image_overrides: Mapping[str, str] = field(default_factory=dict)
+    default_platforms: Tuple[str, ...] = ()
+    default_env: Tuple[str, ...] = ()
+    default_flags: Tuple[str, ...] = ()
+    default_ldflags: Tuple[str, ...] = ()
+    builds: Tuple[BuildConfig, ...] = ()
+
+    def build_for(self, path: str) -> BuildConfig:
+        """The [[builds]] entry for a package directory, or one from the defaults."""
+        target = os.path.realpath(path)
+        for build in self.builds:
+            if os.path.realpath(build.path(self.root)) == target:
+                return build
+        return BuildConfig()
+
+    def effective(self, build: BuildConfig) -> BuildConfig:
+        """`build` with ko's rule applied: its own env/flags/ldflags, else the defaults."""
+        return BuildConfig(
+            id=build.id, dir=build.dir, main=build.main,
+            env=build.env or self.default_env,
+            flags=build.flags or self.default_flags,
+            ldflags=build.ldflags or self.default_ldflags,
+        )
+
+    def base_for(self, path: str, build: BuildConfig) -> str:
+        """baseImageOverrides matched by build id or by path, else defaultBaseImage."""
+        target = os.path.realpath(path)
+        for key, ref in self.base_image_overrides.items():
+            if key == build.id and key:
+                return ref
+            if os.path.realpath(os.path.join(self.root, key)) == target:
+                return ref
+        return self.default_base_image
+
+
+_TOP_KEYS = {
+    "defaultBaseImage", "baseImageOverrides", "defaultPlatforms",
+    "defaultEnv", "defaultFlags", "defaultLdflags", "builds",
+}
+_BUILD_KEYS = {"id", "dir", "main", "env", "flags", "ldflags"}
+
+
+def find_config_file(cwd: str, environ: Mapping[str, str]) -> Tuple[str, bool]:
+    """(path, is_pyproject) of the config to read, or ("", False) if none."""
+    named = environ.get("PYKO_CONFIG", "")
+    if named:
+        path = os.path.join(named, ".pyko.toml") if os.path.isdir(named) else named
+        if not os.path.isfile(path):
+            raise ConfigError(f"PYKO_CONFIG names {named}, but there is no config file there")
+        return path, os.path.basename(path) == "pyproject.toml"
+    for name, is_pyproject in ((".pyko.toml", False), ("pyproject.toml", True)):
+        path = os.path.join(cwd, name)
+        if os.path.isfile(path):
+            return path, is_pyproject
+    return "", False
+
+
+def load_config(cwd: str = ".", environ: Optional[Mapping[str, str]] = None) -> Config:
+    environ = os.environ if environ is None else environ
+    path, is_pyproject = find_config_file(cwd, environ)
+    config = Config(root=os.path.abspath(cwd))
+    if path:
+        config = _parse_file(path, is_pyproject)
+    return _apply_env(config, environ)
+
+
+def _apply_env(config: Config, environ: Mapping[str, str]) -> Config:
+    changes = {}
+    if environ.get("PYKO_DEFAULTBASEIMAGE"):
+        changes["default_base_image"] = environ["PYKO_DEFAULTBASEIMAGE"].strip()
+    if environ.get("PYKO_DEFAULTPLATFORMS"):
+        changes["default_platforms"] = tuple(
+            p.strip() for p in environ["PYKO_DEFAULTPLATFORMS"].split(",") if p.strip()
+        )
+    if not changes:
+        return config
+    fields = dict(config.__dict__)
+    fields.update(changes)
+    return Config(**fields)
+
+
+class _Reader:
+    """Turns the parsed TOML into a Config, naming file and line on any problem.
+
+    `start` is the line a table begins on, so that a key is looked up in the
+    right [[builds]] entry.
+    """
+
+    def __init__(self, path: str, text: str, where: str, start: int = 1):
+        self.path, self.text, self.where, self.start = path, text, where, start
+
+    def section(self, header: str, n: int, where: str) -> "_Reader":
+        """A reader for the n-th (0-based) `[[header]]` table."""
+        return _Reader(self.path, self.text, where, self._line_of(header, 1, n, array_table=True))
+
+    def fail(self, key: str, problem: str):
+        raise ConfigError(f"{self.path}:{self._line_of(key, self.start)}: {problem}")
+
+    def _line_of(self, key: str, start: int, skip: int = 0, array_table: bool = False) -> int:
+        quoted = r"(\"?)" + re.escape(key) + r"\1"
+        pattern = re.compile(r"^\s*\[\[\s*" + quoted + r"\s*\]\]" if array_table else r"^\s*" + quoted + r"\s*=")
+        lines = self.text.splitlines()
+        for number in range(start, len(lines) + 1):
+            if pattern.match(lines[number - 1]):
+                if skip == 0:
+                    return number
+                skip -= 1
+        return start
+
+    def string(self, table: dict, key: str, default: str = "") -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str):
+            self.fail(key, f"{key} must be a string, not {type(value).__name__}")
+        return value
+
+    def strings(self, table: dict, key: str, split: bool = False) -> tuple:
+        """A list of strings; a plain string is one item (or split on spaces, for flags)."""
+        value = table.get(key, [])
+        if isinstance(value, str):
+            return tuple(value.split()) if split else (value,)
+        if isinstance(value, dict) and key.lower().endswith("env"):
+            return tuple(f"{k}={v}" for k, v in value.items())
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, f"{key} must be a list of strings")
+        return tuple(value)
+
+    def unknown(self, table: dict, allowed: set) -> None:
+        for key in table:
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                self.fail(key, f"unknown key {key!r} in {self.where} (known keys: {hint})")
+
+
+def _parse_file(path: str, is_pyproject: bool) -> Config:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except OSError as err:
+        raise ConfigError(f"cannot read config {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        line = getattr(err, "lineno", None) or _line_from_message(str(err))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
+        raise ConfigError(f"{path}:{line}: invalid TOML: {message}") from None
+    text = raw.decode("utf-8")
+    if is_pyproject:
+        data = data.get("tool", {}).get("pyko", {})
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.pyko] must be a table")
+    reader = _Reader(path, text, "[tool.pyko]" if is_pyproject else "the top level")
+    reader.unknown(data, _TOP_KEYS)
+    overrides = data.get("baseImageOverrides", {})
+    if not isinstance(overrides, dict) or not all(isinstance(v, str) for v in overrides.values()):
+        reader.fail("baseImageOverrides", "baseImageOverrides must be a table of path = \"image\"")
+    builds_raw = data.get("builds", [])
+    if not isinstance(builds_raw, list) or not all(isinstance(b, dict) for b in builds_raw):
+        reader.fail("builds", "builds must be an array of tables: [[builds]]")
+    builds = tuple(_parse_build(reader, b, n) for n, b in enumerate(builds_raw))
+    for n, build in enumerate(builds):
+        if build.id and build.id in [b.id for b in builds[:n]]:
+            reader.section("builds", n, "").fail("id", f"two [[builds]] entries have id {build.id!r}")
+    return Config(
+        source=path,
+        root=os.path.dirname(os.path.abspath(path)),
+        default_base_image=reader.string(data, "defaultBaseImage", BUILTIN_BASE) or BUILTIN_BASE,
+        base_image_overrides=dict(overrides),
+        default_platforms=reader.strings(data, "defaultPlatforms"),
+        default_env=reader.strings(data, "defaultEnv"),
+        default_flags=reader.strings(data, "defaultFlags", split=True),
+        default_ldflags=reader.strings(data, "defaultLdflags"),
+        builds=builds,
+    )
+
+
+def _parse_build(reader: _Reader, table: dict, n: int) -> BuildConfig:
+    reader = reader.section("builds", n, f"[[builds]] entry {n + 1}")
+    reader.unknown(table, _BUILD_KEYS)
+    return BuildConfig(
+        id=reader.string(table, "id"),
+        dir=reader.string(table, "dir", ".") or ".",
+        main=reader.string(table, "main", ".") or ".",
+        env=reader.strings(table, "env"),
+        flags=reader.strings(table, "flags", split=True),
+        ldflags=reader.strings(table, "ldflags"),
+    )
+
+
+def _line_from_message(message: str) -> int:
+    match = re.search(r"at line (\d+)", message)
+    return int(match.group(1)) if match else 1

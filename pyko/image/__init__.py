@@ -1,0 +1,12 @@
+"""The pure OCI image model: blobs, layers, images, indexes.
+
+Nothing here knows about toolchains, the network or the file formats images
+are stored in; those live in pyko.build and pyko.transport.
+"""
+from .blob import Blob, BytesBlob, Descriptor, FileBlob, Layer, canonical_json, sha256_digest
+from .image import Image, Index
+
+__all__ = [
+    "Blob", "BytesBlob", "Descriptor", "FileBlob", "Layer", "Image", "Index",
+    "canonical_json", "sha256_digest",
+]

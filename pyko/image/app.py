@@ -1,0 +1,78 @@
+"""The image pyko makes: a base, an optional kodata layer, then the binary.
+
+Layout follows ko: the binary lives at /ko-app/<name> (0755, root-owned),
+/ko-app is appended to PATH, kodata is at /var/run/ko with KO_DATA_PATH set.
+Unlike ko, the default is CMD (an ENTRYPOINT on request) and the user is
+nonroot 65532 whatever the base says, unless the caller asks otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
+
+from . import mutate
+from .blob import Layer
+from .image import Image
+from .kodata import KODATA_PATH, kodata_entries
+from .layer import dir_entry, file_entry, write_layer
+from .timestamps import rfc3339
+
+APP_DIR = "/ko-app"
+NONROOT = "65532"
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    name: str                      # the binary's name in the image
+    user: str = NONROOT
+    entrypoint: bool = False       # ko's style: ENTRYPOINT instead of CMD
+    epoch: int = 0                 # SOURCE_DATE_EPOCH
+    author: str = "pyko"
+
+    @property
+    def binary_path(self) -> str:
+        return f"{APP_DIR}/{self.name}"
+
+
+def _history(spec: AppSpec, comment: str) -> dict:
+    return {"created": rfc3339(spec.epoch), "created_by": f"pyko build {spec.name}", "comment": comment}
+
+
+def binary_layer(binary: str, spec: AppSpec, workdir: str) -> Layer:
+    entries = [dir_entry(APP_DIR), file_entry(spec.binary_path, source=binary, mode=0o755)]
+    return write_layer(entries, workdir, spec.epoch, _history(spec, f"binary, at {spec.binary_path}"))
+
+
+def kodata_layer(kodata_dir: str, spec: AppSpec, workdir: str) -> Layer:
+    return write_layer(kodata_entries(kodata_dir), workdir, spec.epoch,
+                       _history(spec, f"kodata contents, at {KODATA_PATH}"))
+
+
+def _set_env(env: list, key: str, value: str) -> list:
+    return [e for e in env if not e.startswith(key + "=")] + [f"{key}={value}"]
+
+
+def app_image(base: Image, layers: Sequence[Layer], spec: AppSpec, has_kodata: bool,
+              annotations: Optional[Mapping[str, str]] = None) -> Image:
+    """`base` plus `layers`, configured to run the binary as `spec` says."""
+
+    def configure(config: dict) -> None:
+        config["created"] = rfc3339(spec.epoch)
+        config["author"] = spec.author
+        run = config.setdefault("config", {})
+        env = list(run.get("Env") or [])
+        path = next((e.split("=", 1)[1] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
+        if APP_DIR not in path.split(":"):
+            env = _set_env(env, "PATH", f"{path}:{APP_DIR}")
+        if has_kodata:
+            env = _set_env(env, "KO_DATA_PATH", KODATA_PATH)
+        run["Env"] = env
+        run["User"] = spec.user
+        # Clear the base's command so our binary runs whatever the base set.
+        run.pop("Entrypoint", None)
+        run.pop("Cmd", None)
+        run["Entrypoint" if spec.entrypoint else "Cmd"] = [spec.binary_path]
+
+    with_layers = mutate.append_layers(base, layers)
+    return mutate.edit_config(with_layers, configure, annotations)

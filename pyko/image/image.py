@@ -1,0 +1,111 @@
+"""Images and indexes: a manifest's bytes plus the blobs they point at.
+
+Both are immutable. Their manifests are serialised once, when they are made,
+and never re-serialised: the digest is of exactly those bytes.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Optional, Sequence, Tuple
+
+from . import mediatypes
+from .blob import Blob, BytesBlob, Descriptor, Layer, canonical_json
+from ..platforms import Platform
+
+
+@dataclass(frozen=True)
+class Image:
+    manifest: Blob
+    config: Blob
+    layers: Tuple[Layer, ...]
+
+    @classmethod
+    def build(cls, config: dict, layers: Sequence[Layer],
+              annotations: Optional[Mapping[str, str]] = None) -> "Image":
+        """Make an OCI image from a config object and its layers."""
+        config_blob = BytesBlob(mediatypes.OCI_CONFIG, canonical_json(config))
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": mediatypes.OCI_MANIFEST,
+            "config": config_blob.descriptor.to_json(),
+            "layers": [layer.descriptor.to_json() for layer in layers],
+        }
+        if annotations:
+            manifest["annotations"] = dict(sorted(annotations.items()))
+        return cls(BytesBlob(mediatypes.OCI_MANIFEST, canonical_json(manifest)), config_blob, tuple(layers))
+
+    @property
+    def descriptor(self) -> Descriptor:
+        return self.manifest.descriptor
+
+    @property
+    def digest(self) -> str:
+        return self.descriptor.digest
+
+    def config_json(self) -> dict:
+        with self.config.open() as f:
+            return json.load(f)
+
+    def manifest_json(self) -> dict:
+        with self.manifest.open() as f:
+            return json.load(f)
+
+    @property
+    def platform(self) -> Platform:
+        return Platform.from_oci(self.config_json())
+
+    def blobs(self) -> Iterable[Blob]:
+        """Every blob this image needs, config first (no manifest)."""
+        yield self.config
+        for layer in self.layers:
+            yield layer.blob
+
+
+@dataclass(frozen=True)
+class Index:
+    manifest: Blob
+    images: Tuple[Image, ...]
+
+    @classmethod
+    def build(cls, images: Sequence[Image],
+              annotations: Optional[Mapping[str, str]] = None) -> "Index":
+        """Make an OCI index; each entry's platform comes from its config."""
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": mediatypes.OCI_INDEX,
+            "manifests": [img.descriptor.with_(platform=img.platform).to_json() for img in images],
+        }
+        if annotations:
+            manifest["annotations"] = dict(sorted(annotations.items()))
+        return cls(BytesBlob(mediatypes.OCI_INDEX, canonical_json(manifest)), tuple(images))
+
+    @property
+    def descriptor(self) -> Descriptor:
+        return self.manifest.descriptor
+
+    @property
+    def digest(self) -> str:
+        return self.descriptor.digest
+
+    def manifest_json(self) -> dict:
+        with self.manifest.open() as f:
+            return json.load(f)
+
+    def all_blobs(self) -> Iterable[Blob]:
+        """Every blob reachable from this index, each once, children first."""
+        seen = set()
+        for blob in (b for img in self.images for b in (*img.blobs(), img.manifest)):
+            if blob.descriptor.digest not in seen:
+                seen.add(blob.descriptor.digest)
+                yield blob
+        yield self.manifest
+
+    def platforms(self) -> list:
+        return [img.platform for img in self.images]
+
+    def image_for(self, platform: Platform) -> Image:
+        for img in self.images:
+            if img.platform == platform:
+                return img
+        raise KeyError(str(platform))

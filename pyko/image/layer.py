@@ -1,0 +1,163 @@
+"""Reproducible layers: a sorted tar, fixed owners and times, a bare gzip header.
+
+The same entries and mtime always give the same bytes: entries are sorted
+with every parent directory written explicitly before its children, owners
+are numeric with empty names, every mtime is one integer, and the gzip header
+carries neither a file name nor a time. The tar and gzip streams are hashed as
+they are written, so a layer is never held in memory whole.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import posixpath
+import stat
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterable, Mapping, Optional
+
+from . import mediatypes
+from .blob import Descriptor, FileBlob, Layer
+
+#: zlib level: the default trades size and time well; it is part of the digest.
+GZIP_LEVEL = 6
+
+
+@dataclass(frozen=True)
+class TarEntry:
+    """One path in a layer. Build them with file_entry/dir_entry/symlink_entry."""
+
+    path: str
+    kind: str  # "file", "dir" or "symlink"
+    mode: int = 0o644
+    uid: int = 0
+    gid: int = 0
+    data: Optional[bytes] = field(default=None, repr=False)
+    source: Optional[str] = None  # a file on disk to copy, instead of `data`
+    linkname: str = ""
+
+
+def _clean(path: str) -> str:
+    norm = posixpath.normpath("/" + path.replace(os.sep, "/")).lstrip("/")
+    if not norm or norm == ".":
+        raise ValueError(f"empty path in layer: {path!r}")
+    return norm
+
+
+def file_entry(path: str, data: Optional[bytes] = None, source: Optional[str] = None,
+               mode: int = 0o644, uid: int = 0, gid: int = 0) -> TarEntry:
+    if (data is None) == (source is None):
+        raise ValueError("a file entry needs exactly one of data or source")
+    return TarEntry(_clean(path), "file", mode, uid, gid, data=data, source=source)
+
+
+def dir_entry(path: str, mode: int = 0o755, uid: int = 0, gid: int = 0) -> TarEntry:
+    return TarEntry(_clean(path), "dir", mode, uid, gid)
+
+
+def symlink_entry(path: str, target: str) -> TarEntry:
+    return TarEntry(_clean(path), "symlink", 0o777, linkname=target)
+
+
+def _with_parents(entries: Iterable[TarEntry]) -> list:
+    """Entries sorted parents-first, with a root-owned 0755 entry for every
+    parent directory nobody listed; a path listed twice is an error."""
+    by_path = {}
+    for entry in entries:
+        if entry.path in by_path:
+            raise ValueError(f"duplicate path in layer: /{entry.path}")
+        by_path[entry.path] = entry
+    for path in list(by_path):
+        parent = posixpath.dirname(path)
+        while parent and parent not in by_path:
+            by_path[parent] = dir_entry(parent)
+            parent = posixpath.dirname(parent)
+    # Sorting on components puts "a" and everything under it before "a-b".
+    return [by_path[p] for p in sorted(by_path, key=lambda p: p.split("/"))]
+
+
+class _HashingWriter:
+    """A write-only stream that hashes and counts what passes to `sink`."""
+
+    def __init__(self, sink: BinaryIO):
+        self.sink = sink
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        self.size += len(data)
+        self.sink.write(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self):
+        self.sink.flush()
+
+    @property
+    def digest(self) -> str:
+        return "sha256:" + self.sha.hexdigest()
+
+
+def _tarinfo(entry: TarEntry, mtime: int) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(entry.path)
+    info.mtime = int(mtime)  # an int: a float makes the PAX writer add a record
+    info.mode = entry.mode & 0o7777
+    info.uid, info.gid = entry.uid, entry.gid
+    info.uname = info.gname = ""
+    if entry.kind == "dir":
+        info.type = tarfile.DIRTYPE
+    elif entry.kind == "symlink":
+        info.type, info.linkname = tarfile.SYMTYPE, entry.linkname
+    else:
+        info.type = tarfile.REGTYPE
+        info.size = len(entry.data) if entry.data is not None else os.stat(entry.source).st_size
+    return info
+
+
+def write_layer(entries: Iterable[TarEntry], dest_dir: str, mtime: int = 0,
+                history: Optional[Mapping[str, object]] = None) -> Layer:
+    """Write a gzip layer holding `entries` into `dest_dir`, named by digest."""
+    ordered = _with_parents(entries)
+    os.makedirs(dest_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".layer-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            compressed = _HashingWriter(out)
+            with gzip.GzipFile(filename="", mode="wb", fileobj=compressed, mtime=0,
+                               compresslevel=GZIP_LEVEL) as gz:
+                uncompressed = _HashingWriter(gz)
+                with tarfile.open(fileobj=uncompressed, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                    for entry in ordered:
+                        _add(tar, entry, mtime)
+        final = os.path.join(dest_dir, compressed.digest.split(":", 1)[1])
+        os.replace(tmp, final)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    desc = Descriptor(mediatypes.OCI_LAYER_GZIP, compressed.digest, compressed.size)
+    return Layer(FileBlob(desc, final), uncompressed.digest, dict(history or {}))
+
+
+def _add(tar: tarfile.TarFile, entry: TarEntry, mtime: int) -> None:
+    info = _tarinfo(entry, mtime)
+    if entry.kind != "file":
+        tar.addfile(info)
+    elif entry.data is not None:
+        tar.addfile(info, io.BytesIO(entry.data))
+    else:
+        with open(entry.source, "rb") as src:
+            if os.fstat(src.fileno()).st_size != info.size:
+                raise OSError(f"{entry.source} changed while it was being packed")
+            tar.addfile(info, src)
+
+
+def strip_special_bits(mode: int) -> int:
+    """Permission bits without setuid/setgid/sticky (for files from users)."""
+    return stat.S_IMODE(mode) & 0o777

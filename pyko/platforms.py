@@ -1,0 +1,113 @@
+"""Platforms (os/arch/variant) and how toolchains name them.
+
+A Platform is a plain value; the image model uses it for index entries and
+config fields, and each toolchain driver asks it for its own spelling (GOARCH
+and GOARM for Go, a target triple for Rust).
+"""
+from __future__ import annotations
+
+import platform as _host
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from .errors import UsageError
+
+#: The eight linux platforms pyko's built-in base offers, in index order.
+ALL_LINUX = (
+    "linux/386",
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm/v6",
+    "linux/arm/v7",
+    "linux/ppc64le",
+    "linux/riscv64",
+    "linux/s390x",
+)
+
+# Architecture names as they appear in `uname -m`, mapped to OCI/GOARCH names.
+_MACHINE_TO_ARCH = {
+    "x86_64": "amd64", "amd64": "amd64", "i386": "386", "i686": "386",
+    "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm", "armv6l": "arm",
+    "ppc64le": "ppc64le", "riscv64": "riscv64", "s390x": "s390x",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Platform:
+    os: str
+    architecture: str
+    variant: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> "Platform":
+        """Parse `os/arch[/variant]`, normalising the spellings users type.
+
+        `linux/arm` means arm/v7 (as in docker), `arm64/v8` is plain arm64
+        (as in Chainguard's images), `x86_64`/`aarch64` are accepted aliases.
+        """
+        parts = text.strip().split("/")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise UsageError(
+                f"invalid platform {text!r}: expected os/arch[/variant], e.g. linux/arm64 or linux/arm/v7"
+            )
+        os_, arch = parts[0].lower(), _MACHINE_TO_ARCH.get(parts[1].lower(), parts[1].lower())
+        variant = parts[2].lower() if len(parts) == 3 else ""
+        if arch == "arm" and not variant:
+            variant = "v7"
+        if arch == "arm64" and variant == "v8":
+            variant = ""
+        return cls(os_, arch, variant)
+
+    @classmethod
+    def host(cls) -> "Platform":
+        arch = _MACHINE_TO_ARCH.get(_host.machine().lower(), _host.machine().lower())
+        return cls.parse(f"linux/{arch}")
+
+    @classmethod
+    def from_oci(cls, obj: dict) -> "Platform":
+        return cls(obj.get("os", ""), obj.get("architecture", ""), obj.get("variant", "") or "")
+
+    def to_oci(self) -> dict:
+        out = {"architecture": self.architecture, "os": self.os}
+        if self.variant:
+            out["variant"] = self.variant
+        return out
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+    @property
+    def slug(self) -> str:
+        """A filename-safe spelling, e.g. `linux-arm-v7`."""
+        return str(self).replace("/", "-")
+
+    # --- Go ---------------------------------------------------------------
+    def go_env(self) -> dict:
+        """GOOS/GOARCH (and GOARM for 32-bit arm) for `go build`."""
+        env = {"GOOS": self.os, "GOARCH": self.architecture}
+        if self.architecture == "arm":
+            env["GOARM"] = {"v5": "5", "v6": "6", "v7": "7"}.get(self.variant, "7")
+        return env
+
+
+def parse_platforms(values: Iterable[str], available: Optional[Iterable[Platform]] = None) -> list:
+    """Turn `--platform` values (comma lists allowed, or `all`) into Platforms.
+
+    `available` is what the base image offers; `all` expands to it, and any
+    other request must be one of them.
+    """
+    texts = [t.strip() for v in values for t in v.split(",") if t.strip()]
+    available = list(available) if available is not None else [Platform.parse(p) for p in ALL_LINUX]
+    if "all" in texts:
+        if len(texts) > 1:
+            raise UsageError("--platform all cannot be combined with other platforms")
+        return available
+    wanted = []
+    for text in texts:
+        plat = Platform.parse(text)
+        if plat not in available:
+            offered = ", ".join(str(p) for p in available)
+            raise UsageError(f"unknown platform {text!r}: the base image offers {offered}")
+        if plat not in wanted:
+            wanted.append(plat)
+    return wanted

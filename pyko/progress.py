@@ -1,0 +1,74 @@
+"""Progress on stderr: live (rich) on a terminal, plain lines in CI and pipes.
+
+rich is imported only when a terminal is there to draw on, so a CI run or a
+`pyko --help` never pays for it. All methods are safe to call from worker threads.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Optional, TextIO
+
+
+class LineReporter:
+    """One line per event: what CI logs and `2>file` want."""
+
+    def __init__(self, stream: TextIO, quiet: bool = False):
+        self.stream, self.quiet = stream, quiet
+        self._lock = threading.Lock()
+
+    def _say(self, text: str) -> None:
+        with self._lock:
+            print(f"pyko: {text}", file=self.stream, flush=True)
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self._say(message)
+
+    def start(self, label: str) -> None:
+        if not self.quiet:
+            self._say(f"building {label}")
+
+    def finish(self, label: str, seconds: float) -> None:
+        if not self.quiet:
+            self._say(f"built {label} in {seconds:.1f}s")
+
+    def close(self) -> None:
+        pass
+
+
+class RichReporter:
+    """A spinner per running build, a tick when it is done."""
+
+    def __init__(self, stream: TextIO):
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(SpinnerColumn(finished_text="[green]✓"), TextColumn("{task.description}"),
+                                  TimeElapsedColumn(), console=Console(file=stream), transient=False)
+        self._progress.start()
+        self._tasks = {}
+        self._lock = threading.Lock()
+
+    def info(self, message: str) -> None:
+        self._progress.console.print(message, markup=False, highlight=False)
+
+    def start(self, label: str) -> None:
+        with self._lock:
+            self._tasks[label] = self._progress.add_task(f"building {label}", total=1)
+
+    def finish(self, label: str, seconds: float) -> None:
+        with self._lock:
+            task = self._tasks.get(label)
+        if task is not None:
+            self._progress.update(task, completed=1, description=f"built {label}")
+
+    def close(self) -> None:
+        self._progress.stop()
+
+
+def make_reporter(quiet: bool = False, stream: Optional[TextIO] = None):
+    stream = stream or sys.stderr
+    live = not quiet and stream.isatty() and not os.environ.get("CI") and os.environ.get("TERM") != "dumb"
+    return RichReporter(stream) if live else LineReporter(stream, quiet)

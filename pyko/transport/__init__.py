@@ -1,0 +1,1 @@
+"""Where images go: an OCI layout directory, a docker-load tarball (and, later, registries)."""

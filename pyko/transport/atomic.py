@@ -1,0 +1,36 @@
+"""Writing files so that a reader (or a killed writer) never sees half of one."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from typing import BinaryIO, Iterator
+
+
+@contextlib.contextmanager
+def atomic_file(path: str, mode: int = 0o644) -> Iterator[BinaryIO]:
+    """Write to a temp file beside `path`; rename it over `path` only on success."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    with atomic_file(path) as f:
+        f.write(data)
+
+
+def copy_stream(src: BinaryIO, path: str) -> None:
+    with atomic_file(path) as f:
+        shutil.copyfileobj(src, f, 1 << 20)

@@ -1,0 +1,89 @@
+"""`docker load` tarballs, in the combined form modern `docker save` writes.
+
+The archive is an OCI layout (oci-layout, index.json, blobs/sha256/...) plus
+docker's manifest.json. Docker's containerd image store imports the whole
+multi-platform index from index.json; the classic store reads manifest.json,
+which can hold only one image per tag, so it names one platform (the host's
+when it was built, else the first). The archive is itself reproducible:
+sorted entries, mtime 0, root owner. It is written to a temp file and renamed.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from typing import Sequence
+
+from ..errors import OutputError
+from ..image import Image, Index, canonical_json
+from ..platforms import Platform
+from .atomic import atomic_file
+from .layout import CONTAINERD_NAME, LAYOUT_FILE, REF_NAME
+
+
+def check_writable(path: str) -> None:
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        raise OutputError(f"--tarball {path} is a directory; give a file path such as app.tar")
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+        raise OutputError(f"cannot write --tarball {path}: {parent} is not a writable directory")
+
+
+def pick_image(index: Index, preferred: Platform) -> Image:
+    for image in index.images:
+        if image.platform == preferred:
+            return image
+    return index.images[0]
+
+
+def docker_manifest(image: Image, repo_tags: Sequence[str]) -> bytes:
+    entry = {
+        "Config": f"blobs/sha256/{image.config.descriptor.hex}",
+        "RepoTags": list(repo_tags),
+        "Layers": [f"blobs/sha256/{layer.descriptor.hex}" for layer in image.layers],
+    }
+    return canonical_json([entry])
+
+
+def _index_json(index: Index, tags: Sequence[str], full_names: Sequence[str]) -> bytes:
+    # moby's convention: ref.name is the bare tag, the containerd name is the full reference.
+    manifests = [
+        index.descriptor.with_(annotations={CONTAINERD_NAME: full, REF_NAME: tag}).to_json()
+        for tag, full in zip(tags, full_names)
+    ]
+    return canonical_json({"schemaVersion": 2, "mediaType": index.descriptor.media_type,
+                           "manifests": manifests})
+
+
+def _info(name: str, size: int = 0, directory: bool = False) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+    info.type = tarfile.DIRTYPE if directory else tarfile.REGTYPE
+    info.mode = 0o755 if directory else 0o644
+    info.size = size
+    return info
+
+
+def write_tarball(path: str, index: Index, repo_tags: Sequence[str], full_names: Sequence[str],
+                  preferred: Platform) -> Image:
+    """Write the archive; returns the image that manifest.json names."""
+    image = pick_image(index, preferred)
+    small = {
+        "index.json": _index_json(index, [t.rsplit(":", 1)[1] for t in repo_tags], full_names),
+        "manifest.json": docker_manifest(image, repo_tags),
+        "oci-layout": LAYOUT_FILE,
+    }
+    blobs = sorted(index.all_blobs(), key=lambda b: b.descriptor.hex)
+    try:
+        with atomic_file(path) as out, tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            tar.addfile(_info("blobs", directory=True))
+            tar.addfile(_info("blobs/sha256", directory=True))
+            for blob in blobs:
+                with blob.open() as src:
+                    tar.addfile(_info(f"blobs/sha256/{blob.descriptor.hex}", blob.descriptor.size), src)
+            for name, data in small.items():
+                tar.addfile(_info(name, len(data)), io.BytesIO(data))
+    except OSError as err:
+        raise OutputError(f"cannot write --tarball {path}: {err.strerror or err}") from None
+    return image
