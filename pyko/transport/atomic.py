@@ -34,3 +34,14 @@ def write_bytes(path: str, data: bytes) -> None:
 def copy_stream(src: BinaryIO, path: str) -> None:
     with atomic_file(path) as f:
         shutil.copyfileobj(src, f, 1 << 20)
+
+
+def probe_writable(directory: str) -> None:
+    """Raise OSError unless a file can really be created in `directory`.
+
+    os.access() is no answer for root, who passes it even on /proc or a
+    read-only mount; creating (and removing) a file is.
+    """
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pyko-probe-")
+    os.close(fd)
+    os.unlink(tmp)

@@ -20,7 +20,7 @@ from typing import Iterable, List, Sequence, Tuple
 from ..errors import OutputError
 from ..image import Blob, Descriptor, Index, canonical_json
 from ..image import mediatypes
-from .atomic import copy_stream, write_bytes
+from .atomic import copy_stream, probe_writable, write_bytes
 
 LAYOUT_FILE = b'{"imageLayoutVersion":"1.0.0"}'
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -45,8 +45,10 @@ def check_writable(path: str) -> None:
         target = os.path.dirname(path)
         if not os.path.isdir(target):
             raise OutputError(f"cannot write --oci-layout {path}: {target} is not an existing directory")
-    if not os.access(target, os.W_OK):
-        raise OutputError(f"cannot write --oci-layout {path}: {target} is not writable")
+    try:
+        probe_writable(target)
+    except OSError as err:
+        raise OutputError(f"cannot write --oci-layout {path}: {err.strerror or err}") from None
 
 
 def _put_blobs(root: str, blobs: Iterable[Blob]) -> None:
