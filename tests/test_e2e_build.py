@@ -73,7 +73,7 @@ def test_every_platform_unpacks_validates_and_runs_as_nonroot(hello_all, platfor
     proc = run_in_rootfs(bundle, arch)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     expected_arch = {"386": "386"}.get(arch, arch)
-    assert f"Hello from pyko! (linux/{expected_arch})" in proc.stdout
+    assert f"Hello from pyko! (linux/{expected_arch}) version=dev" in proc.stdout
     assert "uid=65532 gid=65532 user=nonroot" in proc.stdout
     assert "ca-certificates: ok" in proc.stdout
     assert "timezone: ok Europe/Berlin is CET" in proc.stdout

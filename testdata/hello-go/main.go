@@ -14,6 +14,9 @@ import (
 	"time"
 )
 
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
 func main() {
 	failed := false
 	check := func(name string, detail string, err error) {
@@ -25,7 +28,7 @@ func main() {
 		fmt.Printf("%s: ok %s\n", name, detail)
 	}
 
-	fmt.Printf("Hello from pyko! (%s/%s)\n", runtime.GOOS, runtime.GOARCH)
+	fmt.Printf("Hello from pyko! (%s/%s) version=%s\n", runtime.GOOS, runtime.GOARCH, version)
 
 	u, err := user.Current()
 	name := ""
