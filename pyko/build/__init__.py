@@ -1,0 +1,27 @@
+"""Toolchain drivers: each turns a source directory into one static binary per platform.
+
+A driver gives the orchestrator a Target: the image's name, where its kodata
+lives, and one BuildTask per platform. Tasks with the same key make the same
+binary (e.g. two platforms that map to one GOARCH), so they run once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Hashable, Optional
+
+from ..platforms import Platform
+
+
+@dataclass(frozen=True)
+class BuildTask:
+    key: Hashable                       # equal keys build the same binary
+    label: str                          # shown in progress, e.g. "hello-go linux/arm/v7"
+    run: Callable[[], str] = field(compare=False)  # builds, returns the binary's path
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str                           # image name and binary name
+    source_dir: str                     # the package/crate directory (kodata lives here)
+    tasks: Dict[Platform, BuildTask]
+    kodata_dir: Optional[str] = None
