@@ -40,9 +40,18 @@ def cli(verbose: bool) -> None:
 @click.option("--entrypoint", is_flag=True, help="Set ENTRYPOINT (ko's style) instead of CMD.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Builds to run at once (default: number of CPUs).")
+@click.option("--binary", "binaries", multiple=True, metavar="OS/ARCH[/VARIANT]=FILE",
+              help="Pack a prebuilt static binary for a platform (repeat per platform; needs --name).")
+@click.option("--name", default="", help="Image name (default: the directory's name).")
+@click.option("--bin", "bin_name", default="", help="Rust: the binary target of a crate with several.")
+@click.option("--rust-libc", type=click.Choice(["musl", "gnu"]), default=None,
+              help="Rust: musl targets (default) or static glibc (gnu, with +crt-static).")
+@click.option("--rust-builder", type=click.Choice(["cargo", "zigbuild"]), default=None,
+              help="Rust: `cargo build` (default) or `cargo zigbuild` for cross-linking.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
-def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, jobs, quiet):
-    """Build PATHS (Go main packages) into images and print their digest references.
+def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, jobs, binaries, name,
+          bin_name, rust_libc, rust_builder, quiet):
+    """Build PATHS (Go main packages or Rust crates) into images and print their digest references.
 
     With no PATHS, builds every [[builds]] entry of the config, else '.'.
     """
@@ -53,7 +62,8 @@ def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, j
     options = BuildOptions(
         paths=tuple(paths), platforms=tuple(platforms), base=base, tags=tuple(tags) or ("latest",),
         user=user, entrypoint=entrypoint, jobs=jobs or 0, oci_layout=oci_layout or "",
-        tarball=tarball or "",
+        tarball=tarball or "", binaries=tuple(_split_binary(b) for b in binaries), name=name,
+        bin=bin_name, rust_libc=rust_libc or "", rust_builder=rust_builder or "",
     )
     config = load_config(os.getcwd())
     reporter = make_reporter(quiet)
@@ -63,6 +73,14 @@ def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, j
         reporter.close()
     for result in results:
         click.echo(result.reference)
+
+
+def _split_binary(value: str):
+    platform, sep, path = value.partition("=")
+    if not sep or not platform or not path:
+        raise click.BadParameter(f"{value!r} must look like linux/amd64=./path/to/binary",
+                                 param_hint="--binary")
+    return platform, path
 
 
 def main(argv=None) -> None:

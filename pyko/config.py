@@ -36,6 +36,9 @@ class BuildConfig:
     env: Tuple[str, ...] = ()     # "KEY=VALUE"
     flags: Tuple[str, ...] = ()
     ldflags: Tuple[str, ...] = ()
+    bin: str = ""                 # Rust: the binary target of a crate with several
+    name: str = ""                # image name (default: the directory's name)
+    binaries: Mapping[str, str] = field(default_factory=dict)  # prebuilt: platform -> file
 
     def path(self, root: str) -> str:
         return os.path.normpath(os.path.join(root, self.dir, self.main))
@@ -52,6 +55,8 @@ class Config:
     default_flags: Tuple[str, ...] = ()
     default_ldflags: Tuple[str, ...] = ()
     builds: Tuple[BuildConfig, ...] = ()
+    rust_libc: str = "musl"
+    rust_builder: str = "cargo"
 
     def build_for(self, path: str) -> BuildConfig:
         """The [[builds]] entry for a package directory, or one from the defaults."""
@@ -64,7 +69,8 @@ class Config:
     def effective(self, build: BuildConfig) -> BuildConfig:
         """`build` with ko's rule applied: its own env/flags/ldflags, else the defaults."""
         return BuildConfig(
-            id=build.id, dir=build.dir, main=build.main,
+            id=build.id, dir=build.dir, main=build.main, bin=build.bin, name=build.name,
+            binaries=build.binaries,
             env=build.env or self.default_env,
             flags=build.flags or self.default_flags,
             ldflags=build.ldflags or self.default_ldflags,
@@ -83,9 +89,9 @@ class Config:
 
 _TOP_KEYS = {
     "defaultBaseImage", "baseImageOverrides", "defaultPlatforms",
-    "defaultEnv", "defaultFlags", "defaultLdflags", "builds",
+    "defaultEnv", "defaultFlags", "defaultLdflags", "builds", "rustLibc", "rustBuilder",
 }
-_BUILD_KEYS = {"id", "dir", "main", "env", "flags", "ldflags"}
+_BUILD_KEYS = {"id", "dir", "main", "env", "flags", "ldflags", "bin", "name", "binaries"}
 
 
 def find_config_file(cwd: str, environ: Mapping[str, str]) -> Tuple[str, bool]:
@@ -161,6 +167,18 @@ class _Reader:
             self.fail(key, f"{key} must be a string, not {type(value).__name__}")
         return value
 
+    def choice(self, table: dict, key: str, choices: tuple) -> str:
+        value = self.string(table, key, choices[0]) or choices[0]
+        if value not in choices:
+            self.fail(key, f"{key} must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    def table(self, table: dict, key: str) -> dict:
+        value = table.get(key, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            self.fail(key, f'{key} must be a table of "os/arch" = "path"')
+        return dict(value)
+
     def strings(self, table: dict, key: str, split: bool = False) -> tuple:
         """A list of strings; a plain string is one item (or split on spaces, for flags)."""
         value = table.get(key, [])
@@ -219,6 +237,8 @@ def _parse_file(path: str, is_pyproject: bool) -> Config:
         default_flags=reader.strings(data, "defaultFlags", split=True),
         default_ldflags=reader.strings(data, "defaultLdflags"),
         builds=builds,
+        rust_libc=reader.choice(data, "rustLibc", ("musl", "gnu")),
+        rust_builder=reader.choice(data, "rustBuilder", ("cargo", "zigbuild")),
     )
 
 
@@ -232,6 +252,9 @@ def _parse_build(reader: _Reader, table: dict, n: int) -> BuildConfig:
         env=reader.strings(table, "env"),
         flags=reader.strings(table, "flags", split=True),
         ldflags=reader.strings(table, "ldflags"),
+        bin=reader.string(table, "bin"),
+        name=reader.string(table, "name"),
+        binaries=reader.table(table, "binaries"),
     )
 
 

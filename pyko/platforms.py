@@ -90,6 +90,30 @@ class Platform:
         return env
 
 
+# Rust target triples: (musl, glibc) per platform. Only linux.
+_RUST_TRIPLES = {
+    ("386", ""): ("i686-unknown-linux-musl", "i686-unknown-linux-gnu"),
+    ("amd64", ""): ("x86_64-unknown-linux-musl", "x86_64-unknown-linux-gnu"),
+    ("arm64", ""): ("aarch64-unknown-linux-musl", "aarch64-unknown-linux-gnu"),
+    ("arm", "v6"): ("arm-unknown-linux-musleabihf", "arm-unknown-linux-gnueabihf"),
+    ("arm", "v7"): ("armv7-unknown-linux-musleabihf", "armv7-unknown-linux-gnueabihf"),
+    ("ppc64le", ""): ("powerpc64le-unknown-linux-musl", "powerpc64le-unknown-linux-gnu"),
+    ("riscv64", ""): ("riscv64gc-unknown-linux-musl", "riscv64gc-unknown-linux-gnu"),
+    ("s390x", ""): ("s390x-unknown-linux-musl", "s390x-unknown-linux-gnu"),
+}
+RUST_LIBCS = ("musl", "gnu")
+
+
+def rust_triple(platform: "Platform", libc: str = "musl") -> str:
+    """The Rust target triple for a platform: musl by default, static glibc with libc="gnu"."""
+    if libc not in RUST_LIBCS:
+        raise UsageError(f"unknown Rust libc {libc!r}: use musl or gnu")
+    pair = _RUST_TRIPLES.get((platform.architecture, platform.variant))
+    if platform.os != "linux" or pair is None:
+        raise UsageError(f"pyko has no Rust target for {platform}")
+    return pair[RUST_LIBCS.index(libc)]
+
+
 def parse_platforms(values: Iterable[str], available: Optional[Iterable[Platform]] = None) -> list:
     """Turn `--platform` values (comma lists allowed, or `all`) into Platforms.
 

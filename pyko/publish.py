@@ -14,8 +14,11 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from . import reference
 from .build import BuildTask, Target
+from .build.elf import check_static_for
 from .build.go import go_target, is_go_package
-from .config import Config
+from .build.prebuilt import prebuilt_target
+from .build.rust import is_crate, rust_target
+from .config import BuildConfig, Config
 from .errors import PykoError, UsageError
 from .image import Index, Layer
 from .image.app import NONROOT, AppSpec, app_image, binary_layer, kodata_layer
@@ -36,6 +39,11 @@ class BuildOptions:
     jobs: int = 0                       # 0: one per CPU
     oci_layout: str = ""
     tarball: str = ""
+    binaries: Tuple[Tuple[str, str], ...] = ()   # --binary PLATFORM=FILE
+    name: str = ""                      # --name: image name (required with --binary)
+    bin: str = ""                       # --bin: a crate's binary target
+    rust_libc: str = ""                 # --rust-libc: musl or gnu (default: config)
+    rust_builder: str = ""              # --rust-builder: cargo or zigbuild (default: config)
 
 
 @dataclass(frozen=True)
@@ -66,29 +74,68 @@ def resolve_base(ref: str, cache: str) -> Index:
     )
 
 
-def _source_paths(options: BuildOptions, config: Config) -> List[str]:
-    """The paths to build: the arguments, else every [[builds]] entry, else '.'."""
-    paths = list(options.paths) or [b.path(config.root) for b in config.builds] or ["."]
-    for path in paths:
-        if not os.path.exists(path):
-            raise UsageError(f"path {path} does not exist")
-        if not os.path.isdir(path):
-            raise UsageError(f"path {path} is not a directory: give the directory of a Go main package")
-    return paths
+@dataclass(frozen=True)
+class _Request:
+    """One image to make: a source directory, or prebuilt files, and its build settings."""
+
+    path: str
+    build: BuildConfig
+    binaries: Mapping[str, str] = field(default_factory=dict)  # platform text -> file
 
 
-def _wanted_platforms(options: BuildOptions, config: Config, base: Index) -> List[Platform]:
+def _requests(options: BuildOptions, config: Config) -> List[_Request]:
+    """The arguments, else every [[builds]] entry, else '.'; or the --binary files."""
+    if options.binaries:
+        if options.paths:
+            raise UsageError("--binary packs prebuilt files: give no PATH with it")
+        if not options.name:
+            raise UsageError("--binary needs --name NAME for the image")
+        return [_Request("", BuildConfig(name=options.name), dict(options.binaries))]
+    if options.name and len(options.paths) > 1:
+        raise UsageError("--name names one image: build one PATH at a time, or use [[builds]] with name")
+    if options.paths:
+        requests = [_Request(p, config.build_for(p)) for p in options.paths]
+    elif config.builds:
+        requests = [_Request(b.path(config.root), b,
+                             {k: os.path.join(config.root, v) for k, v in b.binaries.items()})
+                    for b in config.builds]
+    else:
+        requests = [_Request(".", config.build_for("."))]
+    for request in requests:
+        if request.binaries:
+            continue
+        if not os.path.exists(request.path):
+            raise UsageError(f"path {request.path} does not exist")
+        if not os.path.isdir(request.path):
+            raise UsageError(f"path {request.path} is not a directory: give a Go main package or a Rust crate "
+                             "(or --binary PLATFORM=FILE for a prebuilt binary)")
+    return requests
+
+
+def _wanted_platforms(options: BuildOptions, config: Config, base: Index, request: _Request) -> List[Platform]:
+    if request.binaries:
+        if options.platforms:
+            raise UsageError("--platform cannot be used with prebuilt binaries: their platforms are given")
+        return parse_platforms(list(request.binaries), available=base.platforms())
     requested = options.platforms or config.default_platforms or (str(Platform.host()),)
     return parse_platforms(requested, available=base.platforms())
 
 
-def _target(path: str, config: Config, platforms: Sequence[Platform], workdir: str,
-            epoch: int, environ: Mapping[str, str]) -> Target:
-    build = config.effective(config.build_for(path))
-    if not is_go_package(path):
-        raise UsageError(f"{path} holds no Go source files: give the directory of a Go main package")
-    return go_target(path, reference.image_name(path), build, platforms,
-                     os.path.join(workdir, "bin"), epoch, environ)
+def _target(request: _Request, options: BuildOptions, config: Config, platforms: Sequence[Platform],
+            workdir: str, epoch: int, environ: Mapping[str, str]) -> Target:
+    build = config.effective(request.build)
+    name = options.name or build.name or reference.image_name(request.path)
+    if request.binaries:
+        files = {Platform.parse(p): f for p, f in request.binaries.items()}
+        source = request.path if request.path and os.path.isdir(request.path) else ""
+        return prebuilt_target(name, files, source)
+    if is_crate(request.path):
+        return rust_target(request.path, name, build, platforms, options.rust_libc or config.rust_libc,
+                           options.rust_builder or config.rust_builder, options.bin or build.bin, environ)
+    if is_go_package(request.path):
+        return go_target(request.path, name, build, platforms, os.path.join(workdir, "bin"), epoch, environ)
+    raise UsageError(f"{request.path} holds no Go source files and no Cargo.toml: give the directory of "
+                     "a Go main package or a Rust crate (or --binary PLATFORM=FILE for a prebuilt binary)")
 
 
 def _check_outputs(options: BuildOptions, targets: int) -> None:
@@ -107,7 +154,9 @@ def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter) -> D
     def one(task: BuildTask) -> Layer:
         reporter.start(task.label)
         started = time.monotonic()
-        layer = make_layer(task, task.run())
+        binary = task.run()
+        check_static_for(binary, task.platform, shown=f"the binary for {task.label} ({binary})")
+        layer = make_layer(task, binary)
         reporter.finish(task.label, time.monotonic() - started)
         return layer
 
@@ -125,17 +174,17 @@ def build(options: BuildOptions, config: Config, reporter, environ: Optional[Map
     environ = dict(os.environ if environ is None else environ)
     epoch = source_date_epoch(environ)
     tags = [reference.check_tag(t) for t in (options.tags or ("latest",))]
-    paths = _source_paths(options, config)
-    _check_outputs(options, len(paths))
+    requests = _requests(options, config)
+    _check_outputs(options, len(requests))
     cache = cache_dir(environ)
 
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
         plans = []
-        for path in paths:
-            base_ref = options.base or config.base_for(path, config.build_for(path))
+        for request in requests:
+            base_ref = options.base or config.base_for(request.path, request.build)
             base = resolve_base(base_ref, cache)
-            platforms = _wanted_platforms(options, config, base)
-            target = _target(path, config, platforms, workdir, epoch, environ)
+            platforms = _wanted_platforms(options, config, base, request)
+            target = _target(request, options, config, platforms, workdir, epoch, environ)
             spec = AppSpec(name=target.name, user=options.user, entrypoint=options.entrypoint, epoch=epoch)
             plans.append((target, base, spec))
             reporter.info(f"{target.name}: {len(platforms)} platform(s) on {base_ref}: "

@@ -16,6 +16,7 @@ from ..platforms import Platform
 class BuildTask:
     key: Hashable                       # equal keys build the same binary
     label: str                          # shown in progress, e.g. "hello-go linux/arm/v7"
+    platform: Platform                  # what the binary must run on (the ELF check)
     run: Callable[[], str] = field(compare=False)  # builds, returns the binary's path
 
 

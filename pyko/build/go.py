@@ -115,7 +115,7 @@ def go_target(path: str, name: str, build: BuildConfig, platforms: Iterable[Plat
         key = ("go", package.dir, tuple(sorted(goenv.items())))
         out = os.path.join(outdir, name, "-".join(goenv[k] for k in sorted(goenv)), package.binary_name)
         run = _builder(go, package, out, {**build_env, **goenv}, flags, ldflags, f"{name} ({platform})")
-        tasks[platform] = BuildTask(key, f"{name} {platform}", run)
+        tasks[platform] = BuildTask(key, f"{name} {platform}", platform, run)
     kodata = os.path.join(package.dir, KODATA_DIR)
     return Target(name, package.dir, tasks, kodata if os.path.isdir(kodata) else None)
 
