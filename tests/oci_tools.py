@@ -106,3 +106,13 @@ def runc_run(bundle: Bundle, state_dir: str, name: str) -> subprocess.CompletedP
         json.dump(cfg, f)
     return subprocess.run(["runc", "--root", state_dir, "run", "-b", bundle.path, name],
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+
+
+def unpack_and_run(layout_ref: str, arch: str, workdir: str, variant: str = "") -> str:
+    """Copy one platform out of `layout_ref` (oci:DIR:REF), unpack it with umoci,
+    run its command as the image says; returns stdout, fails on a non-zero exit."""
+    single = copy_platform(layout_ref, os.path.join(workdir, f"one-{arch}{variant}"), arch, variant)
+    bundle = unpack(single, os.path.join(workdir, f"bundle-{arch}{variant}"))
+    proc = run_in_rootfs(bundle, arch)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout

@@ -8,15 +8,7 @@ import time
 
 import pytest
 
-from oci_tools import copy_platform, need, need_root, pyko, run, run_in_rootfs, skopeo_raw, unpack
-
-
-def _run_amd64(layout, ref, tmp_path):
-    single = copy_platform(f"oci:{layout}:{ref}", str(tmp_path / "one"), "amd64")
-    bundle = unpack(single, str(tmp_path / "bundle"))
-    proc = run_in_rootfs(bundle, "amd64")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
+from oci_tools import need, need_root, pyko, run, skopeo_raw, unpack_and_run
 
 
 def test_builds_entry_with_templated_ldflags(session_env, hello_src, tmp_path):
@@ -33,7 +25,7 @@ def test_builds_entry_with_templated_ldflags(session_env, hello_src, tmp_path):
     env = dict(session_env, APP_VERSION="1.2.3")
     proc = pyko("build", "--oci-layout", layout, cwd=str(project), env=env)  # no PATH: the [[builds]]
     assert proc.returncode == 0, proc.stderr
-    assert "version=1.2.3" in _run_amd64(layout, "hello-go:latest", tmp_path)
+    assert "version=1.2.3" in unpack_and_run(f"oci:{layout}:hello-go:latest", "amd64", str(tmp_path))
 
 
 def test_several_paths_build_several_images(session_env, hello_src, tmp_path):

@@ -5,19 +5,11 @@ import subprocess
 
 import pytest
 
-from oci_tools import REPO, copy_platform, need, need_root, pyko, run_in_rootfs, skopeo_config, unpack
+from oci_tools import REPO, need, need_root, pyko, skopeo_config, unpack_and_run
 from test_cli_errors import assert_clean_error
 
 HELLO_C = os.path.join(REPO, "testdata", "hello-c", "hello.c")
 HELLO_RUST = os.path.join(REPO, "testdata", "hello-rust")
-
-
-def _unpack_and_run(layout, ref, arch, tmp_path):
-    single = copy_platform(f"oci:{layout}:{ref}", str(tmp_path / f"one-{arch}"), arch)
-    bundle = unpack(single, str(tmp_path / f"bundle-{arch}"))
-    proc = run_in_rootfs(bundle, arch)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +38,7 @@ def test_c_binaries_packed_and_run_on_both_arches(session_env, c_binaries, tmp_p
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().startswith("hello-c@sha256:")
     for arch in ("amd64", "arm64"):
-        out = _unpack_and_run(layout, "hello-c:latest", arch, tmp_path)
+        out = unpack_and_run(f"oci:{layout}:hello-c:latest", arch, str(tmp_path))
         assert "Hello from C! uid=65532 gid=65532" in out and "passwd: has nonroot" in out
         assert skopeo_config(f"oci:{layout}:hello-c:latest", arch)["config"]["Cmd"] == ["/ko-app/hello-c"]
 
@@ -89,7 +81,7 @@ def test_rust_static_glibc_image_runs_as_nonroot(session_env, rust_src, tmp_path
     proc = pyko("build", rust_src, "--platform", "linux/amd64", "--rust-libc", "gnu", "--oci-layout", layout,
                 env=session_env)
     assert proc.returncode == 0, proc.stderr
-    out = _unpack_and_run(layout, "hello-rust:latest", "amd64", tmp_path)
+    out = unpack_and_run(f"oci:{layout}:hello-rust:latest", "amd64", str(tmp_path))
     assert "Hello from Rust! (linux/x86_64)" in out
     assert "uid=65532 gid=65532" in out and "passwd: has nonroot" in out
     assert "kodata: ok Greetings from Rust's kodata." in out
@@ -112,7 +104,7 @@ def test_rust_musl_where_installed(session_env, rust_src, tmp_path, platform):
     layout = str(tmp_path / "layout")
     proc = pyko("build", rust_src, "--platform", platform, "--oci-layout", layout, env=session_env)
     assert proc.returncode == 0, proc.stderr
-    out = _unpack_and_run(layout, "hello-rust:latest", platform.split("/")[1], tmp_path)
+    out = unpack_and_run(f"oci:{layout}:hello-rust:latest", platform.split("/")[1], str(tmp_path))
     assert "uid=65532 gid=65532" in out
 
 

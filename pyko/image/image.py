@@ -14,8 +14,26 @@ from .blob import Blob, BytesBlob, Descriptor, Layer, canonical_json
 from ..platforms import Platform
 
 
+class _Manifested:
+    """What images and indexes share: they are named by their manifest's digest."""
+
+    manifest: Blob
+
+    @property
+    def descriptor(self) -> Descriptor:
+        return self.manifest.descriptor
+
+    @property
+    def digest(self) -> str:
+        return self.descriptor.digest
+
+    def manifest_json(self) -> dict:
+        with self.manifest.open() as f:
+            return json.load(f)
+
+
 @dataclass(frozen=True)
-class Image:
+class Image(_Manifested):
     manifest: Blob
     config: Blob
     layers: Tuple[Layer, ...]
@@ -35,20 +53,8 @@ class Image:
             manifest["annotations"] = dict(sorted(annotations.items()))
         return cls(BytesBlob(mediatypes.OCI_MANIFEST, canonical_json(manifest)), config_blob, tuple(layers))
 
-    @property
-    def descriptor(self) -> Descriptor:
-        return self.manifest.descriptor
-
-    @property
-    def digest(self) -> str:
-        return self.descriptor.digest
-
     def config_json(self) -> dict:
         with self.config.open() as f:
-            return json.load(f)
-
-    def manifest_json(self) -> dict:
-        with self.manifest.open() as f:
             return json.load(f)
 
     @property
@@ -63,7 +69,7 @@ class Image:
 
 
 @dataclass(frozen=True)
-class Index:
+class Index(_Manifested):
     manifest: Blob
     images: Tuple[Image, ...]
 
@@ -79,18 +85,6 @@ class Index:
         if annotations:
             manifest["annotations"] = dict(sorted(annotations.items()))
         return cls(BytesBlob(mediatypes.OCI_INDEX, canonical_json(manifest)), tuple(images))
-
-    @property
-    def descriptor(self) -> Descriptor:
-        return self.manifest.descriptor
-
-    @property
-    def digest(self) -> str:
-        return self.descriptor.digest
-
-    def manifest_json(self) -> dict:
-        with self.manifest.open() as f:
-            return json.load(f)
 
     def all_blobs(self) -> Iterable[Blob]:
         """Every blob reachable from this index, each once, children first."""

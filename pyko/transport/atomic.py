@@ -7,6 +7,8 @@ import shutil
 import tempfile
 from typing import BinaryIO, Iterator
 
+from ..errors import OutputError
+
 
 @contextlib.contextmanager
 def atomic_file(path: str, mode: int = 0o644) -> Iterator[BinaryIO]:
@@ -36,12 +38,15 @@ def copy_stream(src: BinaryIO, path: str) -> None:
         shutil.copyfileobj(src, f, 1 << 20)
 
 
-def probe_writable(directory: str) -> None:
-    """Raise OSError unless a file can really be created in `directory`.
-
-    os.access() is no answer for root, who passes it even on /proc or a
-    read-only mount; creating (and removing) a file is.
-    """
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pyko-probe-")
-    os.close(fd)
-    os.unlink(tmp)
+def check_directory_writable(directory: str, what: str) -> None:
+    """Raise OutputError ("cannot write <what>: ...") unless a file can really
+    be created in `directory`. os.access() is no answer for root, who passes
+    it even on /proc or a read-only mount; creating (and removing) a file is."""
+    if not os.path.isdir(directory):
+        raise OutputError(f"cannot write {what}: {directory} is not an existing directory")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".pyko-probe-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as err:
+        raise OutputError(f"cannot write {what}: {err.strerror or err}") from None

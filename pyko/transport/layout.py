@@ -20,7 +20,7 @@ from typing import Iterable, List, Sequence, Tuple
 from ..errors import OutputError
 from ..image import Blob, Descriptor, Index, canonical_json
 from ..image import mediatypes
-from .atomic import copy_stream, probe_writable, write_bytes
+from .atomic import check_directory_writable, copy_stream, write_bytes
 
 LAYOUT_FILE = b'{"imageLayoutVersion":"1.0.0"}'
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -40,15 +40,7 @@ def check_writable(path: str) -> None:
         if os.listdir(path) and not is_layout(path):
             raise OutputError(f"--oci-layout {path} exists and is not an OCI layout; "
                               "give an empty or new directory, or an existing layout")
-        target = path
-    else:
-        target = os.path.dirname(path)
-        if not os.path.isdir(target):
-            raise OutputError(f"cannot write --oci-layout {path}: {target} is not an existing directory")
-    try:
-        probe_writable(target)
-    except OSError as err:
-        raise OutputError(f"cannot write --oci-layout {path}: {err.strerror or err}") from None
+    check_directory_writable(path if os.path.exists(path) else os.path.dirname(path), f"--oci-layout {path}")
 
 
 def _put_blobs(root: str, blobs: Iterable[Blob]) -> None:

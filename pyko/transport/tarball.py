@@ -17,7 +17,7 @@ from typing import Sequence
 from ..errors import OutputError
 from ..image import Image, Index, canonical_json
 from ..platforms import Platform
-from .atomic import atomic_file, probe_writable
+from .atomic import atomic_file, check_directory_writable
 from .layout import CONTAINERD_NAME, LAYOUT_FILE, REF_NAME
 
 
@@ -25,13 +25,7 @@ def check_writable(path: str) -> None:
     path = os.path.abspath(path)
     if os.path.isdir(path):
         raise OutputError(f"--tarball {path} is a directory; give a file path such as app.tar")
-    parent = os.path.dirname(path)
-    if not os.path.isdir(parent):
-        raise OutputError(f"cannot write --tarball {path}: {parent} is not an existing directory")
-    try:
-        probe_writable(parent)
-    except OSError as err:
-        raise OutputError(f"cannot write --tarball {path}: {err.strerror or err}") from None
+    check_directory_writable(os.path.dirname(path), f"--tarball {path}")
 
 
 def pick_image(index: Index, preferred: Platform) -> Image:
