@@ -26,6 +26,24 @@ def cli(verbose: bool) -> None:
     _state["verbose"] = verbose
 
 
+def registry_options(func):
+    """Flags shared by the commands that push."""
+    options = [
+        click.option("--repo", default="", envvar=["PYKO_DOCKER_REPO", "KO_DOCKER_REPO"], show_envvar=True,
+                     help="Repository to push to; images go to <repo>/<name>."),
+        click.option("--bare", is_flag=True, help="Push to <repo> itself, not <repo>/<name>."),
+        click.option("--push", type=click.BOOL, default=True, metavar="BOOL",
+                     help="--push=false builds (and writes files) without pushing."),
+        click.option("--insecure-registry", is_flag=True,
+                     help="Allow plain HTTP and unverified TLS (loopback registries need no flag)."),
+        click.option("--registry-ca-file", default="", type=click.Path(),
+                     help="An extra CA bundle to trust for registries."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--platform", "platforms", multiple=True, metavar="OS/ARCH[/VARIANT]",
@@ -48,9 +66,10 @@ def cli(verbose: bool) -> None:
               help="Rust: musl targets (default) or static glibc (gnu, with +crt-static).")
 @click.option("--rust-builder", type=click.Choice(["cargo", "zigbuild"]), default=None,
               help="Rust: `cargo build` (default) or `cargo zigbuild` for cross-linking.")
+@registry_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
 def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, jobs, binaries, name,
-          bin_name, rust_libc, rust_builder, quiet):
+          bin_name, rust_libc, rust_builder, repo, bare, push, insecure_registry, registry_ca_file, quiet):
     """Build PATHS (Go main packages or Rust crates) into images and print their digest references.
 
     With no PATHS, builds every [[builds]] entry of the config, else '.'.
@@ -64,15 +83,80 @@ def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, j
         user=user, entrypoint=entrypoint, jobs=jobs or 0, oci_layout=oci_layout or "",
         tarball=tarball or "", binaries=tuple(_split_binary(b) for b in binaries), name=name,
         bin=bin_name, rust_libc=rust_libc or "", rust_builder=rust_builder or "",
+        repo=repo, bare=bare, push=push, insecure_registry=insecure_registry,
+        registry_ca_file=registry_ca_file,
     )
-    config = load_config(os.getcwd())
+    _run_and_print(run_build, options, load_config(os.getcwd()), quiet)
+
+
+def _run_and_print(run, options, config, quiet) -> None:
+    from .progress import make_reporter
+
     reporter = make_reporter(quiet)
     try:
-        results = run_build(options, config, reporter)
+        results = run(options, config, reporter)
     finally:
         reporter.close()
     for result in results:
         click.echo(result.reference)
+
+
+@cli.command()
+@click.option("--platform", "platforms", multiple=True, metavar="OS/ARCH[/VARIANT]",
+              help="Platforms to include (default: all eight).")
+@click.option("--oci-layout", "oci_layout", type=click.Path(), help="Add it to this OCI image layout.")
+@click.option("--tarball", type=click.Path(), help="Write an archive that `docker load` accepts.")
+@click.option("-t", "--tag", "tags", multiple=True, help="Tag(s) (default: latest).")
+@registry_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
+def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_registry, registry_ca_file, quiet):
+    """Publish pyko's built-in static base (pyko://static) as a multi-arch image.
+
+    With --repo REG/static it is pushed there (as the repository itself);
+    with --oci-layout or --tarball it is written locally.
+    """
+    from .config import load_config
+    from .publish import BuildOptions, publish_base
+
+    options = BuildOptions(platforms=tuple(platforms) or ("all",), tags=tuple(tags) or ("latest",),
+                           oci_layout=oci_layout or "", tarball=tarball or "", repo=repo, bare=True,
+                           push=push, insecure_registry=insecure_registry, registry_ca_file=registry_ca_file)
+    if not (repo or oci_layout or tarball):
+        raise click.UsageError("say where the base goes: --repo REGISTRY/REPO, --oci-layout DIR or --tarball FILE")
+    _run_and_print(publish_base, options, load_config(os.getcwd()), quiet)
+
+
+@cli.command()
+@click.argument("registry")
+@click.option("-u", "--username", required=True, help="User name.")
+@click.option("-p", "--password", default=None, help="Password (prefer --password-stdin: argv is visible to others).")
+@click.option("--password-stdin", is_flag=True, help="Read the password or token from standard input.")
+@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS for this registry.")
+@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
+def login(registry, username, password, password_stdin, insecure_registry, registry_ca_file):
+    """Check credentials with REGISTRY and save them where docker would."""
+    from .transport.registry.login import login as do_login
+
+    if password_stdin == (password is not None):
+        raise click.UsageError("give exactly one of --password-stdin or -p/--password")
+    if password_stdin:
+        password = sys.stdin.read().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("the password is empty")
+    where = do_login(registry, username, password, insecure_registry, registry_ca_file, dict(os.environ))
+    click.echo(f"Login Succeeded (credentials saved in {where})", err=True)
+
+
+@cli.command()
+@click.argument("registry")
+def logout(registry):
+    """Remove the saved credentials for REGISTRY."""
+    from .transport.registry.login import logout as do_logout
+
+    if do_logout(registry, dict(os.environ)):
+        click.echo(f"Removed login credentials for {registry}", err=True)
+    else:
+        click.echo(f"Not logged in to {registry}", err=True)
 
 
 def _split_binary(value: str):

@@ -25,7 +25,12 @@ from .image.app import NONROOT, AppSpec, app_image, binary_layer, kodata_layer
 from .image.static_base import REFERENCE as BUILTIN_BASE, static_base
 from .image.timestamps import source_date_epoch
 from .platforms import Platform, parse_platforms
+from .reference import Reference, repository_under
 from .transport import layout, tarball
+from .transport.registry.client import Registry, TransportOptions
+from .transport.registry.credentials import DockerConfig, config_dir
+from .transport.registry.pull import RemoteBase, open_base
+from .transport.registry.push import push_index
 
 
 @dataclass(frozen=True)
@@ -44,13 +49,20 @@ class BuildOptions:
     bin: str = ""                       # --bin: a crate's binary target
     rust_libc: str = ""                 # --rust-libc: musl or gnu (default: config)
     rust_builder: str = ""              # --rust-builder: cargo or zigbuild (default: config)
+    repo: str = ""                      # --repo / PYKO_DOCKER_REPO / KO_DOCKER_REPO
+    bare: bool = False                  # push to <repo> itself, not <repo>/<name>
+    push: bool = True                   # --push=false: build (and write files) only
+    insecure_registry: bool = False
+    registry_ca_file: str = ""
 
 
 @dataclass(frozen=True)
 class Built:
-    name: str
+    name: str                           # the full image name (repo-qualified when there is a repo)
     index: Index
     outputs: Tuple[str, ...] = field(default=())
+    target: Optional[Reference] = None  # where it is pushed, when there is a repo
+    mount_sources: Mapping[str, Reference] = field(default_factory=dict)  # base blob -> base repo
 
     @property
     def reference(self) -> str:
@@ -65,13 +77,40 @@ def cache_dir(environ: Mapping[str, str]) -> str:
     return platformdirs.user_cache_dir("pyko")
 
 
-def resolve_base(ref: str, cache: str) -> Index:
+class Registries:
+    """One client per registry host, with credentials from docker's config."""
+
+    def __init__(self, options: "BuildOptions", environ: Mapping[str, str], jobs: int = 4):
+        self.transport = TransportOptions(
+            insecure=options.insecure_registry, ca_file=options.registry_ca_file,
+            retries=int(environ.get("PYKO_REGISTRY_RETRIES", "4")), pool=max(8, jobs + 4), environ=environ)
+        self.docker_config = DockerConfig(config_dir(environ))
+        self._clients: Dict[str, Registry] = {}
+
+    def __call__(self, host: str) -> Registry:
+        if host not in self._clients:
+            self._clients[host] = Registry(host, self.docker_config.get(host), self.transport)
+        return self._clients[host]
+
+
+def resolve_base(ref: str, cache: str, registries: Registries):
+    """The built-in base (an Index) or a RemoteBase: both offer platforms() and image_for()."""
     if ref == BUILTIN_BASE:
         return static_base(cache)
-    raise UsageError(
-        f"base image {ref!r}: this version of pyko can only build on its built-in base; "
-        f"set defaultBaseImage (or --base) to {BUILTIN_BASE}"
-    )
+    if "://" in ref:
+        raise UsageError(f"base image {ref!r}: the only pyko:// base is {BUILTIN_BASE}")
+    return open_base(ref, registries, cache)
+
+
+def _base_annotations(base, platform: Optional[Platform] = None) -> Dict[str, str]:
+    if not isinstance(base, RemoteBase):
+        return {}
+    digest = base.digest_for(platform) if platform is not None else base.digest
+    return {"org.opencontainers.image.base.name": base.name, "org.opencontainers.image.base.digest": digest}
+
+
+def _mount_sources(base) -> Dict[str, Reference]:
+    return base.layer_sources() if isinstance(base, RemoteBase) else {}
 
 
 @dataclass(frozen=True)
@@ -112,7 +151,7 @@ def _requests(options: BuildOptions, config: Config) -> List[_Request]:
     return requests
 
 
-def _wanted_platforms(options: BuildOptions, config: Config, base: Index, request: _Request) -> List[Platform]:
+def _wanted_platforms(options: BuildOptions, config: Config, base, request: _Request) -> List[Platform]:
     if request.binaries:
         if options.platforms:
             raise UsageError("--platform cannot be used with prebuilt binaries: their platforms are given")
@@ -177,12 +216,21 @@ def build(options: BuildOptions, config: Config, reporter, environ: Optional[Map
     requests = _requests(options, config)
     _check_outputs(options, len(requests))
     cache = cache_dir(environ)
+    repo = options.repo or environ.get("PYKO_DOCKER_REPO") or environ.get("KO_DOCKER_REPO") or ""
+    if options.bare and not repo:
+        raise UsageError("--bare pushes to the repository itself: set --repo or PYKO_DOCKER_REPO")
+    if options.bare and len(requests) > 1:
+        raise UsageError("--bare names one image: build one PATH at a time")
+    registries = Registries(options, environ, options.jobs or os.cpu_count() or 4)
+    if repo and options.push:
+        # Fail before compiling anything if the registry cannot be reached.
+        registries(repository_under(repo, "x", options.bare).registry).connect()
 
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
         plans = []
         for request in requests:
             base_ref = options.base or config.base_for(request.path, request.build)
-            base = resolve_base(base_ref, cache)
+            base = resolve_base(base_ref, cache, registries)
             platforms = _wanted_platforms(options, config, base, request)
             target = _target(request, options, config, platforms, workdir, epoch, environ)
             spec = AppSpec(name=target.name, user=options.user, entrypoint=options.entrypoint, epoch=epoch)
@@ -197,21 +245,32 @@ def build(options: BuildOptions, config: Config, reporter, environ: Optional[Map
             lambda task, binary: binary_layer(binary, specs[task.key], layers_dir),
             options.jobs, reporter,
         )
-        results = [_assemble(target, base, spec, binary_layers, layers_dir) for target, base, spec in plans]
-        return [_write(built, options, tags, reporter) for built in results]
+        results = [_assemble(target, base, spec, binary_layers, layers_dir, repo, options.bare)
+                   for target, base, spec in plans]
+        return [_write(built, options, tags, reporter, registries) for built in results]
 
 
-def _assemble(target: Target, base: Index, spec: AppSpec, binary_layers: Mapping, layers_dir: str) -> Built:
+def _assemble(target: Target, base, spec: AppSpec, binary_layers: Mapping, layers_dir: str,
+              repo: str, bare: bool) -> Built:
     extra = [kodata_layer(target.kodata_dir, spec, layers_dir)] if target.kodata_dir else []
     images = [
-        app_image(base.image_for(platform), extra + [binary_layers[task.key]], spec, bool(extra))
+        app_image(base.image_for(platform), extra + [binary_layers[task.key]], spec, bool(extra),
+                  _base_annotations(base, platform))
         for platform, task in target.tasks.items()
     ]
-    return Built(target.name, Index.build(images))
+    where = repository_under(repo, target.name, bare) if repo else None
+    return Built(where.name if where else target.name, Index.build(images, _base_annotations(base)),
+                 target=where, mount_sources=_mount_sources(base))
 
 
-def _write(built: Built, options: BuildOptions, tags: Sequence[str], reporter) -> Built:
+def _write(built: Built, options: BuildOptions, tags: Sequence[str], reporter, registries: Registries) -> Built:
     outputs = []
+    if options.push and built.target is not None:
+        target = built.target
+        stats = push_index(registries(target.registry), target, built.index, tags, built.mount_sources,
+                           options.jobs or 4)
+        outputs.append(built.name)
+        reporter.info(f"pushed {built.name}:{','.join(tags)} ({stats.summary()})")
     refs = [f"{built.name}:{tag}" for tag in tags]
     if options.oci_layout:
         layout.write_layout(options.oci_layout, built.index, [(r, reference.normalized(r)) for r in refs])
@@ -223,7 +282,22 @@ def _write(built: Built, options: BuildOptions, tags: Sequence[str], reporter) -
         outputs.append(options.tarball)
         reporter.info(f"wrote {options.tarball} (docker load gives {image.platform}; "
                       f"all {len(built.index.images)} platform(s) are in its OCI index)")
-    return Built(built.name, built.index, tuple(outputs))
+    return Built(built.name, built.index, tuple(outputs), built.target, built.mount_sources)
 
 
 __all__ = ["BuildOptions", "Built", "build", "PykoError"]
+
+
+def publish_base(options: BuildOptions, config: Config, reporter,
+                 environ: Optional[Mapping[str, str]] = None) -> List[Built]:
+    """`pyko base`: the built-in static base itself, pushed and/or written."""
+    environ = dict(os.environ if environ is None else environ)
+    tags = [reference.check_tag(t) for t in (options.tags or ("latest",))]
+    _check_outputs(options, 1)
+    full = static_base(cache_dir(environ))
+    platforms = parse_platforms(options.platforms or ("all",), available=full.platforms())
+    index = Index.build([full.image_for(p) for p in platforms])
+    where = repository_under(options.repo, "static", bare=True) if options.repo else None
+    built = Built(where.name if where else "pyko-static", index, target=where)
+    reporter.info(f"built-in base: {len(platforms)} platform(s)")
+    return [_write(built, options, tags, reporter, Registries(options, environ))]

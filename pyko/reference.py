@@ -1,13 +1,23 @@
-"""Image names, tags and the normalised form docker and containerd use."""
+"""Image references (`[registry/]path[:tag][@digest]`), names and tags, as docker parses them."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+from dataclasses import dataclass
+from typing import Optional
 
 from .errors import UsageError
 
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _BAD_NAME_CHARS = re.compile(r"[^a-z0-9._-]+")
+_COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
+_PATH = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$")
+_DOMAIN = re.compile(r"^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]+)?$")
+
+DOCKER_HUB = "docker.io"
 
 
 def image_name(path: str) -> str:
@@ -25,13 +35,102 @@ def check_tag(tag: str) -> str:
     return tag
 
 
-def _has_domain(name: str) -> bool:
-    first, sep, _ = name.partition("/")
-    return bool(sep) and (first == "localhost" or "." in first or ":" in first or first != first.lower())
+def _has_domain(first: str) -> bool:
+    return first == "localhost" or "." in first or ":" in first or first != first.lower()
 
 
 def normalized(name: str) -> str:
     """docker's full form: `hello` -> `docker.io/library/hello`, `me/app` -> `docker.io/me/app`."""
-    if _has_domain(name):
+    first, sep, _ = name.partition("/")
+    if sep and _has_domain(first):
         return name
-    return f"docker.io/{name}" if "/" in name else f"docker.io/library/{name}"
+    return f"docker.io/{name}" if sep else f"docker.io/library/{name}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    registry: str               # host[:port] as written ("docker.io" for Docker Hub)
+    repository: str             # path within the registry ("library/alpine")
+    tag: str = ""
+    digest: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> "Reference":
+        original = text
+        text = text.strip()
+        digest = ""
+        if "@" in text:
+            text, digest = text.split("@", 1)
+            if not _DIGEST.match(digest):
+                raise UsageError(f"invalid image reference {original!r}: bad digest {digest!r}")
+        tag = ""
+        last = text.rsplit("/", 1)[-1]
+        if ":" in last:
+            text, tag = text.rsplit(":", 1)
+            check_tag(tag)
+        first, sep, rest = text.partition("/")
+        if sep and _has_domain(first):
+            registry, path = first, rest
+            if not _DOMAIN.match(registry):
+                raise UsageError(f"invalid image reference {original!r}: bad registry {registry!r}")
+        else:
+            registry, path = DOCKER_HUB, text
+        if registry in ("index.docker.io", "registry-1.docker.io"):
+            registry = DOCKER_HUB
+        if registry == DOCKER_HUB and "/" not in path:
+            path = f"library/{path}"
+        if not _PATH.match(path or "-"):
+            why = "repository names must be lowercase" if path != path.lower() else \
+                "use lowercase letters, digits and . _ - separated by /"
+            raise UsageError(f"invalid image reference {original!r}: {why}")
+        if len(path) > 255:
+            raise UsageError(f"invalid image reference {original!r}: the name is over 255 characters")
+        return cls(registry, path, tag, digest)
+
+    @property
+    def name(self) -> str:
+        """registry/repository, with no tag or digest."""
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def identifier(self) -> str:
+        """What goes after /manifests/: the digest if there is one, else the tag (default latest)."""
+        return self.digest or self.tag or "latest"
+
+    def with_tag(self, tag: str) -> "Reference":
+        return Reference(self.registry, self.repository, tag, "")
+
+    def with_digest(self, digest: str) -> "Reference":
+        return Reference(self.registry, self.repository, "", digest)
+
+    def __str__(self) -> str:
+        out = self.name
+        if self.tag:
+            out += f":{self.tag}"
+        if self.digest:
+            out += f"@{self.digest}"
+        return out
+
+
+def is_loopback(registry: str) -> bool:
+    """Is the registry on this machine (localhost, 127.0.0.0/8, ::1), where plain HTTP is allowed?"""
+    host = registry
+    if host.startswith("["):
+        host = host[1:host.index("]")]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def repository_under(repo: str, name: str, bare: bool) -> Reference:
+    """Where an image goes: `<repo>/<name>`, or `<repo>` itself with --bare."""
+    text = repo.rstrip("/") if bare else f"{repo.rstrip('/')}/{name}"
+    ref = Reference.parse(text)
+    if ref.tag or ref.digest:
+        raise UsageError(f"the repository {repo!r} must not carry a tag or digest")
+    return ref

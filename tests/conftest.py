@@ -19,6 +19,8 @@ def session_env(tmp_path_factory):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PYKO_", "KO_")) and k != "SOURCE_DATE_EPOCH"}
     env["PYKO_CACHE_DIR"] = str(tmp_path_factory.mktemp("pyko-cache"))
+    env["DOCKER_CONFIG"] = str(tmp_path_factory.mktemp("docker-config"))  # never the developer's logins
+    env["PYKO_REGISTRY_RETRIES"] = "2"  # a registry that is down fails in seconds, not minutes
     env["CI"] = "true"  # line-oriented logs, never the live display
     return env
 
@@ -40,3 +42,22 @@ def hello_all(tmp_path_factory, session_env, hello_src):
     assert proc.returncode == 0, proc.stderr
     ref = proc.stdout.strip().splitlines()[-1]
     return {"layout": layout, "ref": ref, "digest": ref.split("@", 1)[1], "stderr": proc.stderr}
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory):
+    """A real registry on loopback, plain HTTP (allowed for loopback only)."""
+    from registry_fixtures import start_registry
+
+    running = start_registry(str(tmp_path_factory.mktemp("registry")))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def published_base(registry, session_env):
+    """pyko's built-in base, published to the registry by `pyko base`."""
+    proc = pyko("base", "--repo", f"{registry.host}/static", env=session_env)
+    assert proc.returncode == 0, proc.stderr
+    ref = proc.stdout.strip().splitlines()[-1]
+    return {"tag": f"{registry.host}/static:latest", "digest_ref": ref, "stderr": proc.stderr}

@@ -111,6 +111,7 @@ def runc_run(bundle: Bundle, state_dir: str, name: str) -> subprocess.CompletedP
 def unpack_and_run(layout_ref: str, arch: str, workdir: str, variant: str = "") -> str:
     """Copy one platform out of `layout_ref` (oci:DIR:REF), unpack it with umoci,
     run its command as the image says; returns stdout, fails on a non-zero exit."""
+    os.makedirs(workdir, exist_ok=True)
     single = copy_platform(layout_ref, os.path.join(workdir, f"one-{arch}{variant}"), arch, variant)
     bundle = unpack(single, os.path.join(workdir, f"bundle-{arch}{variant}"))
     proc = run_in_rootfs(bundle, arch)

@@ -115,6 +115,8 @@ def test_verbose_shows_traceback(session_env, tmp_path):
     assert "Traceback" in proc.stderr
 
 
-def test_unknown_base_image_is_refused_clearly(session_env, hello_src):
-    proc = pyko("build", hello_src, "--base", "cgr.dev/chainguard/static:latest", env=session_env)
-    assert_clean_error(proc, "cgr.dev/chainguard/static:latest", "pyko://static")
+def test_bad_base_references_are_refused_clearly(session_env, hello_src):
+    proc = pyko("build", hello_src, "--base", "pyko://distroless", env=session_env)
+    assert_clean_error(proc, "pyko://distroless", "pyko://static")
+    proc = pyko("build", hello_src, "--base", "Registry.Example/UPPER:latest", env=session_env)
+    assert_clean_error(proc, "base image", "repository names must be lowercase")

@@ -1,0 +1,95 @@
+"""Pushing an index: blobs (in parallel), then image manifests, then the index, then tags.
+
+Each distinct blob is handled once: HEAD (skip what exists), else a
+cross-repository mount when the blob came from a base in another repository
+of the same registry, else a streamed upload. Manifests are pushed with the
+exact bytes pyko hashed, children before the index.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import threading
+from dataclasses import dataclass, field
+from typing import Dict, Mapping, Sequence
+
+from ...image import Blob, Index
+from ...reference import Reference
+from .client import Registry
+
+
+@dataclass
+class PushStats:
+    uploaded: int = 0
+    uploaded_bytes: int = 0
+    mounted: int = 0
+    existing: int = 0
+    manifests: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts) -> None:
+        with self._lock:
+            for key, value in counts.items():
+                setattr(self, key, getattr(self, key) + value)
+
+    def summary(self) -> str:
+        size = self.uploaded_bytes
+        human = f"{size / (1 << 20):.1f} MiB" if size >= 1 << 20 else f"{size} bytes"
+        return (f"uploaded {self.uploaded} blob(s), {human}; mounted {self.mounted}; "
+                f"{self.existing} already there; {self.manifests} manifest(s) written")
+
+
+def _push_blob(registry: Registry, repo: str, blob: Blob, mount_from: str, stats: PushStats) -> None:
+    digest = blob.descriptor.digest
+    if registry.blob_exists(repo, digest):
+        stats.add(existing=1)
+        return
+    location = None
+    if mount_from and mount_from != repo:
+        location = registry.mount_blob(repo, digest, mount_from)
+        if location is None:
+            stats.add(mounted=1)
+            return
+    registry.upload_blob(repo, blob, location)
+    stats.add(uploaded=1, uploaded_bytes=blob.descriptor.size)
+
+
+def push_index(registry: Registry, target: Reference, index: Index, tags: Sequence[str],
+               mount_sources: Mapping[str, Reference], jobs: int = 4) -> PushStats:
+    """Push `index` to `target`'s repository and tag it. `mount_sources` maps
+    blob digests to the base repository they can be mounted from."""
+    repo = target.repository
+    stats = PushStats()
+    blobs: Dict[str, Blob] = {}
+    for image in index.images:
+        for blob in image.blobs():
+            blobs.setdefault(blob.descriptor.digest, blob)
+
+    def mount_from(digest: str) -> str:
+        source = mount_sources.get(digest)
+        return source.repository if source is not None and source.registry == target.registry else ""
+
+    with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(_push_blob, registry, repo, blob, mount_from(d), stats) for d, blob in blobs.items()]
+        for future in cf.as_completed(futures):
+            future.result()
+        manifests = [pool.submit(_push_manifest, registry, repo, image.manifest, stats) for image in index.images]
+        for future in cf.as_completed(manifests):
+            future.result()
+    _push_manifest(registry, repo, index.manifest, stats)
+    raw = _read(index.manifest)
+    for tag in tags:
+        registry.put_manifest(repo, tag, raw, index.descriptor.media_type)
+    return stats
+
+
+def _read(blob: Blob) -> bytes:
+    with blob.open() as f:
+        return f.read()
+
+
+def _push_manifest(registry: Registry, repo: str, manifest: Blob, stats: PushStats) -> None:
+    digest = manifest.descriptor.digest
+    if registry.head_manifest(repo, digest, [f"repository:{repo}:pull,push"]) == digest:
+        return  # already there, byte for byte
+    registry.put_manifest(repo, digest, _read(manifest), manifest.descriptor.media_type)
+    stats.add(manifests=1)
