@@ -67,9 +67,18 @@ def registry_options(func):
 @click.option("--rust-builder", type=click.Choice(["cargo", "zigbuild"]), default=None,
               help="Rust: `cargo build` (default) or `cargo zigbuild` for cross-linking.")
 @registry_options
+@click.option("--sbom", type=click.Choice(["spdx", "none"]), default="spdx", show_default=True,
+              help="SPDX SBOMs, attached to pushed images as cosign's sha256-<hex>.sbom; none turns them off.")
+@click.option("--sbom-dir", default="", type=click.Path(), help="Also write the SBOMs as files here.")
+@click.option("--sign-key", default="", type=click.Path(),
+              help="Sign what is pushed (or written to --oci-layout) with this key (cosign.key).")
+@click.option("--recursive", is_flag=True, help="With --sign-key: also sign each platform's manifest.")
+@click.option("--sign-annotation", "sign_annotations", multiple=True, metavar="KEY=VALUE",
+              help="Annotation to put in the signature payload (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
 def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, jobs, binaries, name,
-          bin_name, rust_libc, rust_builder, repo, bare, push, insecure_registry, registry_ca_file, quiet):
+          bin_name, rust_libc, rust_builder, repo, bare, push, insecure_registry, registry_ca_file,
+          sbom, sbom_dir, sign_key, recursive, sign_annotations, quiet):
     """Build PATHS (Go main packages or Rust crates) into images and print their digest references.
 
     With no PATHS, builds every [[builds]] entry of the config, else '.'.
@@ -84,7 +93,8 @@ def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, j
         tarball=tarball or "", binaries=tuple(_split_binary(b) for b in binaries), name=name,
         bin=bin_name, rust_libc=rust_libc or "", rust_builder=rust_builder or "",
         repo=repo, bare=bare, push=push, insecure_registry=insecure_registry,
-        registry_ca_file=registry_ca_file,
+        registry_ca_file=registry_ca_file, sbom=sbom, sbom_dir=sbom_dir or "", sign_key=sign_key or "",
+        sign_recursive=recursive, sign_annotations=tuple(_key_values(sign_annotations, "--sign-annotation")),
     )
     _run_and_print(run_build, options, load_config(os.getcwd()), quiet)
 
@@ -157,6 +167,97 @@ def logout(registry):
         click.echo(f"Removed login credentials for {registry}", err=True)
     else:
         click.echo(f"Not logged in to {registry}", err=True)
+
+
+def _key_values(values, flag: str):
+    out = []
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r} must look like key=value", param_hint=flag)
+        out.append((key, val))
+    return out
+
+
+@cli.command("generate-key-pair")
+@click.option("--output-key-prefix", default="cosign", show_default=True,
+              help="Writes PREFIX.key (encrypted, cosign's format) and PREFIX.pub.")
+def generate_key_pair(output_key_prefix):
+    """Make an ECDSA P-256 key pair for signing (password from COSIGN_PASSWORD or a prompt)."""
+    from .sign import generate_key_pair as make, password_from
+    from .transport.atomic import atomic_file
+
+    key_path, pub_path = f"{output_key_prefix}.key", f"{output_key_prefix}.pub"
+    for path in (key_path, pub_path):
+        if os.path.exists(path):
+            raise click.UsageError(f"{path} already exists; move it away or choose --output-key-prefix")
+    private, public = make(password_from(os.environ, confirm=True, what="the new private key"))
+    with atomic_file(key_path, mode=0o600) as f:
+        f.write(private)
+    with atomic_file(pub_path) as f:
+        f.write(public)
+    click.echo(f"Private key written to {key_path}", err=True)
+    click.echo(f"Public key written to {pub_path}", err=True)
+
+
+def _store_for(image: str, oci_layout: str, insecure: bool, ca_file: str):
+    """(attachment store, identifier, docker reference) for an image in a registry or a layout."""
+    from .publish import BuildOptions, Registries
+    from .reference import Reference
+    from .transport.attachments import LayoutAttachments, RegistryAttachments
+
+    if oci_layout:
+        name, _, ident = image.rpartition("@") if "@" in image else image.rpartition(":")
+        if not name:
+            raise click.UsageError(f"name the image in the layout as NAME:TAG or NAME@DIGEST, not {image!r}")
+        return LayoutAttachments(oci_layout, name), ident, name
+    ref = Reference.parse(image)
+    registries = Registries(BuildOptions(insecure_registry=insecure, registry_ca_file=ca_file), dict(os.environ))
+    return RegistryAttachments(registries(ref.registry), ref.repository), ref.identifier, ref.name
+
+
+@cli.command()
+@click.argument("image")
+@click.option("--key", "key_path", required=True, type=click.Path(), help="The private key (cosign.key).")
+@click.option("-a", "--annotation", "annotations", multiple=True, metavar="KEY=VALUE",
+              help="Annotation to put in the signature payload (repeatable).")
+@click.option("--recursive", is_flag=True, help="For an index, also sign each platform's manifest.")
+@click.option("--oci-layout", default="", type=click.Path(), help="Sign an image in this OCI layout.")
+@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS.")
+@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
+def sign(image, key_path, annotations, recursive, oci_layout, insecure_registry, registry_ca_file):
+    """Sign IMAGE (by tag or digest) the way cosign does, and store the signature beside it."""
+    from .attach import sign_digest, subjects
+    from .sign import load_private_key
+
+    key = load_private_key(key_path, os.environ)
+    store, ident, name = _store_for(image, oci_layout, insecure_registry, registry_ca_file)
+    for digest in subjects(store, ident, recursive):
+        sign_digest(store, digest, name, key, dict(_key_values(annotations, "--annotation")))
+        click.echo(f"{name}@{digest}")
+
+
+@cli.command()
+@click.argument("image")
+@click.option("--key", "key_path", required=True, type=click.Path(), help="The public key (cosign.pub).")
+@click.option("-a", "--annotation", "annotations", multiple=True, metavar="KEY=VALUE",
+              help="Require this annotation in the signed payload (repeatable).")
+@click.option("--oci-layout", default="", type=click.Path(), help="Verify an image in this OCI layout.")
+@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS.")
+@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
+def verify(image, key_path, annotations, oci_layout, insecure_registry, registry_ca_file):
+    """Check IMAGE's signatures with a public key; print the payloads that verify."""
+    from .attach import verify_digest
+    from .sign import load_public_key
+
+    key = load_public_key(key_path)
+    store, ident, name = _store_for(image, oci_layout, insecure_registry, registry_ca_file)
+    digest, _ = store.resolve(ident)
+    payloads = verify_digest(store, digest, key, dict(_key_values(annotations, "--annotation")), image)
+    click.echo(f"Verified {len(payloads)} signature(s) of {name}@{digest}: the signature, and that the "
+               "payload names this digest" + (" and the annotations" if annotations else ""), err=True)
+    for signed in payloads:
+        click.echo(signed.decode())
 
 
 def _split_binary(value: str):

@@ -26,7 +26,13 @@ from .image.static_base import REFERENCE as BUILTIN_BASE, static_base
 from .image.timestamps import source_date_epoch
 from .platforms import Platform, parse_platforms
 from .reference import Reference, repository_under
+from . import sbom
+from .attach import attach_sbom, sign_digest
+from .image.timestamps import rfc3339
+from .sign import load_private_key
 from .transport import layout, tarball
+from .transport.atomic import write_bytes
+from .transport.attachments import LayoutAttachments, RegistryAttachments
 from .transport.registry.client import Registry, TransportOptions
 from .transport.registry.credentials import DockerConfig, config_dir
 from .transport.registry.pull import RemoteBase, open_base
@@ -54,6 +60,11 @@ class BuildOptions:
     push: bool = True                   # --push=false: build (and write files) only
     insecure_registry: bool = False
     registry_ca_file: str = ""
+    sbom: str = "spdx"                  # "none" turns SBOMs off
+    sbom_dir: str = ""                  # also write the SBOM files here
+    sign_key: str = ""                  # sign what is pushed (or written to the layout)
+    sign_recursive: bool = False        # also sign each platform manifest
+    sign_annotations: Tuple[Tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,7 @@ class Built:
     outputs: Tuple[str, ...] = field(default=())
     target: Optional[Reference] = None  # where it is pushed, when there is a repo
     mount_sources: Mapping[str, Reference] = field(default_factory=dict)  # base blob -> base repo
+    sboms: Tuple[Tuple[str, str, bytes], ...] = ()  # (subject digest, file name, SPDX JSON)
 
     @property
     def reference(self) -> str:
@@ -186,18 +198,18 @@ def _check_outputs(options: BuildOptions, targets: int) -> None:
             raise UsageError("--tarball holds one image: build one path at a time, or use --oci-layout")
 
 
-def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter) -> Dict[object, Layer]:
-    """Build every distinct task once, `jobs` at a time; each result becomes a layer."""
+def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter) -> Dict[object, Tuple[Layer, str]]:
+    """Build every distinct task once, `jobs` at a time; each binary becomes a layer."""
     unique = list({t.key: t for t in tasks}.values())
 
-    def one(task: BuildTask) -> Layer:
+    def one(task: BuildTask) -> Tuple[Layer, str]:
         reporter.start(task.label)
         started = time.monotonic()
         binary = task.run()
         check_static_for(binary, task.platform, shown=f"the binary for {task.label} ({binary})")
         layer = make_layer(task, binary)
         reporter.finish(task.label, time.monotonic() - started)
-        return layer
+        return layer, binary
 
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
         futures = {pool.submit(one, t): t.key for t in unique}
@@ -222,6 +234,10 @@ def build(options: BuildOptions, config: Config, reporter, environ: Optional[Map
     if options.bare and len(requests) > 1:
         raise UsageError("--bare names one image: build one PATH at a time")
     registries = Registries(options, environ, options.jobs or os.cpu_count() or 4)
+    # Ask for the key's password before compiling, not after.
+    signer = load_private_key(options.sign_key, environ) if options.sign_key else None
+    if options.sign_key and not ((repo and options.push) or options.oci_layout):
+        raise UsageError("--sign-key signs what is pushed or written to --oci-layout: give a repo or a layout")
     if repo and options.push:
         # Fail before compiling anything if the registry cannot be reached.
         registries(repository_under(repo, "x", options.bare).registry).connect()
@@ -245,44 +261,91 @@ def build(options: BuildOptions, config: Config, reporter, environ: Optional[Map
             lambda task, binary: binary_layer(binary, specs[task.key], layers_dir),
             options.jobs, reporter,
         )
-        results = [_assemble(target, base, spec, binary_layers, layers_dir, repo, options.bare)
+        results = [_assemble(target, base, spec, binary_layers, layers_dir, repo, options)
                    for target, base, spec in plans]
-        return [_write(built, options, tags, reporter, registries) for built in results]
+        return [_write(built, options, tags, reporter, registries, signer) for built in results]
 
 
-def _assemble(target: Target, base, spec: AppSpec, binary_layers: Mapping, layers_dir: str,
-              repo: str, bare: bool) -> Built:
+def _assemble(target: Target, base, spec: AppSpec, built_binaries: Mapping, layers_dir: str,
+              repo: str, options: BuildOptions) -> Built:
     extra = [kodata_layer(target.kodata_dir, spec, layers_dir)] if target.kodata_dir else []
     images = [
-        app_image(base.image_for(platform), extra + [binary_layers[task.key]], spec, bool(extra),
+        app_image(base.image_for(platform), extra + [built_binaries[task.key][0]], spec, bool(extra),
                   _base_annotations(base, platform))
         for platform, task in target.tasks.items()
     ]
-    where = repository_under(repo, target.name, bare) if repo else None
-    return Built(where.name if where else target.name, Index.build(images, _base_annotations(base)),
-                 target=where, mount_sources=_mount_sources(base))
+    where = repository_under(repo, target.name, options.bare) if repo else None
+    name = where.name if where else target.name
+    index = Index.build(images, _base_annotations(base))
+    sboms = () if options.sbom == "none" else _sboms(name, target, base, spec, index, built_binaries)
+    return Built(name, index, target=where, mount_sources=_mount_sources(base), sboms=sboms)
 
 
-def _write(built: Built, options: BuildOptions, tags: Sequence[str], reporter, registries: Registries) -> Built:
+def _base_identity(base, platform: Platform) -> Tuple[str, str]:
+    if isinstance(base, RemoteBase):
+        return base.name, base.digest_for(platform)
+    return BUILTIN_BASE, base.image_for(platform).digest
+
+
+def _sboms(name: str, target: Target, base, spec: AppSpec, index: Index, built_binaries) -> tuple:
+    """(subject digest, file name, SPDX JSON) for each platform image, then the index."""
+    created = rfc3339(spec.epoch)
+    out = []
+    for (platform, task), image in zip(target.tasks.items(), index.images):
+        binary = built_binaries[task.key][1]
+        document = sbom.image_sbom(name, platform, image.digest, created, spec.name, sbom.file_sha256(binary),
+                                   target.packages(binary), _base_identity(base, platform))
+        out.append((image.digest, sbom.sbom_filename(name, platform), document))
+    children = [(p, img.digest) for p, img in zip(target.tasks, index.images)]
+    out.append((index.digest, sbom.sbom_filename(name, None), sbom.index_sbom(name, index.digest, created, children)))
+    return tuple(out)
+
+
+def _write(built: Built, options: BuildOptions, tags: Sequence[str], reporter, registries: Registries,
+           signer=None) -> Built:
     outputs = []
+    stores = []  # (store, gets SBOMs?): signatures go beside each copy of the image, SBOMs to registries
+    refs = [f"{built.name}:{tag}" for tag in tags]
+    if options.oci_layout:
+        layout.write_layout(options.oci_layout, built.index, [(r, reference.normalized(r)) for r in refs])
+        outputs.append(options.oci_layout)
+        # No SBOMs in layouts: no standard tool reads them there, and they would
+        # crowd index.json; --sbom-dir writes them as files instead.
+        stores.append((LayoutAttachments(options.oci_layout, built.name), False))
+        reporter.info(f"wrote {', '.join(refs)} to OCI layout {options.oci_layout}")
     if options.push and built.target is not None:
         target = built.target
         stats = push_index(registries(target.registry), target, built.index, tags, built.mount_sources,
                            options.jobs or 4)
         outputs.append(built.name)
+        stores.append((RegistryAttachments(registries(target.registry), target.repository), True))
         reporter.info(f"pushed {built.name}:{','.join(tags)} ({stats.summary()})")
-    refs = [f"{built.name}:{tag}" for tag in tags]
-    if options.oci_layout:
-        layout.write_layout(options.oci_layout, built.index, [(r, reference.normalized(r)) for r in refs])
-        outputs.append(options.oci_layout)
-        reporter.info(f"wrote {', '.join(refs)} to OCI layout {options.oci_layout}")
+    _attach(built, options, stores, signer, reporter)
     if options.tarball:
         image = tarball.write_tarball(options.tarball, built.index, refs,
                                       [reference.normalized(r) for r in refs], Platform.host())
         outputs.append(options.tarball)
         reporter.info(f"wrote {options.tarball} (docker load gives {image.platform}; "
                       f"all {len(built.index.images)} platform(s) are in its OCI index)")
-    return Built(built.name, built.index, tuple(outputs), built.target, built.mount_sources)
+    return Built(built.name, built.index, tuple(outputs), built.target, built.mount_sources, built.sboms)
+
+
+def _attach(built: Built, options: BuildOptions, stores: Sequence, signer, reporter) -> None:
+    """SBOMs to --sbom-dir and beside the image; then the signatures."""
+    if options.sbom_dir and built.sboms:
+        os.makedirs(options.sbom_dir, exist_ok=True)
+        for _, filename, document in built.sboms:
+            write_bytes(os.path.join(options.sbom_dir, filename), document)
+        reporter.info(f"wrote {len(built.sboms)} SBOM(s) to {options.sbom_dir}")
+    for store, gets_sboms in stores:
+        for digest, _, document in (built.sboms if gets_sboms else ()):
+            attach_sbom(store, digest, document)
+        if signer is not None:
+            subjects = [built.index.digest] + ([img.digest for img in built.index.images]
+                                               if options.sign_recursive else [])
+            for digest in subjects:
+                sign_digest(store, digest, built.name, signer, dict(options.sign_annotations))
+            reporter.info(f"signed {len(subjects)} manifest(s) of {built.name}")
 
 
 __all__ = ["BuildOptions", "Built", "build", "PykoError"]

@@ -7,7 +7,7 @@ binary (e.g. two platforms that map to one GOARCH), so they run once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Hashable, Optional
+from typing import Callable, Dict, Hashable, List, Optional
 
 from ..platforms import Platform
 
@@ -26,3 +26,5 @@ class Target:
     source_dir: str                     # the package/crate directory (kodata lives here)
     tasks: Dict[Platform, BuildTask]
     kodata_dir: Optional[str] = None
+    #: What went into a built binary, for its SBOM: binary path -> packages (main first).
+    packages: Callable[[str], list] = field(default=lambda binary: [], compare=False)

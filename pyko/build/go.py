@@ -15,6 +15,7 @@ from ..errors import BuildError, UsageError
 from ..image.kodata import KODATA_DIR
 from ..platforms import Platform
 from . import BuildTask, Target
+from ..sbom import go_packages
 from .templates import expand
 
 NO_GO = ("no Go toolchain found: put `go` on PATH, set PYKO_GO to its path, "
@@ -117,7 +118,9 @@ def go_target(path: str, name: str, build: BuildConfig, platforms: Iterable[Plat
         run = _builder(go, package, out, {**build_env, **goenv}, flags, ldflags, f"{name} ({platform})")
         tasks[platform] = BuildTask(key, f"{name} {platform}", platform, run)
     kodata = os.path.join(package.dir, KODATA_DIR)
-    return Target(name, package.dir, tasks, kodata if os.path.isdir(kodata) else None)
+    go_env = {**environ, **go.env}
+    return Target(name, package.dir, tasks, kodata if os.path.isdir(kodata) else None,
+                  packages=lambda binary: go_packages(go.go, binary, go_env))
 
 
 def _builder(go: GoToolchain, package: GoPackage, out: str, env: Mapping[str, str],

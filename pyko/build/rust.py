@@ -21,6 +21,7 @@ from ..config import BuildConfig
 from ..errors import BuildError, UsageError
 from ..image.kodata import KODATA_DIR
 from ..platforms import Platform, rust_triple
+from ..sbom import cargo_packages
 from . import BuildTask, Target
 
 BUILDERS = ("cargo", "zigbuild")
@@ -123,7 +124,9 @@ def rust_target(path: str, name: str, build: BuildConfig, platforms: Iterable[Pl
                        f"{name} ({platform}, {triple})")
         tasks[platform] = BuildTask(("rust", crate.dir, crate.bin, triple), f"{name} {platform}", platform, run)
     kodata = os.path.join(crate.dir, KODATA_DIR)
-    return Target(name, crate.dir, tasks, kodata if os.path.isdir(kodata) else None)
+    crate_packages = functools.lru_cache(maxsize=1)(lambda: tuple(cargo_packages(cargo, crate.dir, environ)))
+    return Target(name, crate.dir, tasks, kodata if os.path.isdir(kodata) else None,
+                  packages=lambda binary: list(crate_packages()))
 
 
 def _builder(cargo: str, builder: str, crate: Crate, triple: str, flags: Sequence[str],

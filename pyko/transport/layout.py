@@ -11,11 +11,12 @@ any point leaves either the old layout or the new one, never a broken one.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
 import tempfile
-from typing import Iterable, List, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 from ..errors import OutputError
 from ..image import Blob, Descriptor, Index, canonical_json
@@ -75,37 +76,65 @@ def _entries(desc: Descriptor, names: Sequence[Tuple[str, str]]) -> List[dict]:
 
 def write_layout(path: str, index: Index, names: Sequence[Tuple[str, str]]) -> None:
     """Add `index` to the layout at `path`, once per (ref.name, containerd name)."""
+    add_manifest(path, index.descriptor, index.all_blobs(), names)
+
+
+def add_manifest(path: str, descriptor: Descriptor, blobs: Iterable[Blob],
+                 names: Sequence[Tuple[str, str]]) -> None:
+    """Add any manifest (with every blob it needs, itself included) under `names`."""
     path = os.path.abspath(path)
     try:
         if is_layout(path):
-            _update(path, index, names)
+            _update(path, descriptor, blobs, names)
         else:
-            _create(path, index, names)
+            _create(path, descriptor, blobs, names)
     except OSError as err:
         raise OutputError(f"cannot write OCI layout {path}: {err.strerror or err}") from None
 
 
-def _index_json(existing: List[dict], index: Index, names) -> bytes:
+def find(path: str, ref_name: str) -> Optional[Descriptor]:
+    """The descriptor named `ref_name` in the layout's index.json, if any."""
+    if not is_layout(path):
+        return None
+    for entry in _read_index(path).get("manifests", []):
+        if (entry.get("annotations") or {}).get(REF_NAME) == ref_name:
+            return Descriptor.from_json(entry)
+    return None
+
+
+def read_blob(path: str, digest: str) -> bytes:
+    """A blob's bytes, checked against its name."""
+    try:
+        with open(os.path.join(path, "blobs", *digest.split(":", 1)), "rb") as f:
+            data = f.read()
+    except OSError as err:
+        raise OutputError(f"OCI layout {path} lacks blob {digest} ({err.strerror})") from None
+    if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+        raise OutputError(f"OCI layout {path}: blob {digest} is corrupt")
+    return data
+
+
+def _index_json(existing: List[dict], descriptor: Descriptor, names) -> bytes:
     ours = {ref for ref, _ in names}
     kept = [m for m in existing if (m.get("annotations") or {}).get(REF_NAME) not in ours]
     doc = {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX,
-           "manifests": kept + _entries(index.descriptor, names)}
+           "manifests": kept + _entries(descriptor, names)}
     return canonical_json(doc)
 
 
-def _update(path: str, index: Index, names) -> None:
+def _update(path: str, descriptor: Descriptor, blobs, names) -> None:
     current = _read_index(path)
-    _put_blobs(path, index.all_blobs())
-    write_bytes(os.path.join(path, "index.json"), _index_json(current.get("manifests", []), index, names))
+    _put_blobs(path, blobs)
+    write_bytes(os.path.join(path, "index.json"), _index_json(current.get("manifests", []), descriptor, names))
 
 
-def _create(path: str, index: Index, names) -> None:
+def _create(path: str, descriptor: Descriptor, blobs, names) -> None:
     parent = os.path.dirname(path)
     tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
-        _put_blobs(tmp, index.all_blobs())
+        _put_blobs(tmp, blobs)
         write_bytes(os.path.join(tmp, "oci-layout"), LAYOUT_FILE)
-        write_bytes(os.path.join(tmp, "index.json"), _index_json([], index, names))
+        write_bytes(os.path.join(tmp, "index.json"), _index_json([], descriptor, names))
         os.chmod(tmp, 0o755)
         if os.path.isdir(path):
             os.rmdir(path)  # an empty directory the user made for us

@@ -380,6 +380,26 @@ class Registry:
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
+    def read_blob(self, repo: str, digest: str, size: int, limit: int = 16 << 20) -> bytes:
+        """A small blob (a signature payload, an SBOM) into memory, checked."""
+        if size > limit:
+            raise RegistryError(f"{self.registry}/{repo}: blob {digest} is {size} bytes; too big to read here")
+        resp = self.request("GET", f"/v2/{repo}/blobs/{digest}", [f"repository:{repo}:pull"])
+        self.check(resp, f"blob {digest[:19]}", repo, [200])
+        data = resp.content
+        if len(data) != size or "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+            raise RegistryError(f"{self.registry}/{repo}: blob {digest} arrived with the wrong content")
+        return data
+
+    def find_manifest(self, repo: str, ident: str) -> Optional[Tuple[bytes, str, str]]:
+        """get_manifest, or None when the registry has no such manifest."""
+        try:
+            return self.get_manifest(repo, ident)
+        except RegistryError as err:
+            if err.status == 404:
+                return None
+            raise
+
     def mount_blob(self, repo: str, digest: str, from_repo: str) -> Optional[str]:
         """Ask for a cross-repository mount: None when mounted, else the upload
         Location the registry opened instead (202)."""

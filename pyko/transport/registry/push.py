@@ -38,7 +38,7 @@ class PushStats:
                 f"{self.existing} already there; {self.manifests} manifest(s) written")
 
 
-def _push_blob(registry: Registry, repo: str, blob: Blob, mount_from: str, stats: PushStats) -> None:
+def push_blob(registry: Registry, repo: str, blob: Blob, mount_from: str, stats: PushStats) -> None:
     digest = blob.descriptor.digest
     if registry.blob_exists(repo, digest):
         stats.add(existing=1)
@@ -69,7 +69,7 @@ def push_index(registry: Registry, target: Reference, index: Index, tags: Sequen
         return source.repository if source is not None and source.registry == target.registry else ""
 
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_push_blob, registry, repo, blob, mount_from(d), stats) for d, blob in blobs.items()]
+        futures = [pool.submit(push_blob, registry, repo, blob, mount_from(d), stats) for d, blob in blobs.items()]
         for future in cf.as_completed(futures):
             future.result()
         manifests = [pool.submit(_push_manifest, registry, repo, image.manifest, stats) for image in index.images]

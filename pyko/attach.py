@@ -1,0 +1,58 @@
+"""Signing, verifying and SBOM attachment on any attachment store (registry or layout)."""
+from __future__ import annotations
+
+import json
+from typing import List, Mapping, Optional
+
+from .errors import PykoError
+from .image import Descriptor, mediatypes
+from . import sign as cosign
+
+SBOM_MEDIA_TYPE = "text/spdx+json"
+
+
+class VerificationError(PykoError):
+    pass
+
+
+def sign_digest(store, digest: str, docker_reference: str, private_key,
+                annotations: Optional[Mapping[str, str]] = None) -> bytes:
+    """Sign `digest` and append the signature to its `.sig` manifest; returns the payload."""
+    signed = cosign.payload(docker_reference, digest, annotations)
+    signature = cosign.sign(private_key, signed)
+    tag = cosign.tag_for(digest, "sig")
+    existing = cosign.existing_layers(store.manifest(tag), store.blob)
+    layers = cosign.add_signature(existing, signed, signature)
+    manifest, blobs = cosign.artifact_manifest(layers)
+    store.put(tag, manifest, blobs)
+    return signed
+
+
+def verify_digest(store, digest: str, public_key, required: Mapping[str, str], shown: str) -> List[bytes]:
+    """The payloads of `digest`'s signatures that verify; raises with the reasons if none do."""
+    raw = store.manifest(cosign.tag_for(digest, "sig"))
+    if raw is None:
+        raise VerificationError(f"no signatures found for {shown} ({digest})")
+    layers = cosign.existing_layers(raw, store.blob)
+    good, reasons = cosign.verify_layers(public_key, layers, digest, required)
+    if not good:
+        raise VerificationError(f"no valid signature for {shown}: " + "; ".join(reasons))
+    return [v.payload for v in good]
+
+
+def attach_sbom(store, digest: str, document: bytes) -> str:
+    """Store an SPDX document at `sha256-<hex>.sbom`, cosign's convention; returns the tag."""
+    tag = cosign.tag_for(digest, "sbom")
+    manifest, blobs = cosign.artifact_manifest([cosign.ArtifactLayer(SBOM_MEDIA_TYPE, document, {})])
+    store.put(tag, manifest, blobs)
+    return tag
+
+
+def subjects(store, ident: str, recursive: bool) -> List[str]:
+    """The digest `ident` names, then (recursive, for an index) its children's digests."""
+    digest, media_type = store.resolve(ident)
+    out = [digest]
+    if recursive and media_type in mediatypes.INDEX_TYPES:
+        index = json.loads(store.manifest_bytes(digest))
+        out += [Descriptor.from_json(m).digest for m in index.get("manifests", [])]
+    return out

@@ -1,0 +1,212 @@
+"""SPDX 2.3 JSON SBOMs: what is inside each image, and an index SBOM linking them.
+
+Per platform: the image (purl pkg:oci), the base it descends from, the binary
+(with its SHA-256), and the packages compiled into it: Go modules from the
+binary's own build info (`go version -m`), or the crate graph for Rust
+(`cargo metadata`). Deterministic: the same image gives the same bytes
+(created = SOURCE_DATE_EPOCH, namespace from the image digest, sorted output).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import subprocess
+import urllib.parse
+from dataclasses import dataclass
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .platforms import Platform
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str = ""
+    purl: str = ""
+    sha256: str = ""          # hex
+    comment: str = ""
+    purpose: str = "LIBRARY"  # SPDX primaryPackagePurpose
+
+
+# --- collectors ---------------------------------------------------------------
+def go_packages(go_binary: str, binary: str, env=None) -> List[Package]:
+    """The main module and every dependency from `go version -m` (main first)."""
+    proc = subprocess.run([go_binary, "version", "-m", binary], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        return []
+    return parse_go_version_m(proc.stdout)
+
+
+def _h1_to_hex(h1: str) -> str:
+    if not h1.startswith("h1:"):
+        return ""
+    try:
+        return base64.b64decode(h1[3:]).hex()
+    except ValueError:
+        return ""
+
+
+def parse_go_version_m(text: str) -> List[Package]:
+    main: Optional[Package] = None
+    deps: List[Package] = []
+    for line in text.splitlines():
+        fields = line.strip().split("\t")
+        if fields[0] == "mod" and len(fields) >= 3:
+            main = _go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else "", "APPLICATION")
+        elif fields[0] == "dep" and len(fields) >= 3:
+            deps.append(_go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else ""))
+        elif fields[0] == "=>" and deps and len(fields) >= 3:
+            replaced = deps.pop()
+            deps.append(_go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else "",
+                                    comment=f"replaces {replaced.name} {replaced.version}"))
+    return ([main] if main else []) + sorted(deps, key=lambda p: p.name)
+
+
+def _go_package(path: str, version: str, h1: str, purpose: str = "LIBRARY", comment: str = "") -> Package:
+    purl = f"pkg:golang/{urllib.parse.quote(path, safe='/')}"
+    if version and version != "(devel)":
+        purl += f"@{urllib.parse.quote(version)}"
+    if h1:
+        comment = (comment + "; " if comment else "") + "checksum is Go's h1 module hash (go.sum), hex-encoded"
+    return Package(path, version, purl + "?type=module", _h1_to_hex(h1), comment, purpose)
+
+
+def cargo_packages(cargo: str, crate_dir: str, env=None) -> List[Package]:
+    """The crate and what it depends on (normal and build deps, not dev), from cargo metadata."""
+    proc = subprocess.run([cargo, "metadata", "--format-version", "1", "--offline"], cwd=crate_dir,
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        return []
+    meta = json.loads(proc.stdout)
+    by_id = {p["id"]: p for p in meta["packages"]}
+    root = (meta.get("resolve") or {}).get("root")
+    if root is None:  # a workspace member: the one whose manifest is in crate_dir
+        root = next((p["id"] for p in meta["packages"]
+                     if p["manifest_path"].rsplit("/", 1)[0] == crate_dir.rstrip("/")), None)
+    nodes = {n["id"]: n for n in (meta.get("resolve") or {}).get("nodes", [])}
+    seen, todo = [], [root] if root else []
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in by_id:
+            continue
+        seen.append(current)
+        for dep in nodes.get(current, {}).get("deps", []):
+            if any(k.get("kind") != "dev" for k in dep.get("dep_kinds", [{}])):
+                todo.append(dep["pkg"])
+    out = []
+    for pid in seen:
+        p = by_id[pid]
+        purl = f"pkg:cargo/{urllib.parse.quote(p['name'])}@{urllib.parse.quote(p['version'])}"
+        out.append(Package(p["name"], p["version"], purl, "", "", "APPLICATION" if pid == root else "LIBRARY"))
+    return out[:1] + sorted(out[1:], key=lambda p: p.name)
+
+
+def file_sha256(path: str) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+# --- documents ------------------------------------------------------------------
+def _spdx_id(text: str) -> str:
+    return "SPDXRef-" + re.sub(r"[^A-Za-z0-9.-]", "-", text)
+
+
+def _package_json(spdx_id: str, package: Package) -> dict:
+    out = {"name": package.name, "SPDXID": spdx_id, "downloadLocation": "NOASSERTION",
+           "filesAnalyzed": False, "primaryPackagePurpose": package.purpose}
+    if package.version:
+        out["versionInfo"] = package.version
+    if package.sha256:
+        out["checksums"] = [{"algorithm": "SHA256", "checksumValue": package.sha256}]
+    if package.purl:
+        out["externalRefs"] = [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl",
+                                "referenceLocator": package.purl}]
+    if package.comment:
+        out["comment"] = package.comment
+    return out
+
+
+def _oci_purl(name: str, digest: str, platform: Optional[Platform] = None) -> str:
+    repo = name.rsplit("/", 1)[-1]
+    qualifiers = {"repository_url": name} if "/" in name else {}
+    if platform is not None:
+        qualifiers.update({"arch": platform.architecture, "os": platform.os})
+        if platform.variant:
+            qualifiers["variant"] = platform.variant
+    query = "&".join(f"{k}={urllib.parse.quote(v, safe='')}" for k, v in sorted(qualifiers.items()))
+    return f"pkg:oci/{repo}@{urllib.parse.quote(digest)}" + (f"?{query}" if query else "")
+
+
+def _repository(image: str) -> str:
+    """`reg/repo` of a reference; the built-in base's pyko:// name as it is."""
+    if "://" in image:
+        return image
+    from .reference import Reference
+
+    return Reference.parse(image).name
+
+
+def _document(name: str, digest: str, created: str, packages: List[dict], relationships: List[dict]) -> bytes:
+    doc = {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": f"sbom-{name}@{digest}",
+        "documentNamespace": f"http://spdx.org/spdxdocs/pyko/{digest.split(':', 1)[1]}",
+        "creationInfo": {"created": created, "creators": [f"Tool: pyko-{__version__}"]},
+        "packages": packages,
+        "relationships": relationships,
+    }
+    return (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode()
+
+
+def image_sbom(name: str, platform: Platform, image_digest: str, created: str, binary_name: str,
+               binary_sha256: str, packages: Sequence[Package], base: Optional[Tuple[str, str]]) -> bytes:
+    """One platform image's SBOM. `base` is (name, manifest digest) or None."""
+    image_id = "SPDXRef-Image"
+    entries = [_package_json(image_id, Package(name, image_digest, _oci_purl(name, image_digest, platform),
+                                               image_digest.split(":", 1)[1], purpose="CONTAINER"))]
+    rels = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": image_id}]
+    if base:
+        base_name, base_digest = base
+        entries.append(_package_json("SPDXRef-Base", Package(
+            base_name, base_digest, _oci_purl(_repository(base_name), base_digest, platform),
+            base_digest.split(":", 1)[1], purpose="CONTAINER")))
+        rels.append({"spdxElementId": image_id, "relationshipType": "DESCENDANT_OF",
+                     "relatedSpdxElement": "SPDXRef-Base"})
+    binary_id = "SPDXRef-Binary"
+    entries.append(_package_json(binary_id, Package(f"/ko-app/{binary_name}", "", "", binary_sha256,
+                                                    purpose="APPLICATION")))
+    rels.append({"spdxElementId": image_id, "relationshipType": "CONTAINS", "relatedSpdxElement": binary_id})
+    for n, package in enumerate(packages):
+        pid = _spdx_id(f"Package-{n}-{package.name}")
+        entries.append(_package_json(pid, package))
+        kind = "GENERATED_FROM" if n == 0 and package.purpose == "APPLICATION" else "DEPENDS_ON"
+        rels.append({"spdxElementId": binary_id, "relationshipType": kind, "relatedSpdxElement": pid})
+    return _document(name, image_digest, created, entries, rels)
+
+
+def index_sbom(name: str, index_digest: str, created: str, children: Iterable[Tuple[Platform, str]]) -> bytes:
+    """The index's SBOM: one package per platform image, each a VARIANT_OF the index."""
+    index_id = "SPDXRef-Index"
+    entries = [_package_json(index_id, Package(name, index_digest, _oci_purl(name, index_digest),
+                                               index_digest.split(":", 1)[1], purpose="CONTAINER"))]
+    rels = [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": index_id}]
+    for platform, digest in children:
+        cid = _spdx_id(f"Image-{platform.slug}")
+        entries.append(_package_json(cid, Package(f"{name} ({platform})", digest,
+                                                  _oci_purl(name, digest, platform), digest.split(":", 1)[1],
+                                                  purpose="CONTAINER")))
+        rels.append({"spdxElementId": cid, "relationshipType": "VARIANT_OF", "relatedSpdxElement": index_id})
+    return _document(name, index_digest, created, entries, rels)
+
+
+def sbom_filename(name: str, platform: Optional[Platform]) -> str:
+    short = name.rsplit("/", 1)[-1]
+    return f"{short}-{platform.slug}.spdx.json" if platform else f"{short}-index.spdx.json"
