@@ -3,6 +3,7 @@
 
   python3 benchmarks/build_bench.py            # warm Go cache, all 8 platforms
   python3 benchmarks/build_bench.py --cold     # also a build from an empty Go cache (slow)
+  python3 benchmarks/build_bench.py --registry # also push to a docker-registry on loopback
 
 Measures: wall time of `pyko build --platform all` into an OCI layout (warm
 cache, best of N), peak RSS of the pyko process, layer writing throughput
@@ -40,6 +41,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cold", action="store_true", help="also build once from an empty Go cache")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--registry", action="store_true",
+                        help="also time pushes to a docker-registry started on 127.0.0.1")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="pyko-bench-")
     src = os.path.join(work, "hello-go")
@@ -59,6 +62,9 @@ def main():
         elapsed, _, _ = timed_build(src, cold_env, layout)
         print(f"build 8 platforms, empty Go cache: {elapsed:.1f}s")
 
+    if args.registry:
+        push_figures(src, env, work)
+
     blob = os.path.join(work, "blob")
     with open(blob, "wb") as f:
         f.write(os.urandom(16 << 20) + bytes(16 << 20))  # half incompressible, half zeros
@@ -76,6 +82,28 @@ def main():
     warm = time.perf_counter() - started
     print(f"built-in base (8 platforms): cold {cold * 1000:.0f} ms, cached {warm * 1000:.1f} ms")
     shutil.rmtree(work, ignore_errors=True)
+
+
+def push_figures(src, env, work):
+    """First push of all 8 platforms (on a registry-hosted base, so its layer is
+    mounted), then an unchanged re-push, which must upload nothing."""
+    sys.path.insert(0, os.path.join(REPO, "tests"))
+    from registry_fixtures import start_registry
+
+    reg = start_registry(os.path.join(work, "registry"))
+    try:
+        run = lambda *a: subprocess.run([sys.executable, "-m", "pyko", *a], env=env,  # noqa: E731
+                                        capture_output=True, text=True, check=True)
+        run("base", "--repo", f"{reg.host}/static", "-q")
+        for label in ("first push", "unchanged re-push"):
+            started = time.perf_counter()
+            proc = run("build", src, "--platform", "all", "--base", f"{reg.host}/static:latest",
+                       "--repo", f"{reg.host}/bench")
+            elapsed = time.perf_counter() - started
+            summary = next(l for l in proc.stderr.splitlines() if "pushed" in l)
+            print(f"{label} (build + push, 8 platforms): {elapsed:.2f}s; {summary.split('(', 1)[1].rstrip(')')}")
+    finally:
+        reg.stop()
 
 
 if __name__ == "__main__":

@@ -84,7 +84,6 @@ def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, j
     With no PATHS, builds every [[builds]] entry of the config, else '.'.
     """
     from .config import load_config
-    from .progress import make_reporter
     from .publish import BuildOptions, build as run_build
 
     options = BuildOptions(
@@ -202,7 +201,7 @@ def generate_key_pair(output_key_prefix):
 
 def _store_for(image: str, oci_layout: str, insecure: bool, ca_file: str):
     """(attachment store, identifier, docker reference) for an image in a registry or a layout."""
-    from .publish import BuildOptions, Registries
+    from .bases import Registries
     from .reference import Reference
     from .transport.attachments import LayoutAttachments, RegistryAttachments
 
@@ -212,7 +211,7 @@ def _store_for(image: str, oci_layout: str, insecure: bool, ca_file: str):
             raise click.UsageError(f"name the image in the layout as NAME:TAG or NAME@DIGEST, not {image!r}")
         return LayoutAttachments(oci_layout, name), ident, name
     ref = Reference.parse(image)
-    registries = Registries(BuildOptions(insecure_registry=insecure, registry_ca_file=ca_file), dict(os.environ))
+    registries = Registries(dict(os.environ), insecure, ca_file)
     return RegistryAttachments(registries(ref.registry), ref.repository), ref.identifier, ref.name
 
 

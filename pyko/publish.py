@@ -12,32 +12,27 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from . import reference
+from . import reference, sbom
+from .attach import attach_sbom, sign_digest
+from .bases import Registries, base_annotations, base_identity, mount_sources, resolve_base
 from .build import BuildTask, Target
 from .build.elf import check_static_for
 from .build.go import go_target, is_go_package
 from .build.prebuilt import prebuilt_target
 from .build.rust import is_crate, rust_target
 from .config import BuildConfig, Config
-from .errors import PykoError, UsageError
+from .errors import UsageError
 from .image import Index, Layer
 from .image.app import NONROOT, AppSpec, app_image, binary_layer, kodata_layer
-from .image.static_base import REFERENCE as BUILTIN_BASE, static_base
-from .image.timestamps import source_date_epoch
+from .image.static_base import static_base
+from .image.timestamps import rfc3339, source_date_epoch
 from .platforms import Platform, parse_platforms
 from .reference import Reference, repository_under
-from . import sbom
-from .attach import attach_sbom, sign_digest
-from .image.timestamps import rfc3339
 from .sign import load_private_key
 from .transport import layout, tarball
 from .transport.atomic import write_bytes
 from .transport.attachments import LayoutAttachments, RegistryAttachments
-from .transport.registry.client import Registry, TransportOptions
-from .transport.registry.credentials import DockerConfig, config_dir
-from .transport.registry.pull import RemoteBase, open_base
 from .transport.registry.push import push_index
-
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -89,40 +84,9 @@ def cache_dir(environ: Mapping[str, str]) -> str:
     return platformdirs.user_cache_dir("pyko")
 
 
-class Registries:
-    """One client per registry host, with credentials from docker's config."""
-
-    def __init__(self, options: "BuildOptions", environ: Mapping[str, str], jobs: int = 4):
-        self.transport = TransportOptions(
-            insecure=options.insecure_registry, ca_file=options.registry_ca_file,
-            retries=int(environ.get("PYKO_REGISTRY_RETRIES", "4")), pool=max(8, jobs + 4), environ=environ)
-        self.docker_config = DockerConfig(config_dir(environ))
-        self._clients: Dict[str, Registry] = {}
-
-    def __call__(self, host: str) -> Registry:
-        if host not in self._clients:
-            self._clients[host] = Registry(host, self.docker_config.get(host), self.transport)
-        return self._clients[host]
-
-
-def resolve_base(ref: str, cache: str, registries: Registries):
-    """The built-in base (an Index) or a RemoteBase: both offer platforms() and image_for()."""
-    if ref == BUILTIN_BASE:
-        return static_base(cache)
-    if "://" in ref:
-        raise UsageError(f"base image {ref!r}: the only pyko:// base is {BUILTIN_BASE}")
-    return open_base(ref, registries, cache)
-
-
-def _base_annotations(base, platform: Optional[Platform] = None) -> Dict[str, str]:
-    if not isinstance(base, RemoteBase):
-        return {}
-    digest = base.digest_for(platform) if platform is not None else base.digest
-    return {"org.opencontainers.image.base.name": base.name, "org.opencontainers.image.base.digest": digest}
-
-
-def _mount_sources(base) -> Dict[str, Reference]:
-    return base.layer_sources() if isinstance(base, RemoteBase) else {}
+def _registries(options: BuildOptions, environ: Mapping[str, str]) -> Registries:
+    return Registries(environ, options.insecure_registry, options.registry_ca_file,
+                      options.jobs or os.cpu_count() or 4)
 
 
 @dataclass(frozen=True)
@@ -233,7 +197,7 @@ def build(options: BuildOptions, config: Config, reporter, environ: Optional[Map
         raise UsageError("--bare pushes to the repository itself: set --repo or PYKO_DOCKER_REPO")
     if options.bare and len(requests) > 1:
         raise UsageError("--bare names one image: build one PATH at a time")
-    registries = Registries(options, environ, options.jobs or os.cpu_count() or 4)
+    registries = _registries(options, environ)
     # Ask for the key's password before compiling, not after.
     signer = load_private_key(options.sign_key, environ) if options.sign_key else None
     if options.sign_key and not ((repo and options.push) or options.oci_layout):
@@ -271,20 +235,14 @@ def _assemble(target: Target, base, spec: AppSpec, built_binaries: Mapping, laye
     extra = [kodata_layer(target.kodata_dir, spec, layers_dir)] if target.kodata_dir else []
     images = [
         app_image(base.image_for(platform), extra + [built_binaries[task.key][0]], spec, bool(extra),
-                  _base_annotations(base, platform))
+                  base_annotations(base, platform))
         for platform, task in target.tasks.items()
     ]
     where = repository_under(repo, target.name, options.bare) if repo else None
     name = where.name if where else target.name
-    index = Index.build(images, _base_annotations(base))
+    index = Index.build(images, base_annotations(base))
     sboms = () if options.sbom == "none" else _sboms(name, target, base, spec, index, built_binaries)
-    return Built(name, index, target=where, mount_sources=_mount_sources(base), sboms=sboms)
-
-
-def _base_identity(base, platform: Platform) -> Tuple[str, str]:
-    if isinstance(base, RemoteBase):
-        return base.name, base.digest_for(platform)
-    return BUILTIN_BASE, base.image_for(platform).digest
+    return Built(name, index, target=where, mount_sources=mount_sources(base), sboms=sboms)
 
 
 def _sboms(name: str, target: Target, base, spec: AppSpec, index: Index, built_binaries) -> tuple:
@@ -294,7 +252,7 @@ def _sboms(name: str, target: Target, base, spec: AppSpec, index: Index, built_b
     for (platform, task), image in zip(target.tasks.items(), index.images):
         binary = built_binaries[task.key][1]
         document = sbom.image_sbom(name, platform, image.digest, created, spec.name, sbom.file_sha256(binary),
-                                   target.packages(binary), _base_identity(base, platform))
+                                   target.packages(binary), base_identity(base, platform))
         out.append((image.digest, sbom.sbom_filename(name, platform), document))
     children = [(p, img.digest) for p, img in zip(target.tasks, index.images)]
     out.append((index.digest, sbom.sbom_filename(name, None), sbom.index_sbom(name, index.digest, created, children)))
@@ -348,9 +306,6 @@ def _attach(built: Built, options: BuildOptions, stores: Sequence, signer, repor
             reporter.info(f"signed {len(subjects)} manifest(s) of {built.name}")
 
 
-__all__ = ["BuildOptions", "Built", "build", "PykoError"]
-
-
 def publish_base(options: BuildOptions, config: Config, reporter,
                  environ: Optional[Mapping[str, str]] = None) -> List[Built]:
     """`pyko base`: the built-in static base itself, pushed and/or written."""
@@ -363,4 +318,4 @@ def publish_base(options: BuildOptions, config: Config, reporter,
     where = repository_under(options.repo, "static", bare=True) if options.repo else None
     built = Built(where.name if where else "pyko-static", index, target=where)
     reporter.info(f"built-in base: {len(platforms)} platform(s)")
-    return [_write(built, options, tags, reporter, Registries(options, environ))]
+    return [_write(built, options, tags, reporter, _registries(options, environ))]

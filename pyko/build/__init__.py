@@ -7,7 +7,7 @@ binary (e.g. two platforms that map to one GOARCH), so they run once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Hashable, List, Optional
+from typing import Callable, Dict, Hashable, Optional
 
 from ..platforms import Platform
 

@@ -10,7 +10,6 @@ they expire; a 401 asking for more scope widens the set and tries again.
 from __future__ import annotations
 
 import base64
-import re
 import threading
 import time
 from dataclasses import dataclass, field
