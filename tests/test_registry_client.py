@@ -174,3 +174,24 @@ def test_docker_config_lookup_and_credentials_never_in_repr(tmp_path):
     assert "pa:ss" not in repr(creds)
     assert cfg.get("other.io").identity_token == "tok" and "tok" not in repr(cfg.get("other.io"))
     assert cfg.get("nowhere.io").anonymous
+
+
+def test_tls_errors_are_not_retried_but_connection_errors_are():
+    import requests
+
+    calls = []
+
+    def tls_failure():
+        calls.append(1)
+        raise requests.exceptions.SSLError("wrong version number")
+    reg = client("127.0.0.1:1", retries=3)
+    with pytest.raises(requests.exceptions.SSLError):
+        reg._with_retries(tls_failure)
+    assert len(calls) == 1  # an answer, not a blip: a plain-HTTP registry must not cost 4 backoffs
+
+    def refused():
+        calls.append(2)
+        raise requests.exceptions.ConnectionError("Connection refused")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        reg._with_retries(refused)
+    assert calls.count(2) == 4  # the first try and 3 retries

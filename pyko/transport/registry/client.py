@@ -182,6 +182,8 @@ class Registry:
                 resp = send()
                 if resp.status_code < 500 and resp.status_code != 429:
                     return resp
+            except requests.exceptions.SSLError:
+                raise  # a TLS failure is an answer, not a transient error (SSLError is a ConnectionError)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout):
                 if attempt >= self.options.retries:
                     raise
