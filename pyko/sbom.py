@@ -19,6 +19,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from . import __version__
 from .platforms import Platform
+from .reference import Reference
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,6 @@ def _repository(image: str) -> str:
     """`reg/repo` of a reference; the built-in base's pyko:// name as it is."""
     if "://" in image:
         return image
-    from .reference import Reference
-
     return Reference.parse(image).name
 
 

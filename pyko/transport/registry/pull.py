@@ -15,6 +15,7 @@ from ...errors import PykoError, UsageError
 from ...image import BytesBlob, Descriptor, FileBlob, Image, Layer, mediatypes
 from ...platforms import Platform
 from ...reference import Reference
+from ..atomic import write_bytes
 from .client import Registry
 
 # Docker layer types have OCI twins with the same bytes; pyko writes OCI
@@ -45,8 +46,6 @@ class BlobCache:
             return f.read()
 
     def write(self, digest: str, data: bytes) -> None:
-        from ..atomic import write_bytes
-
         write_bytes(self.path(digest), data)
 
 
