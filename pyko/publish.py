@@ -278,6 +278,9 @@ def _write(built: Built, options: BuildOptions, tags: Sequence[str], reporter, r
         outputs.append(built.name)
         stores.append((RegistryAttachments(registries(target.registry), target.repository), True))
         reporter.info(f"pushed {built.name}:{','.join(tags)} ({stats.summary()})")
+        warnings = registries(target.registry).warnings
+        while warnings:  # each once, as the registry sent them
+            reporter.info(f"{target.registry} warns: {warnings.pop(0)}")
     _attach(built, options, stores, signer, reporter)
     if options.tarball:
         image = tarball.write_tarball(options.tarball, built.index, refs,

@@ -99,9 +99,6 @@ class Reference:
     def with_tag(self, tag: str) -> "Reference":
         return Reference(self.registry, self.repository, tag, "")
 
-    def with_digest(self, digest: str) -> "Reference":
-        return Reference(self.registry, self.repository, "", digest)
-
     def __str__(self) -> str:
         out = self.name
         if self.tag:

@@ -195,3 +195,15 @@ def test_tls_errors_are_not_retried_but_connection_errors_are():
     with pytest.raises(requests.exceptions.ConnectionError):
         reg._with_retries(refused)
     assert calls.count(2) == 4  # the first try and 3 retries
+
+
+def test_registry_warnings_are_kept_for_the_user():
+    warning = '299 - "this repository is deprecated"'
+    fake = Fake(lambda m, p, h, n: (200, {"Warning": warning} if p != "/v2/" else {}, b""))
+    try:
+        reg = client(fake.host)
+        assert reg.blob_exists("a/b", "sha256:" + "0" * 64)
+        assert reg.blob_exists("a/b", "sha256:" + "1" * 64)
+        assert reg.warnings == [warning]  # once, however often it was sent
+    finally:
+        fake.close()

@@ -66,7 +66,6 @@ def _fail(message: str):
 class GoPackage:
     dir: str
     import_path: str
-    module_dir: str
 
     @property
     def binary_name(self) -> str:
@@ -91,8 +90,7 @@ def inspect_package(go: GoToolchain, path: str, environ: Mapping[str, str]) -> G
             f"{path} is package {info.get('Name')!r}, not a main package: "
             "point pyko at the directory that holds `package main` (e.g. ./cmd/app)"
         )
-    module = info.get("Module") or {}
-    return GoPackage(info["Dir"], info.get("ImportPath", ""), module.get("Dir", info["Dir"]))
+    return GoPackage(info["Dir"], info.get("ImportPath", ""))
 
 
 def go_target(path: str, name: str, build: BuildConfig, platforms: Iterable[Platform],

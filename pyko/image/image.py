@@ -27,10 +27,6 @@ class _Manifested:
     def digest(self) -> str:
         return self.descriptor.digest
 
-    def manifest_json(self) -> dict:
-        with self.manifest.open() as f:
-            return json.load(f)
-
 
 @dataclass(frozen=True)
 class Image(_Manifested):

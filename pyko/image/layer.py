@@ -13,7 +13,6 @@ import hashlib
 import io
 import os
 import posixpath
-import stat
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
@@ -157,7 +156,3 @@ def _add(tar: tarfile.TarFile, entry: TarEntry, mtime: int) -> None:
                 raise OSError(f"{entry.source} changed while it was being packed")
             tar.addfile(info, src)
 
-
-def strip_special_bits(mode: int) -> int:
-    """Permission bits without setuid/setgid/sticky (for files from users)."""
-    return stat.S_IMODE(mode) & 0o777

@@ -298,7 +298,7 @@ class Registry:
         if resp.status_code not in tuple(ok):
             raise self._error(resp, what, repo)
         warning = resp.headers.get("Warning", "")
-        if warning.startswith("299"):
+        if warning.startswith("299") and warning not in self.warnings:
             self.warnings.append(warning)
         return resp
 
