@@ -241,7 +241,9 @@ def _assemble(target: Target, base, spec: AppSpec, built_binaries: Mapping, laye
     where = repository_under(repo, target.name, options.bare) if repo else None
     name = where.name if where else target.name
     index = Index.build(images, base_annotations(base))
-    sboms = () if options.sbom == "none" else _sboms(name, target, base, spec, index, built_binaries)
+    # Only when something receives them: a push (attached) or --sbom-dir.
+    wanted = options.sbom != "none" and (options.sbom_dir or (where is not None and options.push))
+    sboms = _sboms(name, target, base, spec, index, built_binaries) if wanted else ()
     return Built(name, index, target=where, mount_sources=mount_sources(base), sboms=sboms)
 
 
