@@ -7,9 +7,21 @@ binary (e.g. two platforms that map to one GOARCH), so they run once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Hashable, Optional
+from typing import Callable, Dict, Hashable, Iterable, Mapping, Optional
 
+from ..errors import UsageError
 from ..platforms import Platform
+
+
+def with_build_env(environ: Mapping[str, str], entries: Iterable[str], path: str) -> Dict[str, str]:
+    """`environ` plus a build's `env` entries ("KEY=VALUE"; they win), for any toolchain."""
+    out = dict(environ)
+    for item in entries:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"env entry {item!r} for {path} must look like KEY=VALUE")
+        out[key] = value
+    return out
 
 
 @dataclass(frozen=True)

