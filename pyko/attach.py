@@ -1,11 +1,11 @@
 """Signing, verifying and SBOM attachment on any attachment store (registry or layout)."""
 from __future__ import annotations
 
-import json
 from typing import List, Mapping, Optional
 
 from .errors import PykoError
-from .image import Descriptor, mediatypes
+from .image import mediatypes
+from .image.documents import parse_index
 from . import sign as cosign
 
 SBOM_MEDIA_TYPE = "text/spdx+json"
@@ -53,6 +53,6 @@ def subjects(store, ident: str, recursive: bool) -> List[str]:
     digest, media_type = store.resolve(ident)
     out = [digest]
     if recursive and media_type in mediatypes.INDEX_TYPES:
-        index = json.loads(store.manifest_bytes(digest))
-        out += [Descriptor.from_json(m).digest for m in index.get("manifests", [])]
+        index = parse_index(store.manifest_bytes(digest), f"index {digest}")
+        out += [desc.digest for desc in index.manifests]
     return out

@@ -5,31 +5,16 @@ and (for provenance) a name and the digest of each platform's base manifest.
 """
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from .errors import UsageError
 from .image.static_base import REFERENCE as BUILTIN_BASE, static_base
 from .platforms import Platform
 from .reference import Reference
-from .transport.registry.client import Registry, TransportOptions
-from .transport.registry.credentials import DockerConfig, config_dir
+from .transport.registry.hosts import Registries
 from .transport.registry.pull import RemoteBase, open_base
 
-
-class Registries:
-    """One client per registry host, with credentials from docker's config."""
-
-    def __init__(self, environ: Mapping[str, str], insecure: bool = False, ca_file: str = "", jobs: int = 4):
-        self.transport = TransportOptions(
-            insecure=insecure, ca_file=ca_file,
-            retries=int(environ.get("PYKO_REGISTRY_RETRIES", "4")), pool=max(8, jobs + 4), environ=environ)
-        self.docker_config = DockerConfig(config_dir(environ))
-        self._clients: Dict[str, Registry] = {}
-
-    def __call__(self, host: str) -> Registry:
-        if host not in self._clients:
-            self._clients[host] = Registry(host, self.docker_config.get(host), self.transport)
-        return self._clients[host]
+__all__ = ["Registries", "resolve_base", "base_annotations", "mount_sources", "base_identity"]
 
 
 def resolve_base(ref: str, cache: str, registries: Registries):

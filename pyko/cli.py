@@ -13,7 +13,7 @@ import traceback
 import click
 
 from . import __version__
-from .errors import PykoError
+from .errors import PykoError, clean_text
 
 _state = {"verbose": False}
 
@@ -38,6 +38,9 @@ def registry_options(func):
                      help="Allow plain HTTP and unverified TLS (loopback registries need no flag)."),
         click.option("--registry-ca-file", default="", type=click.Path(),
                      help="An extra CA bundle to trust for registries."),
+        click.option("--registry-timeout", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+                     envvar="PYKO_REGISTRY_TIMEOUT", show_envvar=True,
+                     help="Give up retrying one registry operation after this long (default: 300)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -78,7 +81,7 @@ def registry_options(func):
 @click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
 def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, jobs, binaries, name,
           bin_name, rust_libc, rust_builder, repo, bare, push, insecure_registry, registry_ca_file,
-          sbom, sbom_dir, sign_key, recursive, sign_annotations, quiet):
+          registry_timeout, sbom, sbom_dir, sign_key, recursive, sign_annotations, quiet):
     """Build PATHS (Go main packages or Rust crates) into images and print their digest references.
 
     With no PATHS, builds every [[builds]] entry of the config, else '.'.
@@ -92,7 +95,7 @@ def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, j
         tarball=tarball or "", binaries=tuple(_split_binary(b) for b in binaries), name=name,
         bin=bin_name, rust_libc=rust_libc or "", rust_builder=rust_builder or "",
         repo=repo, bare=bare, push=push, insecure_registry=insecure_registry,
-        registry_ca_file=registry_ca_file, sbom=sbom, sbom_dir=sbom_dir or "", sign_key=sign_key or "",
+        registry_ca_file=registry_ca_file, registry_timeout=registry_timeout or 0, sbom=sbom, sbom_dir=sbom_dir or "", sign_key=sign_key or "",
         sign_recursive=recursive, sign_annotations=tuple(_key_values(sign_annotations, "--sign-annotation")),
     )
     _run_and_print(run_build, options, load_config(os.getcwd()), quiet)
@@ -118,7 +121,8 @@ def _run_and_print(run, options, config, quiet) -> None:
 @click.option("-t", "--tag", "tags", multiple=True, help="Tag(s) (default: latest).")
 @registry_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
-def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_registry, registry_ca_file, quiet):
+def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_registry, registry_ca_file,
+         registry_timeout, quiet):
     """Publish pyko's built-in static base (pyko://static) as a multi-arch image.
 
     With --repo REG/static it is pushed there (as the repository itself);
@@ -129,7 +133,8 @@ def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_regist
 
     options = BuildOptions(platforms=tuple(platforms) or ("all",), tags=tuple(tags) or ("latest",),
                            oci_layout=oci_layout or "", tarball=tarball or "", repo=repo, bare=True,
-                           push=push, insecure_registry=insecure_registry, registry_ca_file=registry_ca_file)
+                           push=push, insecure_registry=insecure_registry, registry_ca_file=registry_ca_file,
+                           registry_timeout=registry_timeout or 0)
     if not (repo or oci_layout or tarball):
         raise click.UsageError("say where the base goes: --repo REGISTRY/REPO, --oci-layout DIR or --tarball FILE")
     _run_and_print(publish_base, options, load_config(os.getcwd()), quiet)
@@ -287,11 +292,11 @@ def main(argv=None) -> None:
             click.echo(err.details.rstrip("\n"), err=True)
         if _state["verbose"]:
             traceback.print_exc()
-        click.echo(f"pyko: error: {err}", err=True)
+        click.echo(f"pyko: error: {clean_text(err, 2000)}", err=True)
         sys.exit(err.exit_code)
     except Exception as err:  # a bug in pyko: say so, in one line unless --verbose
         if _state["verbose"]:
             traceback.print_exc()
-        click.echo(f"pyko: internal error: {type(err).__name__}: {err} "
+        click.echo(f"pyko: internal error: {type(err).__name__}: {clean_text(err, 500)} "
                    "(run with --verbose for a traceback, and please report it)", err=True)
         sys.exit(70)

@@ -31,3 +31,30 @@ class BuildError(PykoError):
 
 class OutputError(PykoError):
     """The output (layout, tarball) cannot be written."""
+
+
+class MalformedInput(PykoError):
+    """Data from outside (a registry, a layout, a file) that is not what it must be.
+
+    Raised before the data is used for anything: it never becomes a path, a
+    URL or a size. The message says where the data came from.
+    """
+
+
+class RegistryError(PykoError):
+    """A registry refused or failed a request; the message says what to do."""
+
+    def __init__(self, message: str, status: int = 0, code: str = ""):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def clean_text(text: object, limit: int = 300) -> str:
+    """Text from outside (a registry's message, a header) made safe to print on
+    one line: control and format characters (escape sequences, newlines,
+    bidi overrides) become '?', and it is cut at `limit` characters."""
+    import unicodedata
+
+    unsafe = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+    out = "".join("?" if unicodedata.category(c) in unsafe else c for c in str(text)[:limit + 1])
+    return out if len(out) <= limit else out[:limit] + "…"

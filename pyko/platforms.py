@@ -7,10 +7,11 @@ and GOARM for Go, a target triple for Rust).
 from __future__ import annotations
 
 import platform as _host
+import re
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from .errors import UsageError
+from .errors import MalformedInput, UsageError
 
 #: The eight linux platforms pyko's built-in base offers, in index order.
 ALL_LINUX = (
@@ -23,6 +24,10 @@ ALL_LINUX = (
     "linux/riscv64",
     "linux/s390x",
 )
+
+# What an os, architecture or variant may look like (the values GOOS/GOARCH and
+# the OCI spec use): never a path, never empty space.
+_PLATFORM_WORD = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
 
 # Architecture names as they appear in `uname -m`, mapped to OCI/GOARCH names.
 _MACHINE_TO_ARCH = {
@@ -64,8 +69,14 @@ class Platform:
         return cls.parse(f"linux/{arch}")
 
     @classmethod
-    def from_oci(cls, obj: dict) -> "Platform":
-        return cls(obj.get("os", ""), obj.get("architecture", ""), obj.get("variant", "") or "")
+    def from_oci(cls, obj: dict, where: str = "platform") -> "Platform":
+        """From an OCI platform object or image config, each field checked: these
+        strings come from outside (a base, a layout) and end up in names."""
+        fields = [obj.get("os", ""), obj.get("architecture", ""), obj.get("variant", "") or ""]
+        for value in fields:
+            if not isinstance(value, str) or (value and not _PLATFORM_WORD.fullmatch(value)):
+                raise MalformedInput(f"{where}: {str(value)[:40]!r} is not a valid os, architecture or variant")
+        return cls(*fields)
 
     def to_oci(self) -> dict:
         out = {"architecture": self.architecture, "os": self.os}

@@ -34,19 +34,44 @@ class LineReporter:
         if not self.quiet:
             self._say(f"built {label} in {seconds:.1f}s")
 
+    def transfer(self, label: str, total: int) -> "Transfer":
+        """A big blob going over the network: one line when it starts, one when it ends."""
+        if not self.quiet:
+            self._say(f"{label} ({_mib(total)})")
+        return Transfer(lambda n: None, lambda: None if self.quiet else self._say(f"{label}: done"))
+
     def close(self) -> None:
         pass
 
 
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB"
+
+
+class Transfer:
+    """Progress of one transfer: call it with each chunk's size, then done()."""
+
+    def __init__(self, advance, done):
+        self._advance, self._done = advance, done
+
+    def __call__(self, n: int) -> None:
+        self._advance(n)
+
+    def done(self) -> None:
+        self._done()
+
+
 class RichReporter:
-    """A spinner per running build, a tick when it is done."""
+    """A spinner per running build, a tick when it is done; a byte bar per big blob."""
 
     def __init__(self, stream: TextIO):
         from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn,
+                                   TimeElapsedColumn)
 
         self._progress = Progress(SpinnerColumn(finished_text="[green]✓"), TextColumn("{task.description}"),
-                                  TimeElapsedColumn(), console=Console(file=stream), transient=False)
+                                  BarColumn(bar_width=20), TaskProgressColumn(), TimeElapsedColumn(),
+                                  console=Console(file=stream), transient=False)
         self._progress.start()
         self._tasks = {}
         self._lock = threading.Lock()
@@ -63,6 +88,12 @@ class RichReporter:
             task = self._tasks.get(label)
         if task is not None:
             self._progress.update(task, completed=1, description=f"built {label}")
+
+    def transfer(self, label: str, total: int) -> Transfer:
+        """A byte bar, as docker push shows, for one big blob."""
+        task = self._progress.add_task(label, total=total)
+        return Transfer(lambda n: self._progress.advance(task, n),
+                        lambda: self._progress.update(task, completed=total))
 
     def close(self) -> None:
         self._progress.stop()

@@ -31,6 +31,7 @@ from .reference import Reference, repository_under
 from .sign import load_private_key
 from .transport import layout, tarball
 from .transport.atomic import write_bytes
+from .transport.cachedir import cache_dir
 from .transport.attachments import LayoutAttachments, RegistryAttachments
 from .transport.registry.push import push_index
 
@@ -55,6 +56,7 @@ class BuildOptions:
     push: bool = True                   # --push=false: build (and write files) only
     insecure_registry: bool = False
     registry_ca_file: str = ""
+    registry_timeout: float = 0         # seconds of retrying one registry operation (0: default)
     sbom: str = "spdx"                  # "none" turns SBOMs off
     sbom_dir: str = ""                  # also write the SBOM files here
     sign_key: str = ""                  # sign what is pushed (or written to the layout)
@@ -76,17 +78,10 @@ class Built:
         return f"{self.name}@{self.index.digest}"
 
 
-def cache_dir(environ: Mapping[str, str]) -> str:
-    if environ.get("PYKO_CACHE_DIR"):
-        return environ["PYKO_CACHE_DIR"]
-    import platformdirs
-
-    return platformdirs.user_cache_dir("pyko")
-
-
-def _registries(options: BuildOptions, environ: Mapping[str, str]) -> Registries:
+def _registries(options: BuildOptions, environ: Mapping[str, str], reporter) -> Registries:
     return Registries(environ, options.insecure_registry, options.registry_ca_file,
-                      options.jobs or os.cpu_count() or 4)
+                      options.jobs or os.cpu_count() or 4, timeout=options.registry_timeout,
+                      on_retry=reporter.info)
 
 
 @dataclass(frozen=True)
@@ -197,7 +192,7 @@ def build(options: BuildOptions, config: Config, reporter, environ: Optional[Map
         raise UsageError("--bare pushes to the repository itself: set --repo or PYKO_DOCKER_REPO")
     if options.bare and len(requests) > 1:
         raise UsageError("--bare names one image: build one PATH at a time")
-    registries = _registries(options, environ)
+    registries = _registries(options, environ, reporter)
     # Ask for the key's password before compiling, not after.
     signer = load_private_key(options.sign_key, environ) if options.sign_key else None
     if options.sign_key and not ((repo and options.push) or options.oci_layout):
@@ -276,7 +271,7 @@ def _write(built: Built, options: BuildOptions, tags: Sequence[str], reporter, r
     if options.push and built.target is not None:
         target = built.target
         stats = push_index(registries(target.registry), target, built.index, tags, built.mount_sources,
-                           options.jobs or 4)
+                           options.jobs or 4, reporter)
         outputs.append(built.name)
         stores.append((RegistryAttachments(registries(target.registry), target.repository), True))
         reporter.info(f"pushed {built.name}:{','.join(tags)} ({stats.summary()})")
@@ -323,4 +318,4 @@ def publish_base(options: BuildOptions, config: Config, reporter,
     where = repository_under(options.repo, "static", bare=True) if options.repo else None
     built = Built(where.name if where else "pyko-static", index, target=where)
     reporter.info(f"built-in base: {len(platforms)} platform(s)")
-    return [_write(built, options, tags, reporter, _registries(options, environ))]
+    return [_write(built, options, tags, reporter, _registries(options, environ, reporter))]

@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from .errors import PykoError, UsageError
-from .image import BytesBlob, Descriptor, canonical_json, mediatypes
+from .errors import MalformedInput, PykoError, UsageError
+from .image import BytesBlob, canonical_json, mediatypes
+from .image.documents import parse_manifest
 
 SIMPLESIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
@@ -223,16 +224,21 @@ def artifact_manifest(layers: Sequence[ArtifactLayer]) -> Tuple[BytesBlob, List[
     return BytesBlob(mediatypes.OCI_MANIFEST, canonical_json(manifest)), blobs
 
 
-def existing_layers(manifest: Optional[bytes], fetch) -> List[ArtifactLayer]:
+#: An attachment manifest (.sig, .sbom) is read whole into memory: these bound it.
+MAX_ATTACHED_LAYERS = 128
+MAX_ATTACHED_BYTES = 32 << 20
+
+
+def existing_layers(manifest: Optional[bytes], fetch, where: str = "signature manifest") -> List[ArtifactLayer]:
     """The layers of an existing .sig manifest; `fetch(descriptor)` gives a blob's bytes."""
     if not manifest:
         return []
-    doc = json.loads(manifest)
-    out = []
-    for entry in doc.get("layers", []):
-        desc = Descriptor.from_json(entry)
-        out.append(ArtifactLayer(desc.media_type, fetch(desc), dict(entry.get("annotations") or {})))
-    return out
+    doc = parse_manifest(manifest, where, max_layers=MAX_ATTACHED_LAYERS)
+    total = sum(desc.size for desc in doc.layers)
+    if total > MAX_ATTACHED_BYTES:
+        raise MalformedInput(f"{where}: its layers hold {total} bytes; more than the "
+                             f"{MAX_ATTACHED_BYTES} pyko reads")
+    return [ArtifactLayer(desc.media_type, fetch(desc), dict(desc.annotations or {})) for desc in doc.layers]
 
 
 def add_signature(existing: List[ArtifactLayer], signed_payload: bytes, signature: str) -> List[ArtifactLayer]:
@@ -263,13 +269,16 @@ def verify_layers(public_key, layers: Sequence[ArtifactLayer], digest: str,
         try:
             doc = json.loads(layer.data)
             claimed = doc["critical"]["image"]["docker-manifest-digest"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             reasons.append(f"signature {n}: the payload is not a cosign simple-signing payload")
             continue
         if claimed != digest:
             reasons.append(f"signature {n}: signs {claimed}, not {digest}")
             continue
         optional = doc.get("optional") or {}
+        if not isinstance(optional, dict):
+            reasons.append(f"signature {n}: the payload's optional annotations are not an object")
+            continue
         missing = {k: v for k, v in required.items() if str(optional.get(k)) != v}
         if missing:
             reasons.append(f"signature {n}: annotations do not match ({', '.join(f'{k}={v}' for k, v in missing.items())})")

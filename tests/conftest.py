@@ -1,12 +1,15 @@
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from oci_tools import HELLO_GO, pyko  # noqa: E402
+from oci_tools import HELLO_GO, REPO, pyko  # noqa: E402
+
+HELLO_C = os.path.join(REPO, "testdata", "hello-c", "hello.c")
 
 ALL8 = ["linux/386", "linux/amd64", "linux/arm64", "linux/arm/v6", "linux/arm/v7",
         "linux/ppc64le", "linux/riscv64", "linux/s390x"]
@@ -61,3 +64,19 @@ def published_base(registry, session_env):
     assert proc.returncode == 0, proc.stderr
     ref = proc.stdout.strip().splitlines()[-1]
     return {"tag": f"{registry.host}/static:latest", "digest_ref": ref, "stderr": proc.stderr}
+
+
+@pytest.fixture(scope="session")
+def c_binaries(tmp_path_factory):
+    out = tmp_path_factory.mktemp("c")
+    built = {}
+    for platform, compiler in (("linux/amd64", "cc"), ("linux/arm64", "aarch64-linux-gnu-gcc")):
+        if not shutil.which(compiler):
+            pytest.skip(f"needs {compiler} (.ci/install-deps installs gcc-aarch64-linux-gnu)")
+        path = str(out / platform.replace("/", "-"))
+        subprocess.run([compiler, "-static", "-O2", "-o", path, HELLO_C], check=True)
+        built[platform] = path
+    dynamic = str(out / "dynamic")
+    subprocess.run(["cc", "-O2", "-o", dynamic, HELLO_C], check=True)
+    built["dynamic"] = dynamic
+    return built

@@ -8,24 +8,8 @@ import pytest
 from oci_tools import REPO, need, need_root, pyko, skopeo_config, unpack_and_run
 from test_cli_errors import assert_clean_error
 
-HELLO_C = os.path.join(REPO, "testdata", "hello-c", "hello.c")
+HELLO_C = os.path.join(REPO, "testdata", "hello-c", "hello.c")  # also built by conftest.c_binaries
 HELLO_RUST = os.path.join(REPO, "testdata", "hello-rust")
-
-
-@pytest.fixture(scope="session")
-def c_binaries(tmp_path_factory):
-    out = tmp_path_factory.mktemp("c")
-    built = {}
-    for platform, compiler in (("linux/amd64", "cc"), ("linux/arm64", "aarch64-linux-gnu-gcc")):
-        if not shutil.which(compiler):
-            pytest.skip(f"needs {compiler} (.ci/install-deps installs gcc-aarch64-linux-gnu)")
-        path = str(out / platform.replace("/", "-"))
-        subprocess.run([compiler, "-static", "-O2", "-o", path, HELLO_C], check=True)
-        built[platform] = path
-    dynamic = str(out / "dynamic")
-    subprocess.run(["cc", "-O2", "-o", dynamic, HELLO_C], check=True)
-    built["dynamic"] = dynamic
-    return built
 
 
 def test_c_binaries_packed_and_run_on_both_arches(session_env, c_binaries, tmp_path):

@@ -12,7 +12,8 @@ import pytest
 from pyko.image import BytesBlob
 from pyko.reference import Reference, is_loopback
 from pyko.transport.registry.auth import parse_challenges
-from pyko.transport.registry.client import Registry, RegistryError, TransportOptions
+from pyko.errors import RegistryError
+from pyko.transport.registry.client import Registry, TransportOptions
 from pyko.transport.registry.credentials import Credentials, DockerConfig
 from pyko.errors import UsageError
 
@@ -64,7 +65,7 @@ def test_authorization_is_not_forwarded_to_another_host_on_redirect():
     try:
         import tempfile, os
         dest = os.path.join(tempfile.mkdtemp(), "b")
-        client(reg.host, Credentials("u", "pw")).fetch_blob("x/y", digest, len(blob), dest)
+        client(reg.host, Credentials("u", "pw")).repository("x/y").fetch_blob(digest, len(blob), dest)
         assert open(dest, "rb").read() == blob
         assert reg.seen[-1][2].get("Authorization", "").startswith("Basic ")
         assert "Authorization" not in cdn.seen[-1][2]
@@ -81,7 +82,7 @@ def test_503_then_ok_is_retried_and_429_honours_retry_after():
     fake = Fake(script)
     try:
         started = time.monotonic()
-        assert client(fake.host).blob_exists("a/b", "sha256:" + "0" * 64) is False
+        assert client(fake.host).repository("a/b").blob_exists("sha256:" + "0" * 64) is False
         assert time.monotonic() - started >= 1.0  # waited as told
         assert [s[0] for s in fake.seen] == ["GET", "HEAD", "HEAD", "HEAD"]
     finally:
@@ -103,7 +104,7 @@ def test_failed_upload_restarts_with_a_new_session():
         return 404, {}, b""
     fake = Fake(script)
     try:
-        client(fake.host).upload_blob("a/b", blob)
+        client(fake.host).repository("a/b").upload_blob(blob)
         puts = [s for s in fake.seen if s[0] == "PUT"]
         assert len(sessions) == 2 and len(puts) == 2
         assert puts[1][1].startswith(f"/v2/a/b/blobs/uploads/s{sessions[1]}?state=abc&digest=sha256%3A")
@@ -116,8 +117,9 @@ def test_manifest_with_wrong_digest_is_refused():
     body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}).encode()
     fake = Fake(lambda m, p, h, n: (200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, body))
     try:
-        with pytest.raises(RegistryError, match="refusing it"):
-            client(fake.host).get_manifest("a/b", "sha256:" + "1" * 64)
+        with pytest.raises(RegistryError, match="not sha256:1111.*gave up after 3 retries"):
+            client(fake.host).repository("a/b").get_manifest("sha256:" + "1" * 64)
+        assert [s[0] for s in fake.seen].count("GET") == 5  # /v2/, then the manifest 4 times
     finally:
         fake.close()
 
@@ -177,24 +179,25 @@ def test_docker_config_lookup_and_credentials_never_in_repr(tmp_path):
 
 
 def test_tls_errors_are_not_retried_but_connection_errors_are():
-    import requests
+    import socket
 
-    calls = []
-
-    def tls_failure():
-        calls.append(1)
-        raise requests.exceptions.SSLError("wrong version number")
-    reg = client("127.0.0.1:1", retries=3)
-    with pytest.raises(requests.exceptions.SSLError):
-        reg._with_retries(tls_failure)
-    assert len(calls) == 1  # an answer, not a blip: a plain-HTTP registry must not cost 4 backoffs
-
-    def refused():
-        calls.append(2)
-        raise requests.exceptions.ConnectionError("Connection refused")
-    with pytest.raises(requests.exceptions.ConnectionError):
-        reg._with_retries(refused)
-    assert calls.count(2) == 4  # the first try and 3 retries
+    # A plain-HTTP server asked for HTTPS: a TLS failure, an answer, never retried.
+    fake = Fake(lambda m, p, h, n: (200, {}, b""))
+    reg = client(fake.host, retries=3)
+    reg.plain_http_allowed = reg.http.plain_http_allowed = False  # as for a remote registry
+    try:
+        with pytest.raises(RegistryError, match="TLS"):
+            reg.connect()
+        assert reg.retries == 0 and fake.seen == []
+    finally:
+        fake.close()
+    with socket.socket() as s:  # a port nobody listens on: refused, retried 3 times
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    reg = client(f"127.0.0.1:{port}", retries=3)
+    with pytest.raises(RegistryError, match="cannot reach registry .*connection refused"):
+        reg.connect()
+    assert reg.retries == 3  # and no plain-HTTP try on a port that refused connections
 
 
 def test_registry_warnings_are_kept_for_the_user():
@@ -202,8 +205,8 @@ def test_registry_warnings_are_kept_for_the_user():
     fake = Fake(lambda m, p, h, n: (200, {"Warning": warning} if p != "/v2/" else {}, b""))
     try:
         reg = client(fake.host)
-        assert reg.blob_exists("a/b", "sha256:" + "0" * 64)
-        assert reg.blob_exists("a/b", "sha256:" + "1" * 64)
+        assert reg.repository("a/b").blob_exists("sha256:" + "0" * 64)
+        assert reg.repository("a/b").blob_exists("sha256:" + "1" * 64)
         assert reg.warnings == [warning]  # once, however often it was sent
     finally:
         fake.close()

@@ -6,13 +6,19 @@ files so that a big binary is never held in memory whole.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
 from dataclasses import dataclass, field
 from typing import BinaryIO, Mapping, Optional, Protocol
 
+from ..errors import MalformedInput
 from ..platforms import Platform
+from .digest import check_digest, digest_parts
+
+#: Sizes above this are refused in any descriptor (the spec's int64, minus margin).
+MAX_BLOB_SIZE = 1 << 50
 
 
 def sha256_digest(data: bytes) -> str:
@@ -37,9 +43,17 @@ class Descriptor:
     annotations: Optional[Mapping[str, str]] = None
     artifact_type: str = ""
 
+    def __post_init__(self):
+        # Every descriptor, ours or parsed, carries a digest that is safe as a path component.
+        check_digest(self.digest, "descriptor")
+
     @property
     def hex(self) -> str:
-        return self.digest.split(":", 1)[1]
+        return digest_parts(self.digest)[1]
+
+    @property
+    def algorithm(self) -> str:
+        return digest_parts(self.digest)[0]
 
     def to_json(self) -> dict:
         out = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
@@ -52,21 +66,42 @@ class Descriptor:
         return out
 
     @classmethod
-    def from_json(cls, obj: dict) -> "Descriptor":
+    def from_json(cls, obj: object, where: str = "descriptor") -> "Descriptor":
+        """Parse a descriptor from outside pyko, checking every field's type and value."""
+        if not isinstance(obj, dict):
+            raise MalformedInput(f"{where}: a descriptor must be a JSON object, not {type(obj).__name__}")
+        media_type, size = obj.get("mediaType"), obj.get("size")
+        if not isinstance(media_type, str) or not media_type or len(media_type) > 255:
+            raise MalformedInput(f"{where}: the descriptor has no valid mediaType")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_BLOB_SIZE:
+            raise MalformedInput(f"{where}: the descriptor's size {str(size)[:30]!r} is not a valid size")
         plat = obj.get("platform")
+        if plat is not None and not isinstance(plat, dict):
+            raise MalformedInput(f"{where}: the descriptor's platform is not a JSON object")
+        artifact_type = obj.get("artifactType", "")
+        if not isinstance(artifact_type, str):
+            raise MalformedInput(f"{where}: the descriptor's artifactType is not a string")
         return cls(
-            media_type=obj["mediaType"],
-            digest=obj["digest"],
-            size=int(obj["size"]),
-            platform=Platform.from_oci(plat) if plat else None,
-            annotations=obj.get("annotations") or None,
-            artifact_type=obj.get("artifactType", ""),
+            media_type=media_type,
+            digest=check_digest(obj.get("digest"), where),
+            size=size,
+            platform=Platform.from_oci(plat, where) if plat else None,
+            annotations=string_map(obj.get("annotations"), f"{where}: annotations") or None,
+            artifact_type=artifact_type,
         )
 
     def with_(self, **changes) -> "Descriptor":
-        fields = dict(self.__dict__)
-        fields.update(changes)
-        return Descriptor(**fields)
+        return dataclasses.replace(self, **changes)
+
+
+def string_map(value: object, where: str) -> dict:
+    """A JSON object of string values (annotations, labels), checked; {} for null."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                              for k, v in value.items()):
+        raise MalformedInput(f"{where} must be an object of strings")
+    return value
 
 
 class Blob(Protocol):

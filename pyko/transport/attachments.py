@@ -6,11 +6,11 @@ attachment are written once (pyko.attach) for both.
 """
 from __future__ import annotations
 
-import json
 from typing import Iterable, Optional, Tuple
 
 from ..errors import PykoError
 from ..image import Blob, BytesBlob, Descriptor
+from ..image.documents import media_type_of
 from . import layout
 from .registry.client import Registry
 from .registry.push import PushStats, push_blob
@@ -18,28 +18,28 @@ from .registry.push import PushStats, push_blob
 
 class RegistryAttachments:
     def __init__(self, registry: Registry, repository: str):
-        self.registry, self.repository = registry, repository
+        self.repository = registry.repository(repository)
 
     def resolve(self, ident: str) -> Tuple[str, str]:
         """(digest, media type) of the image `ident` (a tag or digest) names."""
-        _, media_type, digest = self.registry.get_manifest(self.repository, ident)
+        _, media_type, digest = self.repository.get_manifest(ident)
         return digest, media_type
 
     def manifest(self, tag: str) -> Optional[bytes]:
-        found = self.registry.find_manifest(self.repository, tag)
+        found = self.repository.find_manifest(tag)
         return found[0] if found else None
 
     def manifest_bytes(self, digest: str) -> bytes:
-        return self.registry.get_manifest(self.repository, digest)[0]
+        return self.repository.get_manifest(digest)[0]
 
     def blob(self, desc: Descriptor) -> bytes:
-        return self.registry.read_blob(self.repository, desc.digest, desc.size)
+        return self.repository.read_blob(desc.digest, desc.size)
 
     def put(self, tag: str, manifest: BytesBlob, blobs: Iterable[Blob]) -> None:
         stats = PushStats()
         for blob in blobs:
-            push_blob(self.registry, self.repository, blob, "", stats)
-        self.registry.put_manifest(self.repository, tag, manifest.data, manifest.media_type)
+            push_blob(self.repository, blob, "", stats)
+        self.repository.put_manifest(tag, manifest.data, manifest.media_type)
 
 
 class LayoutAttachments:
@@ -52,8 +52,8 @@ class LayoutAttachments:
         return f"{self.name}:{tag}"
 
     def resolve(self, ident: str) -> Tuple[str, str]:
-        if ident.startswith("sha256:"):
-            return ident, json.loads(layout.read_blob(self.path, ident)).get("mediaType", "")
+        if ":" in ident:
+            return ident, media_type_of(layout.read_blob(self.path, ident), f"{self.path}: manifest {ident}")
         desc = layout.find(self.path, self._ref(ident))
         if desc is None:
             raise PykoError(f"OCI layout {self.path} has no image named {self._ref(ident)}")
@@ -64,7 +64,7 @@ class LayoutAttachments:
         return layout.read_blob(self.path, desc.digest) if desc else None
 
     def blob(self, desc: Descriptor) -> bytes:
-        return layout.read_blob(self.path, desc.digest)
+        return layout.read_blob(self.path, desc.digest, desc.size)
 
     def manifest_bytes(self, digest: str) -> bytes:
         return layout.read_blob(self.path, digest)

@@ -11,17 +11,21 @@ any point leaves either the old layout or the new one, never a broken one.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import shutil
+import stat
 import tempfile
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from ..errors import OutputError
+from ..errors import MalformedInput, OutputError
 from ..image import Blob, Descriptor, Index, canonical_json
 from ..image import mediatypes
+from ..image.digest import digest_of, digest_parts
+from ..image.documents import load_json
 from .atomic import check_directory_writable, copy_stream, write_bytes
+
+#: index.json and blobs read into memory (manifests, signatures) are capped at this.
+MAX_READ = 16 << 20
 
 LAYOUT_FILE = b'{"imageLayoutVersion":"1.0.0"}'
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -44,24 +48,48 @@ def check_writable(path: str) -> None:
     check_directory_writable(path if os.path.exists(path) else os.path.dirname(path), f"--oci-layout {path}")
 
 
+def blob_name(digest: str) -> str:
+    """`blobs/<alg>/<hex>`, from a validated digest only."""
+    return "/".join(("blobs", *digest_parts(digest)))
+
+
 def _put_blobs(root: str, blobs: Iterable[Blob]) -> None:
-    directory = os.path.join(root, "blobs", "sha256")
-    os.makedirs(directory, exist_ok=True)
+    os.makedirs(os.path.join(root, "blobs", "sha256"), exist_ok=True)
     for blob in blobs:
         desc = blob.descriptor
-        final = os.path.join(directory, desc.hex)
+        final = os.path.join(root, *blob_name(desc.digest).split("/"))
         if os.path.isfile(final) and os.path.getsize(final) == desc.size:
             continue  # content-addressed: same name, same bytes
+        os.makedirs(os.path.dirname(final), exist_ok=True)
         with blob.open() as src:
             copy_stream(src, final)
 
 
-def _read_index(root: str) -> dict:
+def _read_regular(path: str, limit: int, what: str) -> bytes:
+    """At most `limit` bytes of a regular file: never a FIFO, a device or a directory."""
     try:
-        with open(os.path.join(root, "index.json"), "rb") as f:
-            return json.load(f)
-    except (OSError, ValueError) as err:
-        raise OutputError(f"{root}/index.json cannot be read ({err}); is it an OCI layout?") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as err:
+        raise OutputError(f"{what} cannot be read ({err.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise MalformedInput(f"{what} is not a regular file")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise MalformedInput(f"{what} is larger than the {limit} bytes pyko reads")
+    return data
+
+
+def _read_index(root: str) -> dict:
+    where = f"{root}/index.json"
+    return load_json(_read_regular(os.path.join(root, "index.json"), MAX_READ, where), where)
+
+
+def _index_entries(root: str) -> List[dict]:
+    entries = _read_index(root).get("manifests") or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise MalformedInput(f"{root}/index.json: manifests must be a list of objects")
+    return entries
 
 
 def _entries(desc: Descriptor, names: Sequence[Tuple[str, str]]) -> List[dict]:
@@ -96,36 +124,38 @@ def find(path: str, ref_name: str) -> Optional[Descriptor]:
     """The descriptor named `ref_name` in the layout's index.json, if any."""
     if not is_layout(path):
         return None
-    for entry in _read_index(path).get("manifests", []):
-        if (entry.get("annotations") or {}).get(REF_NAME) == ref_name:
-            return Descriptor.from_json(entry)
+    for entry in _index_entries(path):
+        annotations = entry.get("annotations")
+        if isinstance(annotations, dict) and annotations.get(REF_NAME) == ref_name:
+            return Descriptor.from_json(entry, f"{path}/index.json: {ref_name}")
     return None
 
 
-def read_blob(path: str, digest: str) -> bytes:
-    """A blob's bytes, checked against its name."""
-    try:
-        with open(os.path.join(path, "blobs", *digest.split(":", 1)), "rb") as f:
-            data = f.read()
-    except OSError as err:
-        raise OutputError(f"OCI layout {path} lacks blob {digest} ({err.strerror})") from None
-    if "sha256:" + hashlib.sha256(data).hexdigest() != digest:
+def read_blob(path: str, digest: str, size: Optional[int] = None) -> bytes:
+    """A blob's bytes (at most `size`, or MAX_READ), checked against its name."""
+    what = f"OCI layout {path}: blob {digest[:19]}"
+    name = os.path.join(path, *blob_name(digest).split("/"))
+    if not os.path.lexists(name):
+        raise OutputError(f"OCI layout {path} lacks blob {digest}")
+    data = _read_regular(name, MAX_READ if size is None else min(size, MAX_READ), what)
+    if digest_of(data, digest.split(":", 1)[0]) != digest or (size is not None and len(data) != size):
         raise OutputError(f"OCI layout {path}: blob {digest} is corrupt")
     return data
 
 
 def _index_json(existing: List[dict], descriptor: Descriptor, names) -> bytes:
     ours = {ref for ref, _ in names}
-    kept = [m for m in existing if (m.get("annotations") or {}).get(REF_NAME) not in ours]
+    kept = [m for m in existing if not (isinstance(m.get("annotations"), dict)
+                                        and m["annotations"].get(REF_NAME) in ours)]
     doc = {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX,
            "manifests": kept + _entries(descriptor, names)}
     return canonical_json(doc)
 
 
 def _update(path: str, descriptor: Descriptor, blobs, names) -> None:
-    current = _read_index(path)
+    current = _index_entries(path)
     _put_blobs(path, blobs)
-    write_bytes(os.path.join(path, "index.json"), _index_json(current.get("manifests", []), descriptor, names))
+    write_bytes(os.path.join(path, "index.json"), _index_json(current, descriptor, names))
 
 
 def _create(path: str, descriptor: Descriptor, blobs, names) -> None:

@@ -18,7 +18,7 @@ from ..errors import OutputError
 from ..image import Image, Index, canonical_json
 from ..platforms import Platform
 from .atomic import atomic_file, check_directory_writable
-from .layout import CONTAINERD_NAME, LAYOUT_FILE, REF_NAME
+from .layout import CONTAINERD_NAME, LAYOUT_FILE, REF_NAME, blob_name
 
 
 def check_writable(path: str) -> None:
@@ -37,9 +37,9 @@ def pick_image(index: Index, preferred: Platform) -> Image:
 
 def docker_manifest(image: Image, repo_tags: Sequence[str]) -> bytes:
     entry = {
-        "Config": f"blobs/sha256/{image.config.descriptor.hex}",
+        "Config": blob_name(image.config.descriptor.digest),
         "RepoTags": list(repo_tags),
-        "Layers": [f"blobs/sha256/{layer.descriptor.hex}" for layer in image.layers],
+        "Layers": [blob_name(layer.descriptor.digest) for layer in image.layers],
     }
     return canonical_json([entry])
 
@@ -79,7 +79,7 @@ def write_tarball(path: str, index: Index, repo_tags: Sequence[str], full_names:
             tar.addfile(_info("blobs/sha256", directory=True))
             for blob in blobs:
                 with blob.open() as src:
-                    tar.addfile(_info(f"blobs/sha256/{blob.descriptor.hex}", blob.descriptor.size), src)
+                    tar.addfile(_info(blob_name(blob.descriptor.digest), blob.descriptor.size), src)
             for name, data in small.items():
                 tar.addfile(_info(name, len(data)), io.BytesIO(data))
     except OSError as err:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ...errors import UsageError
+from ...errors import RegistryError, UsageError
 from ...reference import Reference
-from .client import Registry, RegistryError, TransportOptions
+from .client import Registry, TransportOptions
 from .credentials import Credentials, DockerConfig, config_dir
 
 
@@ -25,7 +25,8 @@ def login(registry: str, username: str, password: str, insecure: bool, ca_file: 
     client.connect()
     if client.auth.challenge is not None:
         # Basic: the registry itself judges; Bearer: the token service does (no scope needed).
-        resp = client.request("GET", "/v2/", [])
+        resp = client.policy.run(f"logging in to {host}", lambda: client.request("GET", "/v2/", []))
+        resp.close()
         if resp.status_code == 401:
             raise RegistryError(f"login to {host} failed: wrong username or password", 401)
         client.check(resp, "login", "", [200])

@@ -6,17 +6,21 @@ no network at all; a tag is always resolved online.
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
-from ...errors import PykoError, UsageError
+from ...errors import MalformedInput, PykoError, UsageError
 from ...image import BytesBlob, Descriptor, FileBlob, Image, Layer, mediatypes
+from ...image.digest import digest_of, digest_parts, hasher_for
+from ...image.documents import media_type_of, parse_config, parse_index, parse_manifest
 from ...platforms import Platform
 from ...reference import Reference
 from ..atomic import write_bytes
 from .client import Registry
+from .repository import MAX_MANIFEST, Repository
+
+MAX_CONFIG = 8 << 20   # bytes: real configs are a few KiB
 
 # Docker layer types have OCI twins with the same bytes; pyko writes OCI
 # manifests and must not mix the two (image-spec), so it relabels them.
@@ -28,25 +32,51 @@ _KNOWN_ARCHES = {"386", "amd64", "arm64", "arm", "ppc64le", "riscv64", "s390x"}
 
 
 class BlobCache:
-    """`<cache>/blobs/sha256/<hex>`: written only after verification, so a name is a proof."""
+    """`<cache>/blobs/<alg>/<hex>`: written only after verification. A file found
+    there is hashed before it is trusted (once per run), so a damaged or planted
+    file is fetched again, never used."""
 
     def __init__(self, root: str):
-        self.dir = os.path.join(root, "blobs", "sha256")
-        os.makedirs(self.dir, exist_ok=True)
+        self.root = os.path.join(root, "blobs")
+        os.makedirs(os.path.join(self.root, "sha256"), exist_ok=True)
+        self._verified: Dict[str, Tuple[int, int, int]] = {}
+        self._lock = threading.Lock()
 
     def path(self, digest: str) -> str:
-        return os.path.join(self.dir, digest.split(":", 1)[1])
+        return os.path.join(self.root, *digest_parts(digest))
 
     def has(self, digest: str, size: Optional[int] = None) -> bool:
+        """Is a verified copy of `digest` (of `size` bytes) here? A bad copy is removed."""
         path = self.path(digest)
-        return os.path.isfile(path) and (size is None or os.path.getsize(path) == size)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if not os.path.isfile(path) or (size is not None and st.st_size != size):
+            return False
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+        with self._lock:
+            if self._verified.get(digest) == stamp:
+                return True
+        hasher = hasher_for(digest)
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                hasher.update(chunk)
+        if f"{digest.split(':', 1)[0]}:{hasher.hexdigest()}" != digest:
+            os.unlink(path)
+            return False
+        with self._lock:
+            self._verified[digest] = stamp
+        return True
 
-    def read(self, digest: str) -> bytes:
+    def read(self, digest: str, limit: int) -> bytes:
         with open(self.path(digest), "rb") as f:
-            return f.read()
+            return f.read(limit + 1)
 
     def write(self, digest: str, data: bytes) -> None:
-        write_bytes(self.path(digest), data)
+        path = self.path(digest)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_bytes(path, data)
 
 
 class RemoteBase:
@@ -55,50 +85,52 @@ class RemoteBase:
 
     def __init__(self, ref: Reference, connect: Callable[[], Registry], cache: BlobCache):
         self.ref, self.cache = ref, cache
-        self._connect, self._registry = connect, None
+        self._connect, self._repository = connect, None
         raw, media_type, self.digest = self._manifest(ref.identifier)
         self.name = str(ref.with_tag(ref.tag or "latest")) if not ref.digest else str(ref)
         self._images: Dict[Platform, Image] = {}
         self._lock = threading.Lock()
-        doc = json.loads(raw)
         if media_type in mediatypes.INDEX_TYPES:
-            self.entries = self._platform_entries(doc)
+            self.entries = self._platform_entries(raw)
         elif media_type in mediatypes.MANIFEST_TYPES:
             image = self._image(raw, media_type)
             self.entries = {image.platform: image.descriptor}
             self._images[image.platform] = image
         else:
-            raise PykoError(f"base image {ref}: unsupported media type {media_type!r}")
+            raise PykoError(f"base image {ref}: unsupported media type {media_type[:80]!r}")
         if not self.entries:
             raise PykoError(f"base image {ref} has no linux image pyko can build on")
 
+    def _where(self, what: str) -> str:
+        return f"base image {self.ref}: {what}"
+
     def _manifest(self, ident: str):
-        """A manifest by digest from the cache, else from the registry (then cached)."""
-        if ident.startswith("sha256:") and self.cache.has(ident):
-            raw = self.cache.read(ident)
-            return raw, json.loads(raw).get("mediaType", ""), ident
-        raw, media_type, digest = self.registry.get_manifest(self.ref.repository, ident)
+        """A manifest by digest from the cache (checked), else from the registry (then cached)."""
+        if ":" in ident and self.cache.has(ident):
+            raw = self.cache.read(ident, MAX_MANIFEST)
+            return raw, media_type_of(raw, self._where(f"cached manifest {ident}")), ident
+        raw, media_type, digest = self.repository.get_manifest(ident)
         self.cache.write(digest, raw)
         return raw, media_type, digest
 
     @property
-    def registry(self) -> Registry:
+    def repository(self) -> Repository:
         """Connected only when something is not cached, so pinned bases build offline."""
-        if self._registry is None:
-            self._registry = self._connect()
-        return self._registry
+        if self._repository is None:
+            self._repository = self._connect().repository(self.ref.repository)
+        return self._repository
 
-    @staticmethod
-    def _platform_entries(doc: dict) -> Dict[Platform, Descriptor]:
+    def _platform_entries(self, raw: bytes) -> Dict[Platform, Descriptor]:
         out: Dict[Platform, Descriptor] = {}
-        for entry in doc.get("manifests", []):
-            desc = Descriptor.from_json(entry)
+        for desc in parse_index(raw, self._where("its index")).manifests:
             annotations = desc.annotations or {}
             if annotations.get("vnd.docker.reference.type") == "attestation-manifest":
                 continue
             p = desc.platform
             if p is None or p.os != "linux" or p.architecture not in _KNOWN_ARCHES:
                 continue  # attestations ("unknown/unknown"), other OSes
+            if desc.media_type not in mediatypes.MANIFEST_TYPES:
+                continue
             if p.architecture == "arm64" and p.variant == "v8":
                 p = Platform("linux", "arm64")
             out.setdefault(p, desc)
@@ -124,22 +156,22 @@ class RemoteBase:
 
     def _blob(self, desc: Descriptor) -> str:
         if not self.cache.has(desc.digest, desc.size):
-            self.registry.fetch_blob(self.ref.repository, desc.digest, desc.size, self.cache.path(desc.digest))
+            self.repository.fetch_blob(desc.digest, desc.size, self.cache.path(desc.digest))
         return self.cache.path(desc.digest)
 
     def _image(self, raw: bytes, media_type: str) -> Image:
-        manifest = json.loads(raw)
-        config_desc = Descriptor.from_json(manifest["config"])
-        with open(self._blob(config_desc), "rb") as f:
-            config_bytes = f.read()
-        config = json.loads(config_bytes)
-        diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
-        layer_descs = [Descriptor.from_json(layer) for layer in manifest.get("layers", [])]
-        if len(diff_ids) != len(layer_descs):
-            raise PykoError(f"base image {self.ref}: its config lists {len(diff_ids)} diff IDs "
-                            f"for {len(layer_descs)} layers")
+        manifest = parse_manifest(raw, self._where(f"manifest {digest_of(raw)[:19]}"))
+        if manifest.config.size > MAX_CONFIG:
+            raise MalformedInput(self._where(f"its config is {manifest.config.size} bytes; "
+                                             f"more than the {MAX_CONFIG} pyko accepts"))
+        with open(self._blob(manifest.config), "rb") as f:
+            config_bytes = f.read(MAX_CONFIG + 1)
+        config = parse_config(config_bytes, self._where("its config"))
+        if len(config.diff_ids) != len(manifest.layers):
+            raise PykoError(self._where(f"its config lists {len(config.diff_ids)} diff IDs "
+                                        f"for {len(manifest.layers)} layers"))
         layers = []
-        for desc, diff_id in zip(layer_descs, diff_ids):
+        for desc, diff_id in zip(manifest.layers, config.diff_ids):
             path = self._blob(desc)
             relabelled = desc.with_(media_type=_OCI_LAYER.get(desc.media_type, desc.media_type),
                                     annotations=None)

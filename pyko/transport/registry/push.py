@@ -15,6 +15,10 @@ from typing import Dict, Mapping, Sequence
 from ...image import Blob, Index
 from ...reference import Reference
 from .client import Registry
+from .repository import Repository
+
+#: Blobs at least this big get a progress bar on a terminal and a line in CI logs.
+LARGE_BLOB = 8 << 20
 
 
 @dataclass
@@ -24,6 +28,7 @@ class PushStats:
     mounted: int = 0
     existing: int = 0
     manifests: int = 0
+    retried: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts) -> None:
@@ -34,30 +39,40 @@ class PushStats:
     def summary(self) -> str:
         size = self.uploaded_bytes
         human = f"{size / (1 << 20):.1f} MiB" if size >= 1 << 20 else f"{size} bytes"
-        return (f"uploaded {self.uploaded} blob(s), {human}; mounted {self.mounted}; "
+        text = (f"uploaded {self.uploaded} blob(s), {human}; mounted {self.mounted}; "
                 f"{self.existing} already there; {self.manifests} manifest(s) written")
+        return text + (f"; {self.retried} request(s) retried" if self.retried else "")
 
 
-def push_blob(registry: Registry, repo: str, blob: Blob, mount_from: str, stats: PushStats) -> None:
+def push_blob(repository: Repository, blob: Blob, mount_from: str, stats: PushStats, reporter=None) -> None:
     digest = blob.descriptor.digest
-    if registry.blob_exists(repo, digest):
+    if repository.blob_exists(digest):
         stats.add(existing=1)
         return
     location = None
-    if mount_from and mount_from != repo:
-        location = registry.mount_blob(repo, digest, mount_from)
+    if mount_from and mount_from != repository.name:
+        location = repository.mount_blob(digest, mount_from)
         if location is None:
             stats.add(mounted=1)
             return
-    registry.upload_blob(repo, blob, location)
-    stats.add(uploaded=1, uploaded_bytes=blob.descriptor.size)
+    size = blob.descriptor.size
+    progress = None
+    if reporter is not None and size >= LARGE_BLOB:
+        progress = reporter.transfer(f"uploading {digest[:19]}", size)
+    try:
+        repository.upload_blob(blob, location, progress)
+    finally:
+        if progress is not None:
+            progress.done()
+    stats.add(uploaded=1, uploaded_bytes=size)
 
 
 def push_index(registry: Registry, target: Reference, index: Index, tags: Sequence[str],
-               mount_sources: Mapping[str, Reference], jobs: int = 4) -> PushStats:
+               mount_sources: Mapping[str, Reference], jobs: int = 4, reporter=None) -> PushStats:
     """Push `index` to `target`'s repository and tag it. `mount_sources` maps
     blob digests to the base repository they can be mounted from."""
-    repo = target.repository
+    repo = registry.repository(target.repository)
+    retries_before = registry.retries
     stats = PushStats()
     blobs: Dict[str, Blob] = {}
     for image in index.images:
@@ -69,16 +84,17 @@ def push_index(registry: Registry, target: Reference, index: Index, tags: Sequen
         return source.repository if source is not None and source.registry == target.registry else ""
 
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(push_blob, registry, repo, blob, mount_from(d), stats) for d, blob in blobs.items()]
+        futures = [pool.submit(push_blob, repo, blob, mount_from(d), stats, reporter) for d, blob in blobs.items()]
         for future in cf.as_completed(futures):
             future.result()
-        manifests = [pool.submit(_push_manifest, registry, repo, image.manifest, stats) for image in index.images]
+        manifests = [pool.submit(_push_manifest, repo, image.manifest, stats) for image in index.images]
         for future in cf.as_completed(manifests):
             future.result()
-    _push_manifest(registry, repo, index.manifest, stats)
+    _push_manifest(repo, index.manifest, stats)
     raw = _read(index.manifest)
     for tag in tags:
-        registry.put_manifest(repo, tag, raw, index.descriptor.media_type)
+        repo.put_manifest(tag, raw, index.descriptor.media_type)
+    stats.add(retried=registry.retries - retries_before)
     return stats
 
 
@@ -87,9 +103,9 @@ def _read(blob: Blob) -> bytes:
         return f.read()
 
 
-def _push_manifest(registry: Registry, repo: str, manifest: Blob, stats: PushStats) -> None:
+def _push_manifest(repository: Repository, manifest: Blob, stats: PushStats) -> None:
     digest = manifest.descriptor.digest
-    if registry.head_manifest(repo, digest, [f"repository:{repo}:pull,push"]) == digest:
+    if repository.head_manifest(digest, for_push=True) == digest:
         return  # already there, byte for byte
-    registry.put_manifest(repo, digest, _read(manifest), manifest.descriptor.media_type)
+    repository.put_manifest(digest, _read(manifest), manifest.descriptor.media_type)
     stats.add(manifests=1)
