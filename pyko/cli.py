@@ -7,7 +7,9 @@ works); logs and progress go to stderr. A PykoError becomes one line
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import traceback
 
 import click
@@ -272,8 +274,23 @@ def _split_binary(value: str):
     return platform, path
 
 
+class Terminated(BaseException):
+    """SIGTERM: unwind like Ctrl-C (every `with` cleans up), then exit 143."""
+
+
+def _on_signal(signum, frame) -> None:
+    from . import children
+
+    # Children first: a work directory is removed only once nothing writes into it.
+    children.stop_all()
+    raise KeyboardInterrupt if signum == signal.SIGINT else Terminated
+
+
 def main(argv=None) -> None:
     """Console entry point: runs the CLI and turns failures into one clear line."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
     try:
         cli.main(args=argv, prog_name="pyko", standalone_mode=False)
     except click.exceptions.Exit as done:
@@ -287,6 +304,9 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         click.echo("pyko: interrupted", err=True)
         sys.exit(130)
+    except Terminated:
+        click.echo("pyko: terminated", err=True)
+        sys.exit(143)
     except PykoError as err:
         if err.details:
             click.echo(err.details.rstrip("\n"), err=True)

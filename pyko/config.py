@@ -197,20 +197,39 @@ class _Reader:
                 self.fail(key, f"unknown key {key!r} in {self.where} (known keys: {hint})")
 
 
+MAX_CONFIG = 1 << 20
+
+
+def _refuse_nul(value, path: str, where: str = "") -> None:
+    """A NUL can be written in TOML ("\\u0000") but can go into no argument, path or variable."""
+    if isinstance(value, str) and "\0" in value:
+        raise ConfigError(f"{path}: {where or 'a value'} contains a NUL character")
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\0" in key:
+            raise ConfigError(f"{path}: a key contains a NUL character")
+        _refuse_nul(item, path, f"{where}.{key}" if where else str(key))
+
+
 def _parse_file(path: str, is_pyproject: bool) -> Config:
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(MAX_CONFIG + 1)
+        if len(raw) > MAX_CONFIG:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG} bytes; is it really pyko's config?")
         data = tomllib.loads(raw.decode("utf-8"))
     except OSError as err:
         raise ConfigError(f"cannot read config {path}: {err.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be pyko's config") from None
     except tomllib.TOMLDecodeError as err:
         line = getattr(err, "lineno", None) or _line_from_message(str(err))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
         raise ConfigError(f"{path}:{line}: invalid TOML: {message}") from None
     text = raw.decode("utf-8")
+    _refuse_nul(data, path)
     if is_pyproject:
         data = data.get("tool", {}).get("pyko", {})
         if not isinstance(data, dict):

@@ -24,6 +24,7 @@ from .config import BuildConfig, Config
 from .errors import UsageError
 from .image import Index, Layer
 from .image.app import NONROOT, AppSpec, app_image, binary_layer, kodata_layer
+from .image.kodata import allowed_root, kodata_entries
 from .image.static_base import static_base
 from .image.timestamps import rfc3339, source_date_epoch
 from .platforms import Platform, parse_platforms
@@ -81,7 +82,7 @@ class Built:
 def _registries(options: BuildOptions, environ: Mapping[str, str], reporter) -> Registries:
     return Registries(environ, options.insecure_registry, options.registry_ca_file,
                       options.jobs or os.cpu_count() or 4, timeout=options.registry_timeout,
-                      on_retry=reporter.info)
+                      reporter=reporter)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def _target(request: _Request, options: BuildOptions, config: Config, platforms:
             workdir: str, epoch: int, environ: Mapping[str, str]) -> Target:
     build = config.effective(request.build)
     name = options.name or build.name or reference.image_name(request.path)
+    reference.check_image_name(name, "--name" if options.name else "the image name")
     if request.binaries:
         files = {Platform.parse(p): f for p, f in request.binaries.items()}
         source = request.path if request.path and os.path.isdir(request.path) else ""
@@ -209,25 +211,28 @@ def build(options: BuildOptions, config: Config, reporter, environ: Optional[Map
             platforms = _wanted_platforms(options, config, base, request)
             target = _target(request, options, config, platforms, workdir, epoch, environ)
             spec = AppSpec(name=target.name, user=options.user, entrypoint=options.entrypoint, epoch=epoch)
-            plans.append((target, base, spec))
+            # kodata is checked (symlinks, allowed root) now, before anything compiles.
+            kodata = kodata_entries(target.kodata_dir, allowed_root(target.source_dir, environ)) \
+                if target.kodata_dir else None
+            plans.append((target, base, spec, kodata))
             reporter.info(f"{target.name}: {len(platforms)} platform(s) on {base_ref}: "
                           + ", ".join(str(p) for p in platforms))
 
-        specs = {task.key: spec for target, _, spec in plans for task in target.tasks.values()}
+        specs = {task.key: spec for target, _, spec, _ in plans for task in target.tasks.values()}
         layers_dir = os.path.join(workdir, "layers")
         binary_layers = _run_tasks(
-            [t for target, _, _ in plans for t in target.tasks.values()],
+            [t for target, _, _, _ in plans for t in target.tasks.values()],
             lambda task, binary: binary_layer(binary, specs[task.key], layers_dir),
             options.jobs, reporter,
         )
-        results = [_assemble(target, base, spec, binary_layers, layers_dir, repo, options)
-                   for target, base, spec in plans]
+        results = [_assemble(target, base, spec, kodata, binary_layers, layers_dir, repo, options)
+                   for target, base, spec, kodata in plans]
         return [_write(built, options, tags, reporter, registries, signer) for built in results]
 
 
-def _assemble(target: Target, base, spec: AppSpec, built_binaries: Mapping, layers_dir: str,
+def _assemble(target: Target, base, spec: AppSpec, kodata, built_binaries: Mapping, layers_dir: str,
               repo: str, options: BuildOptions) -> Built:
-    extra = [kodata_layer(target.kodata_dir, spec, layers_dir)] if target.kodata_dir else []
+    extra = [kodata_layer(kodata, spec, layers_dir)] if kodata is not None else []
     images = [
         app_image(base.image_for(platform), extra + [built_binaries[task.key][0]], spec, bool(extra),
                   base_annotations(base, platform))
@@ -271,7 +276,7 @@ def _write(built: Built, options: BuildOptions, tags: Sequence[str], reporter, r
     if options.push and built.target is not None:
         target = built.target
         stats = push_index(registries(target.registry), target, built.index, tags, built.mount_sources,
-                           options.jobs or 4, reporter)
+                           options.jobs or 4)
         outputs.append(built.name)
         stores.append((RegistryAttachments(registries(target.registry), target.repository), True))
         reporter.info(f"pushed {built.name}:{','.join(tags)} ({stats.summary()})")

@@ -6,15 +6,15 @@ import os
 import re
 from dataclasses import dataclass
 
-from .errors import UsageError
+from .errors import UsageError, clean_text
+from .image.digest import is_digest
 
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 _BAD_NAME_CHARS = re.compile(r"[^a-z0-9._-]+")
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-_PATH = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
-_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$")
+_PATH = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*\Z")
 _DOMAIN = re.compile(r"^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]+)?$")
+                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]+)?\Z")
 
 DOCKER_HUB = "docker.io"
 
@@ -27,9 +27,22 @@ def image_name(path: str) -> str:
     return name or "app"
 
 
+_NAME = re.compile(rf"^{_COMPONENT}\Z")
+
+
+def check_image_name(name: str, source: str = "--name") -> str:
+    """An image name is one repository path component: it also names the binary
+    (/ko-app/NAME) and a file pyko writes, so never a path, never a newline."""
+    if not isinstance(name, str) or not _NAME.match(name) or len(name) > 128:
+        raise UsageError(f"{source} {clean_text(repr(name), 80)} is not a valid image name: use lowercase "
+                         "letters and digits, with '.', '_' or '-' between them (it also names the binary "
+                         "/ko-app/NAME)")
+    return name
+
+
 def check_tag(tag: str) -> str:
-    if not _TAG.match(tag):
-        raise UsageError(f"invalid tag {tag!r}: use up to 128 letters, digits, '_', '.' or '-', "
+    if not isinstance(tag, str) or not _TAG.match(tag) or "\n" in tag:
+        raise UsageError(f"invalid tag {clean_text(repr(tag), 80)}: use up to 128 letters, digits, '_', '.' or '-', "
                          "not starting with '.' or '-'")
     return tag
 
@@ -60,7 +73,7 @@ class Reference:
         digest = ""
         if "@" in text:
             text, digest = text.split("@", 1)
-            if not _DIGEST.match(digest):
+            if not is_digest(digest):
                 raise UsageError(f"invalid image reference {original!r}: bad digest {digest!r}")
         tag = ""
         last = text.rsplit("/", 1)[-1]

@@ -12,11 +12,11 @@ import base64
 import hashlib
 import json
 import re
-import subprocess
 import urllib.parse
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+from . import children
 from . import __version__
 from .platforms import Platform
 from .reference import Reference
@@ -35,7 +35,7 @@ class Package:
 # --- collectors ---------------------------------------------------------------
 def go_packages(go_binary: str, binary: str, env=None) -> List[Package]:
     """The main module and every dependency from `go version -m` (main first)."""
-    proc = subprocess.run([go_binary, "version", "-m", binary], capture_output=True, text=True, env=env)
+    proc = children.run([go_binary, "version", "-m", binary], text=True, env=env)
     if proc.returncode != 0:
         return []
     return parse_go_version_m(proc.stdout)
@@ -77,8 +77,8 @@ def _go_package(path: str, version: str, h1: str, purpose: str = "LIBRARY", comm
 
 def cargo_packages(cargo: str, crate_dir: str, env=None) -> List[Package]:
     """The crate and what it depends on (normal and build deps, not dev), from cargo metadata."""
-    proc = subprocess.run([cargo, "metadata", "--format-version", "1", "--offline"], cwd=crate_dir,
-                          capture_output=True, text=True, env=env)
+    proc = children.run([cargo, "metadata", "--format-version", "1", "--offline"], cwd=crate_dir,
+                        text=True, env=env)
     if proc.returncode != 0:
         return []
     meta = json.loads(proc.stdout)

@@ -124,8 +124,8 @@ class FaultProxy:
 def _read_request(rfile):
     line = rfile.readline(65537)
     parts = line.decode("latin-1").split(" ", 2)
-    if len(parts) != 3:
-        return None  # the client closed, or sent something that is not a request: drop the connection
+    if len(parts) != 3 or not parts[0].isalpha():
+        return None  # closed, or not HTTP (a TLS ClientHello when a client tries HTTPS first): drop it
     method, path, _ = parts
     headers = {}
     while True:

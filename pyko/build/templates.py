@@ -11,6 +11,7 @@ import re
 import subprocess
 from typing import Callable, Mapping, Sequence, Tuple
 
+from .. import children
 from ..errors import UsageError
 from ..image.timestamps import rfc3339
 
@@ -20,7 +21,7 @@ _ANY = re.compile(r"\{\{.*?\}\}")
 
 def _git(cwd: str, *args: str) -> str:
     try:
-        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+        out = children.run(["git", *args], cwd=cwd, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return ""
     return out.stdout.strip()

@@ -13,8 +13,8 @@ from typing import Mapping, Optional, Sequence
 from . import mutate
 from .blob import Layer
 from .image import Image
-from .kodata import KODATA_PATH, kodata_entries
-from .layer import dir_entry, file_entry, write_layer
+from .kodata import KODATA_PATH
+from .layer import TarEntry, dir_entry, file_entry, write_layer
 from .timestamps import rfc3339
 
 APP_DIR = "/ko-app"
@@ -44,8 +44,9 @@ def binary_layer(binary: str, spec: AppSpec, workdir: str) -> Layer:
     return write_layer(entries, workdir, spec.epoch, _history(spec, f"binary, at {spec.binary_path}"))
 
 
-def kodata_layer(kodata_dir: str, spec: AppSpec, workdir: str) -> Layer:
-    return write_layer(kodata_entries(kodata_dir), workdir, spec.epoch,
+def kodata_layer(entries: Sequence[TarEntry], spec: AppSpec, workdir: str) -> Layer:
+    """The kodata layer from entries made (and checked) by kodata_entries before compiling."""
+    return write_layer(entries, workdir, spec.epoch,
                        _history(spec, f"kodata contents, at {KODATA_PATH}"))
 
 

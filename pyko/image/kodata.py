@@ -1,14 +1,18 @@
 """ko-compatible static assets: `kodata/` beside the main package, shipped at /var/run/ko.
 
-Symlinks are followed (they become plain files or directories in the image)
-but must stay inside kodata/, so a build can never pack e.g. ~/.ssh by accident.
-Modes are normalised to 0644/0755, so neither umask nor setuid bits leak in.
+Symlinks are followed (they become plain files or directories in the image),
+but kodata/ itself and every symlink in it must resolve inside the allowed
+root: the package directory, unless KO_DATA_PATH_ALLOWED_ROOT (ko's variable)
+or PYKO_DATA_PATH_ALLOWED_ROOT names a wider one. So a build can never pack
+e.g. ~/.ssh because kodata, or a link in it, points there. Modes are
+normalised to 0644/0755, so neither umask nor setuid bits leak in.
 """
 from __future__ import annotations
 
+import errno
 import os
 import stat
-from typing import List
+from typing import List, Mapping
 
 from ..errors import BuildError
 from .layer import TarEntry, dir_entry, file_entry
@@ -21,33 +25,51 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
-def kodata_entries(kodata_dir: str, dest: str = KODATA_PATH) -> List[TarEntry]:
-    """The layer entries for everything under `kodata_dir`, placed at `dest`."""
-    root = os.path.realpath(kodata_dir)
+def allowed_root(package_dir: str, environ: Mapping[str, str]) -> str:
+    """Where kodata and its symlinks may point: the package directory, or the root the user allows."""
+    return environ.get("PYKO_DATA_PATH_ALLOWED_ROOT") or environ.get("KO_DATA_PATH_ALLOWED_ROOT") or package_dir
+
+
+_HINT = "copy the files into kodata/, or set KO_DATA_PATH_ALLOWED_ROOT to a directory that holds them"
+
+
+def kodata_entries(kodata_dir: str, root: str, dest: str = KODATA_PATH) -> List[TarEntry]:
+    """The layer entries for everything under `kodata_dir`, placed at `dest`; every
+    path must resolve inside `root` (see allowed_root)."""
+    root = os.path.realpath(root)
+    real = _resolve(kodata_dir, kodata_dir)
+    if not _inside(real, root):
+        raise BuildError(f"{kodata_dir} resolves to {real}, outside {root}; {_HINT}")
     entries = [dir_entry(dest)]
-    _walk(root, root, dest, entries, active={root})
+    _walk(real, root, kodata_dir, dest, entries, active={real})
     return entries
 
 
-def _walk(real_dir: str, root: str, dest: str, entries: list, active: set) -> None:
+def _resolve(path: str, shown: str) -> str:
+    try:
+        return os.path.realpath(path, strict=True)
+    except FileNotFoundError:
+        raise BuildError(f"{shown} is a broken symlink; remove it or fix its target") from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise BuildError(f"{shown} is a symlink loop; remove it") from None
+        raise BuildError(f"{shown} cannot be read: {err.strerror}") from None
+
+
+def _walk(real_dir: str, root: str, shown_dir: str, dest: str, entries: list, active: set) -> None:
     for name in sorted(os.listdir(real_dir)):
         path = os.path.join(real_dir, name)
-        target = os.path.realpath(path)
-        shown = os.path.relpath(path, os.path.dirname(root))
-        if os.path.islink(path) and not _inside(target, root):
-            raise BuildError(
-                f"{shown} is a symlink to {target}, outside kodata/; copy the file into kodata/ instead"
-            )
-        try:
-            st = os.stat(target)
-        except FileNotFoundError:
-            raise BuildError(f"{shown} is a broken symlink; remove it or fix its target") from None
+        shown = os.path.join(shown_dir, name)
+        target = _resolve(path, shown)
+        if not _inside(target, root):
+            raise BuildError(f"{shown} is a symlink to {target}, outside {root}; {_HINT}")
+        st = os.stat(target)
         out = f"{dest}/{name}"
         if stat.S_ISDIR(st.st_mode):
             if target in active:
                 raise BuildError(f"{shown} is a symlink loop inside kodata/")
             entries.append(dir_entry(out))
-            _walk(target, root, out, entries, active | {target})
+            _walk(target, root, shown, out, entries, active | {target})
         elif stat.S_ISREG(st.st_mode):
             mode = 0o755 if st.st_mode & stat.S_IXUSR else 0o644
             entries.append(file_entry(out, source=target, mode=mode))

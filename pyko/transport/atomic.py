@@ -5,14 +5,31 @@ import contextlib
 import os
 import shutil
 import tempfile
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, Optional
 
 from ..errors import OutputError
 
 
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+#: Read once at start-up (os.umask can only be read by setting it, which is not thread-safe).
+UMASK = _umask()
+
+
+def default_mode(directory: bool = False) -> int:
+    """What a plain open()/mkdir() would give under the user's umask."""
+    return (0o777 if directory else 0o666) & ~UMASK
+
+
 @contextlib.contextmanager
-def atomic_file(path: str, mode: int = 0o644) -> Iterator[BinaryIO]:
-    """Write to a temp file beside `path`; rename it over `path` only on success."""
+def atomic_file(path: str, mode: Optional[int] = None) -> Iterator[BinaryIO]:
+    """Write to a temp file beside `path`; rename it over `path` only on success.
+    The temp file is created 0600 (mkstemp), so a secret (mode=0o600) is never
+    readable by others, not even for a moment; other files get the umask's mode."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
@@ -20,7 +37,7 @@ def atomic_file(path: str, mode: int = 0o644) -> Iterator[BinaryIO]:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, mode)
+        os.chmod(tmp, default_mode() if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -28,8 +45,8 @@ def atomic_file(path: str, mode: int = 0o644) -> Iterator[BinaryIO]:
         raise
 
 
-def write_bytes(path: str, data: bytes) -> None:
-    with atomic_file(path) as f:
+def write_bytes(path: str, data: bytes, mode: Optional[int] = None) -> None:
+    with atomic_file(path, mode) as f:
         f.write(data)
 
 

@@ -10,6 +10,7 @@ from typing import Iterable, Optional, Tuple
 
 from ..errors import PykoError
 from ..image import Blob, BytesBlob, Descriptor
+from ..image.digest import check_digest
 from ..image.documents import media_type_of
 from . import layout
 from .registry.client import Registry
@@ -52,11 +53,16 @@ class LayoutAttachments:
         return f"{self.name}:{tag}"
 
     def resolve(self, ident: str) -> Tuple[str, str]:
+        """(digest, media type) of the image, after checking that the layout really
+        holds its manifest with those bytes: a signature over a digest whose image
+        is missing or altered verifies nothing."""
         if ":" in ident:
+            check_digest(ident, "the image reference")
             return ident, media_type_of(layout.read_blob(self.path, ident), f"{self.path}: manifest {ident}")
         desc = layout.find(self.path, self._ref(ident))
         if desc is None:
             raise PykoError(f"OCI layout {self.path} has no image named {self._ref(ident)}")
+        layout.read_blob(self.path, desc.digest, desc.size)
         return desc.digest, desc.media_type
 
     def manifest(self, tag: str) -> Optional[bytes]:

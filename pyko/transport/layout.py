@@ -6,11 +6,15 @@ Adding an image keeps everything already in the layout; an entry whose
 Atomicity: a new layout is assembled in a hidden sibling directory and renamed
 into place; an existing one first gets its new blobs (each written to a temp
 name and renamed), then a new index.json in a single rename. A build killed at
-any point leaves either the old layout or the new one, never a broken one.
+any point leaves either the old layout or the new one, never a broken one; the
+next write removes what the killed one left behind. Writers take turns (an
+flock), so concurrent builds into one layout each add their entry.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import glob
 import os
 import shutil
 import stat
@@ -22,7 +26,7 @@ from ..image import Blob, Descriptor, Index, canonical_json
 from ..image import mediatypes
 from ..image.digest import digest_of, digest_parts
 from ..image.documents import load_json
-from .atomic import check_directory_writable, copy_stream, write_bytes
+from .atomic import check_directory_writable, copy_stream, default_mode, write_bytes
 
 #: index.json and blobs read into memory (manifests, signatures) are capped at this.
 MAX_READ = 16 << 20
@@ -112,12 +116,43 @@ def add_manifest(path: str, descriptor: Descriptor, blobs: Iterable[Blob],
     """Add any manifest (with every blob it needs, itself included) under `names`."""
     path = os.path.abspath(path)
     try:
-        if is_layout(path):
-            _update(path, descriptor, blobs, names)
-        else:
-            _create(path, descriptor, blobs, names)
+        with _locked(os.path.dirname(path)):
+            _remove_debris(path)
+            if is_layout(path):
+                _update(path, descriptor, blobs, names)
+            else:
+                _create(path, descriptor, blobs, names)
     except OSError as err:
         raise OutputError(f"cannot write OCI layout {path}: {err.strerror or err}") from None
+
+
+@contextlib.contextmanager
+def _locked(parent: str):
+    """An exclusive flock on the layout's parent directory for the whole write:
+    two pyko runs writing one layout take turns, so both entries land (and no
+    lock file is left behind)."""
+    fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _remove_debris(path: str) -> None:
+    """Temp files and directories of writes that were killed (SIGKILL, power loss).
+    Called under the lock, so no live writer owns any of them."""
+    parent, name = os.path.dirname(path), os.path.basename(path)
+    candidates = glob.glob(os.path.join(glob.escape(parent), f".{glob.escape(name)}.*.tmp"))
+    if is_layout(path):
+        candidates += glob.glob(os.path.join(glob.escape(path), ".*.tmp"))
+        candidates += glob.glob(os.path.join(glob.escape(path), "blobs", "*", ".*.tmp"))
+    for leftover in candidates:
+        if os.path.isdir(leftover) and not os.path.islink(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(leftover)
 
 
 def find(path: str, ref_name: str) -> Optional[Descriptor]:
@@ -165,7 +200,7 @@ def _create(path: str, descriptor: Descriptor, blobs, names) -> None:
         _put_blobs(tmp, blobs)
         write_bytes(os.path.join(tmp, "oci-layout"), LAYOUT_FILE)
         write_bytes(os.path.join(tmp, "index.json"), _index_json([], descriptor, names))
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, default_mode(directory=True))
         if os.path.isdir(path):
             os.rmdir(path)  # an empty directory the user made for us
         os.rename(tmp, path)

@@ -46,12 +46,13 @@ class Registry:
     """One registry host: its session, its scheme, its auth."""
 
     def __init__(self, registry: str, credentials: Credentials, options: TransportOptions,
-                 on_retry=None, counter: Optional[RetryCounter] = None):
+                 reporter=None, counter: Optional[RetryCounter] = None):
         self.registry = registry
+        self.reporter = reporter or _Silent()
         self.options = options
         self.plain_http_allowed = options.insecure or is_loopback(registry)
         self.http = HttpSession(options, self.plain_http_allowed)
-        self.policy = RetryPolicy(options.retries, options.backoff, options.deadline, on_retry, counter)
+        self.policy = RetryPolicy(options.retries, options.backoff, options.deadline, self.reporter.info, counter)
         self.auth = RegistryAuth(registry, credentials, self.http, self.policy)
         self.base_url = ""
         self.origin = None
@@ -177,6 +178,16 @@ class Registry:
         if message and message.lower() not in text.lower():
             text += f" ({code}: {message})" if code else f" ({message})"
         return RegistryError(text, status, code)
+
+
+class _Silent:
+    """The reporter of a client nobody watches: no retry lines, no progress."""
+
+    def info(self, message: str) -> None:
+        pass
+
+    def transfer(self, label: str, total: int):
+        return None
 
 
 def _error_details(resp: requests.Response) -> Tuple[str, str]:

@@ -9,14 +9,17 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
-from ...errors import PykoError
+from ... import children
+from ...errors import PykoError, clean_text
 from ..atomic import write_bytes
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
+_HELPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 IDENTITY_TOKEN_USER = "<token>"
 
 
@@ -58,16 +61,23 @@ class DockerConfig:
         self.path = os.path.join(directory, "config.json")
         try:
             with open(self.path, "rb") as f:
-                self.data = json.load(f)
+                self.data = json.loads(f.read(4 << 20))
         except FileNotFoundError:
             self.data = {}
-        except (OSError, ValueError) as err:
-            raise PykoError(f"cannot read docker config {self.path}: {err}") from None
+        except (OSError, ValueError, RecursionError) as err:
+            raise PykoError(f"cannot read docker config {self.path}: {clean_text(err, 120)}") from None
+        for key, kind in (("auths", dict), ("credHelpers", dict), ("credsStore", str)):
+            if not isinstance(self.data, dict) or not isinstance(self.data.get(key, kind()), kind):
+                raise PykoError(f"docker config {self.path}: {key} must be a JSON {kind.__name__}")
 
     def helper_for(self, registry: str) -> str:
         key = config_key(registry)
         helpers = self.data.get("credHelpers") or {}
-        return helpers.get(key) or helpers.get(registry) or self.data.get("credsStore") or ""
+        name = helpers.get(key) or helpers.get(registry) or self.data.get("credsStore") or ""
+        if name and (not isinstance(name, str) or not _HELPER_NAME.fullmatch(name)):
+            raise PykoError(f"docker config {self.path}: {clean_text(repr(name), 60)} is not a credential "
+                            "helper name (docker-credential-NAME, NAME of letters, digits, '.', '_', '-')")
+        return name
 
     def get(self, registry: str) -> Credentials:
         helper = self.helper_for(registry)
@@ -83,6 +93,9 @@ class DockerConfig:
             entry = next((v for k, v in auths.items() if _host_of(k) == _host_of(key)), None)
         if not entry:
             return ANONYMOUS
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(f, ""), str) for f in (
+                "auth", "identitytoken", "registrytoken")):
+            raise PykoError(f"docker config {self.path}: the entry for {registry} is not an object of strings")
         username = password = ""
         if entry.get("auth"):
             try:
@@ -123,36 +136,52 @@ class DockerConfig:
 
     def _save(self) -> None:
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        write_bytes(self.path, (json.dumps(self.data, indent="\t") + "\n").encode())
-        os.chmod(self.path, 0o600)
+        # Born 0600 (never widened, then narrowed): it holds credentials.
+        write_bytes(self.path, (json.dumps(self.data, indent="\t") + "\n").encode(), mode=0o600)
+
+
+class HelperNotFound(PykoError):
+    """The helper has no credentials for that server (docker's "credentials not found")."""
 
 
 def _helper(name: str, action: str, stdin: str) -> str:
+    """Run docker-credential-NAME ACTION. Its stdout may hold a secret, so a failure
+    shows only the exit status and the first line of stderr, never stdout."""
     program = f"docker-credential-{name}"
     try:
-        proc = subprocess.run([program, action], input=stdin, capture_output=True, text=True, timeout=60)
+        proc = children.run([program, action], input=stdin.encode(), timeout=60)
     except FileNotFoundError:
         raise PykoError(f"credential helper {program} (from the docker config) is not on PATH") from None
     except subprocess.TimeoutExpired:
         raise PykoError(f"credential helper {program} {action} did not answer within 60s") from None
+    except OSError as err:
+        raise PykoError(f"credential helper {program} cannot run: {err.strerror}") from None
     if proc.returncode != 0:
-        # Helpers print their errors on stdout; it never holds a secret on failure.
-        raise PykoError(f"credential helper {program} {action} failed: {(proc.stdout or proc.stderr).strip()}")
-    return proc.stdout
+        said = (proc.stdout + b"\n" + proc.stderr).decode("utf-8", "replace").lower()
+        if action == "get" and "credentials not found" in said:
+            raise HelperNotFound(f"{program} has no credentials for that registry")
+        first = proc.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
+        detail = f": {clean_text(first[0], 200)}" if first else ""
+        raise PykoError(f"credential helper {program} {action} failed (exit status {proc.returncode}){detail}")
+    try:
+        return proc.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PykoError(f"credential helper {program} {action} answered with bytes that are not UTF-8") from None
 
 
 def helper_get(name: str, server_url: str) -> Credentials:
     try:
         out = _helper(name, "get", server_url)
-    except PykoError as err:
-        if "credentials not found" in str(err).lower():
-            return ANONYMOUS
-        raise
+    except HelperNotFound:
+        return ANONYMOUS
     try:
         answer = json.loads(out)
-    except ValueError:
-        raise PykoError(f"credential helper docker-credential-{name} gave an answer that is not JSON") from None
-    username, secret = answer.get("Username", ""), answer.get("Secret", "")
+    except (ValueError, RecursionError):
+        answer = None
+    username, secret = (answer.get("Username", ""), answer.get("Secret", "")) if isinstance(answer, dict) else (0, 0)
+    if not isinstance(username, str) or not isinstance(secret, str):
+        raise PykoError(f"credential helper docker-credential-{name} gave an answer that is not "
+                        "a JSON object with Username and Secret")
     if username == IDENTITY_TOKEN_USER:
         return Credentials(identity_token=secret)
     return Credentials(username, secret)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable, Dict, Mapping, Optional
+from typing import Dict, Mapping
 
 from ...errors import UsageError
 from .client import Registry
@@ -25,10 +25,10 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float:
 
 
 class Registries:
-    """Clients by host; they share one retry counter and one retry reporter."""
+    """Clients by host; they share one retry counter and one reporter (retry lines, byte progress)."""
 
     def __init__(self, environ: Mapping[str, str], insecure: bool = False, ca_file: str = "", jobs: int = 4,
-                 timeout: float = 0, on_retry: Optional[Callable[[str], None]] = None):
+                 timeout: float = 0, reporter=None):
         self.transport = TransportOptions(
             insecure=insecure, ca_file=ca_file, retries=int(_number(environ, "PYKO_REGISTRY_RETRIES", 6)),
             backoff=_number(environ, "PYKO_REGISTRY_BACKOFF", 0.5),
@@ -36,7 +36,7 @@ class Registries:
             environ=environ)
         self.docker_config = DockerConfig(config_dir(environ))
         self.counter = RetryCounter()
-        self.on_retry = on_retry
+        self.reporter = reporter
         self._clients: Dict[str, Registry] = {}
         self._lock = threading.Lock()
 
@@ -44,7 +44,7 @@ class Registries:
         with self._lock:
             if host not in self._clients:
                 self._clients[host] = Registry(host, self.docker_config.get(host), self.transport,
-                                               self.on_retry, self.counter)
+                                               self.reporter, self.counter)
             return self._clients[host]
 
     @property

@@ -17,9 +17,6 @@ from ...reference import Reference
 from .client import Registry
 from .repository import Repository
 
-#: Blobs at least this big get a progress bar on a terminal and a line in CI logs.
-LARGE_BLOB = 8 << 20
-
 
 @dataclass
 class PushStats:
@@ -44,7 +41,7 @@ class PushStats:
         return text + (f"; {self.retried} request(s) retried" if self.retried else "")
 
 
-def push_blob(repository: Repository, blob: Blob, mount_from: str, stats: PushStats, reporter=None) -> None:
+def push_blob(repository: Repository, blob: Blob, mount_from: str, stats: PushStats) -> None:
     digest = blob.descriptor.digest
     if repository.blob_exists(digest):
         stats.add(existing=1)
@@ -55,20 +52,12 @@ def push_blob(repository: Repository, blob: Blob, mount_from: str, stats: PushSt
         if location is None:
             stats.add(mounted=1)
             return
-    size = blob.descriptor.size
-    progress = None
-    if reporter is not None and size >= LARGE_BLOB:
-        progress = reporter.transfer(f"uploading {digest[:19]}", size)
-    try:
-        repository.upload_blob(blob, location, progress)
-    finally:
-        if progress is not None:
-            progress.done()
-    stats.add(uploaded=1, uploaded_bytes=size)
+    repository.upload_blob(blob, location)
+    stats.add(uploaded=1, uploaded_bytes=blob.descriptor.size)
 
 
 def push_index(registry: Registry, target: Reference, index: Index, tags: Sequence[str],
-               mount_sources: Mapping[str, Reference], jobs: int = 4, reporter=None) -> PushStats:
+               mount_sources: Mapping[str, Reference], jobs: int = 4) -> PushStats:
     """Push `index` to `target`'s repository and tag it. `mount_sources` maps
     blob digests to the base repository they can be mounted from."""
     repo = registry.repository(target.repository)
@@ -84,7 +73,7 @@ def push_index(registry: Registry, target: Reference, index: Index, tags: Sequen
         return source.repository if source is not None and source.registry == target.registry else ""
 
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(push_blob, repo, blob, mount_from(d), stats, reporter) for d, blob in blobs.items()]
+        futures = [pool.submit(push_blob, repo, blob, mount_from(d), stats) for d, blob in blobs.items()]
         for future in cf.as_completed(futures):
             future.result()
         manifests = [pool.submit(_push_manifest, repo, image.manifest, stats) for image in index.images]

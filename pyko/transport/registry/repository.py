@@ -9,10 +9,11 @@ validated; every body is checked against the digest it was asked for.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import urllib.parse
-from typing import Callable, Optional, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 from ...errors import MalformedInput, RegistryError
 from ...image import Blob, mediatypes
@@ -26,6 +27,8 @@ ACCEPT = ", ".join([mediatypes.OCI_INDEX, mediatypes.OCI_MANIFEST, mediatypes.DO
                     mediatypes.DOCKER_MANIFEST])
 MAX_MANIFEST = 4 << 20
 MAX_SMALL_BLOB = 16 << 20     # signature payloads, SBOMs, configs read into memory
+#: Blobs at least this big get a byte bar on a terminal and a line each in CI logs.
+LARGE_BLOB = 8 << 20
 
 Progress = Optional[Callable[[int], None]]
 
@@ -45,6 +48,16 @@ class Repository:
 
     def _run(self, what: str, attempt):
         return self.registry.policy.run(what, attempt)
+
+    @contextlib.contextmanager
+    def _progress(self, verb: str, digest: str, size: int) -> Iterator[Progress]:
+        """Byte progress for a big blob, from the client's reporter (nothing for small ones)."""
+        transfer = self.registry.reporter.transfer(f"{verb} {_short(digest)}", size) if size >= LARGE_BLOB else None
+        try:
+            yield transfer
+        finally:
+            if transfer is not None:
+                transfer.done()
 
     # --- manifests --------------------------------------------------------
     def get_manifest(self, ident: str) -> Tuple[bytes, str, str]:
@@ -131,12 +144,12 @@ class Repository:
 
         return self._run(f"checking blob {_short(digest)} in {self.name}", attempt)
 
-    def fetch_blob(self, digest: str, size: int, dest: str, progress: Progress = None) -> None:
+    def fetch_blob(self, digest: str, size: int, dest: str) -> None:
         """Stream a blob to `dest` (atomically), checking its size and digest."""
         check_digest(digest)
         what = f"blob {_short(digest)} of {self.registry.registry}/{self.name}"
 
-        def attempt():
+        def attempt(progress: Progress):
             resp = self.registry.request("GET", f"/v2/{self.name}/blobs/{digest}", self.pull)
             self.registry.check(resp, what, self.name, [200])
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), prefix=".blob-", suffix=".tmp")
@@ -149,7 +162,8 @@ class Repository:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
 
-        self._run(f"downloading {what}", attempt)
+        with self._progress("downloading", digest, size) as progress:
+            self._run(f"downloading {what}", lambda: attempt(progress))
 
     def read_blob(self, digest: str, size: int, limit: int = MAX_SMALL_BLOB) -> bytes:
         """A small blob (a config, a signature payload, an SBOM) into memory, checked."""
@@ -191,7 +205,7 @@ class Repository:
             raise RegistryError(f"{self.registry.registry} opened an upload without a Location header")
         return location
 
-    def upload_blob(self, blob: Blob, location: Optional[str] = None, progress: Progress = None) -> None:
+    def upload_blob(self, blob: Blob, location: Optional[str] = None) -> None:
         """Monolithic upload: POST a session (or use `location`), then PUT the
         bytes streamed from the blob with ?digest=. A failed attempt starts a new
         session and streams the body again, after checking the blob did not land."""
@@ -199,7 +213,7 @@ class Repository:
         what = f"uploading blob {_short(desc.digest)} to {self.registry.registry}/{self.name}"
         state = {"location": location, "tries": 0}
 
-        def attempt():
+        def attempt(progress: Progress):
             state["tries"] += 1
             if state["tries"] > 1 and self.blob_exists(desc.digest):
                 return  # the last attempt landed before its answer was lost
@@ -213,7 +227,8 @@ class Repository:
             self.registry.check(resp, f"uploading blob {_short(desc.digest)} (to {describe(url)})", self.name,
                                 [201, 204])
 
-        self._run(what, attempt)
+        with self._progress("uploading", desc.digest, desc.size) as progress:
+            self._run(what, lambda: attempt(progress))
 
     def _start_upload(self, digest: str) -> str:
         """POST a new upload session (retried on its own: an orphaned session is harmless)."""

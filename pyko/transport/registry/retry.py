@@ -81,11 +81,11 @@ class RetryCounter:
 class RetryPolicy:
     def __init__(self, retries: int = 6, backoff: float = 0.5, deadline: float = 300.0,
                  on_retry: Optional[Callable[[str], None]] = None, counter: Optional[RetryCounter] = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
         self.retries, self.backoff, self.deadline = retries, backoff, deadline
         self.on_retry = on_retry or (lambda message: None)
         self.counter = counter or RetryCounter()
-        self._sleep = sleep
+        self._sleep, self._clock = sleep, clock
 
     def delay(self, attempt: int, retry_after: Optional[float]) -> float:
         if retry_after is not None:
@@ -94,14 +94,14 @@ class RetryPolicy:
 
     def run(self, what: str, attempt: Callable[[], T]) -> T:
         """`attempt()` until it returns or fails for good; `what` names the operation in messages."""
-        started = time.monotonic()
+        started = self._clock()
         tries = 0
         while True:
             try:
                 return attempt()
             except Transient as err:
                 wait = self.delay(tries, err.retry_after)
-                out_of_time = time.monotonic() - started + wait > self.deadline
+                out_of_time = self._clock() - started + wait > self.deadline
                 if tries >= self.retries or out_of_time:
                     limit = f"{tries} retries" if not out_of_time else f"{tries} retries and {self.deadline:.0f}s"
                     raise RegistryError(f"{what} failed: {err.reason} (gave up after {limit})",

@@ -1,0 +1,62 @@
+"""Every child process pyko runs (compilers, git, credential helpers), tracked so
+that a SIGTERM or Ctrl-C can stop them before pyko removes their work directory.
+
+`run` is subprocess.run for pyko's needs. `stop_all` terminates what is still
+running (SIGTERM, then SIGKILL after a grace period); cli.main calls it from its
+signal handlers, then lets the exception unwind, so every `with` block cleans up
+after the children are gone, not while they still write into it.
+"""
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from typing import Optional, Sequence, Set
+
+_running: Set[subprocess.Popen] = set()
+_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+class Stopped(Exception):
+    """A child was started after pyko was told to stop."""
+
+
+def run(args: Sequence[str], *, cwd: Optional[str] = None, env=None, input=None, timeout: Optional[float] = None,
+        text: bool = False, check: bool = False) -> subprocess.CompletedProcess:
+    """Like subprocess.run(..., capture_output=True), tracked for stop_all()."""
+    if _stopping.is_set():
+        raise Stopped("pyko is stopping")
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=text)
+    with _lock:
+        _running.add(proc)
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    finally:
+        with _lock:
+            _running.discard(proc)
+    result = subprocess.CompletedProcess(list(args), proc.returncode, out, err)
+    if check:
+        result.check_returncode()
+    return result
+
+
+def stop_all(grace: float = 5.0) -> None:
+    """Terminate every tracked child, and refuse to start new ones."""
+    _stopping.set()
+    with _lock:
+        procs = list(_running)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
