@@ -155,24 +155,39 @@ def base_image(fake: FakeRegistry, repo: str, tag: str = "latest", *, layer_dige
     fake.manifest(repo, tag, {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [entry]}, OCI_INDEX)
 
 
-class MeasuredPopen(subprocess.Popen):
-    """Popen that records the child's own peak RSS from wait4()."""
-
-    def _try_wait(self, wait_flags):
-        pid, status, usage = os.wait4(self.pid, wait_flags)
-        if pid:
-            self._pyko_peak = usage.ru_maxrss // 1024
-        return pid, status
+def _vm_hwm_mib(pid: int) -> int:
+    """The process's peak RSS (VmHWM), in MiB. It belongs to the address space, which exec
+    replaces, so unlike ru_maxrss it does not include the (large) pytest process that forked it."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
 
 
 def run_measured(args: List[str], env: dict, timeout: int = 120) -> Tuple[subprocess.CompletedProcess, int]:
-    proc = MeasuredPopen([sys.executable, "-m", "pyko", *args], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    """Run the CLI; returns (result, its peak RSS in MiB), sampled every few milliseconds."""
+    proc = subprocess.Popen([sys.executable, "-m", "pyko", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _vm_hwm_mib(proc.pid))
+            done.wait(0.003)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         out, err = proc.communicate()
-    peak = getattr(proc, "_pyko_peak", 0)
-    assert peak > 10, f"no peak RSS was measured for {args}"  # a Python process takes more than 10 MiB
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), peak
+    finally:
+        done.set()
+        sampler.join()
+    assert peak[0] > 10, f"no peak RSS was measured for {args}"  # a Python process takes more than 10 MiB
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), peak[0]
