@@ -55,7 +55,8 @@ def main():
     print(f"build 8 platforms, warm Go cache: best {min(times):.2f}s, median {sorted(times)[len(times)//2]:.2f}s "
           f"over {args.runs} runs")
     # Peak RSS of any child so far: the largest is either pyko or a `go build`.
-    print(f"peak RSS of a child process (pyko or go): {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS of a child process (pyko or go): {peak:.0f} MiB")
 
     if args.cold:
         cold_env = dict(env, GOCACHE=os.path.join(work, "gocache"))
@@ -100,7 +101,7 @@ def push_figures(src, env, work):
             proc = run("build", src, "--platform", "all", "--base", f"{reg.host}/static:latest",
                        "--repo", f"{reg.host}/bench")
             elapsed = time.perf_counter() - started
-            summary = next(l for l in proc.stderr.splitlines() if "pushed" in l)
+            summary = next(line for line in proc.stderr.splitlines() if "pushed" in line)
             print(f"{label} (build + push, 8 platforms): {elapsed:.2f}s; {summary.split('(', 1)[1].rstrip(')')}")
     finally:
         reg.stop()

@@ -85,7 +85,8 @@ def main():
         return one
 
     try:
-        series("clean (straight to the registry)", args.runs, lambda n: push(registry.host, f"c{n}", binaries, key, env))
+        series("clean (straight to the registry)", args.runs,
+               lambda n: push(registry.host, f"c{n}", binaries, key, env))
         series("through the proxy, no faults", args.runs, through({}, 1000))
         series("5% each of 5 faults", args.runs, through(EACH_5, 2000))
         series("20% 503", args.runs, through({"503": 0.20}, 3000))

@@ -1,44 +1,61 @@
 """Where base images come from: pyko's built-in base, or a registry.
 
-Both kinds offer what the orchestrator needs: platforms(), image_for(platform),
-and (for provenance) a name and the digest of each platform's base manifest.
+A base is anything that offers the Base protocol; the orchestrator never asks
+which kind it has. A new kind of base is one class here (or in transport/)
+plus one line in open_base.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Protocol, Tuple
 
 from .errors import UsageError
-from .image.static_base import REFERENCE as BUILTIN_BASE, static_base
+from .image import Image, Index
+from .image.static_base import REFERENCE as BUILTIN_BASE
+from .image.static_base import static_base
 from .platforms import Platform
-from .reference import Reference
 from .transport.registry.hosts import Registries
-from .transport.registry.pull import RemoteBase, open_base
-
-__all__ = ["Registries", "resolve_base", "base_annotations", "mount_sources", "base_identity"]
+from .transport.registry.pull import open_remote_base
 
 
-def resolve_base(ref: str, cache: str, registries: Registries):
-    """The built-in base (an Index) or a RemoteBase: both offer platforms() and image_for()."""
+class Base(Protocol):
+    name: str
+
+    def platforms(self) -> List[Platform]: ...
+
+    def image_for(self, platform: Platform) -> Image: ...
+
+    def annotations(self, platform: Optional[Platform] = None) -> Dict[str, str]:
+        """What the index (no platform) or one image records about its base."""
+
+    def identity(self, platform: Platform) -> Tuple[str, str]:
+        """(name, manifest digest) of the base one platform image is built on, for its SBOM."""
+
+
+class BuiltinBase:
+    """pyko://static: made here, offline, so it is not pullable and gets no base annotations."""
+
+    name = BUILTIN_BASE
+
+    def __init__(self, cache_dir: str):
+        self.index: Index = static_base(cache_dir)
+
+    def platforms(self) -> List[Platform]:
+        return self.index.platforms()
+
+    def image_for(self, platform: Platform) -> Image:
+        return self.index.image_for(platform)
+
+    def annotations(self, platform: Optional[Platform] = None) -> Dict[str, str]:
+        return {}
+
+    def identity(self, platform: Platform) -> Tuple[str, str]:
+        return BUILTIN_BASE, self.image_for(platform).digest
+
+
+def open_base(ref: str, cache_dir: str, registries: Registries) -> Base:
+    """The built-in base or a registry's."""
     if ref == BUILTIN_BASE:
-        return static_base(cache)
+        return BuiltinBase(cache_dir)
     if "://" in ref:
         raise UsageError(f"base image {ref!r}: the only pyko:// base is {BUILTIN_BASE}")
-    return open_base(ref, registries, cache)
-
-
-def base_annotations(base, platform: Optional[Platform] = None) -> Dict[str, str]:
-    if not isinstance(base, RemoteBase):
-        return {}
-    digest = base.digest_for(platform) if platform is not None else base.digest
-    return {"org.opencontainers.image.base.name": base.name, "org.opencontainers.image.base.digest": digest}
-
-
-def mount_sources(base) -> Dict[str, Reference]:
-    return base.layer_sources() if isinstance(base, RemoteBase) else {}
-
-
-def base_identity(base, platform: Platform) -> Tuple[str, str]:
-    """(name, manifest digest) of the base a platform image was built on."""
-    if isinstance(base, RemoteBase):
-        return base.name, base.digest_for(platform)
-    return BUILTIN_BASE, base.image_for(platform).digest
+    return open_remote_base(ref, registries, cache_dir)

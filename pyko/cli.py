@@ -31,8 +31,9 @@ def cli(verbose: bool) -> None:
 def registry_options(func):
     """Flags shared by the commands that push."""
     options = [
-        click.option("--repo", default="", envvar=["PYKO_DOCKER_REPO", "KO_DOCKER_REPO"], show_envvar=True,
-                     help="Repository to push to; images go to <repo>/<name>."),
+        click.option("--repo", default="",
+                     help="Repository to push to; images go to <repo>/<name> "
+                          "(default: $PYKO_DOCKER_REPO, else $KO_DOCKER_REPO)."),
         click.option("--bare", is_flag=True, help="Push to <repo> itself, not <repo>/<name>."),
         click.option("--push", type=click.BOOL, default=True, metavar="BOOL",
                      help="--push=false builds (and writes files) without pushing."),
@@ -59,7 +60,7 @@ def registry_options(func):
 @click.option("--tarball", type=click.Path(), help="Write an archive that `docker load` accepts.")
 @click.option("-t", "--tag", "tags", multiple=True, help="Tag(s) to give the image (default: latest).")
 @click.option("--base", default="", help="Base image (default: defaultBaseImage, i.e. pyko://static).")
-@click.option("--user", default="65532", show_default=True, help="User the image runs as.")
+@click.option("--user", default="", help="User the image runs as (default: 65532, nonroot).")
 @click.option("--entrypoint", is_flag=True, help="Set ENTRYPOINT (ko's style) instead of CMD.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Builds to run at once (default: number of CPUs).")
@@ -89,26 +90,28 @@ def build(paths, platforms, oci_layout, tarball, tags, base, user, entrypoint, j
     With no PATHS, builds every [[builds]] entry of the config, else '.'.
     """
     from .config import load_config
-    from .publish import BuildOptions, build as run_build
+    from .plan import Flags, resolve
+    from .publish import build as run_build
 
-    options = BuildOptions(
-        paths=tuple(paths), platforms=tuple(platforms), base=base, tags=tuple(tags) or ("latest",),
-        user=user, entrypoint=entrypoint, jobs=jobs or 0, oci_layout=oci_layout or "",
-        tarball=tarball or "", binaries=tuple(_split_binary(b) for b in binaries), name=name,
-        bin=bin_name, rust_libc=rust_libc or "", rust_builder=rust_builder or "",
-        repo=repo, bare=bare, push=push, insecure_registry=insecure_registry,
-        registry_ca_file=registry_ca_file, registry_timeout=registry_timeout or 0, sbom=sbom, sbom_dir=sbom_dir or "", sign_key=sign_key or "",
-        sign_recursive=recursive, sign_annotations=tuple(_key_values(sign_annotations, "--sign-annotation")),
+    flags = Flags(
+        paths=tuple(paths), platforms=tuple(platforms), base=base, tags=tuple(tags), user=user,
+        entrypoint=entrypoint, jobs=jobs, oci_layout=oci_layout or "", tarball=tarball or "",
+        binaries=tuple(_split_binary(b) for b in binaries), name=name, bin=bin_name, rust_libc=rust_libc or "",
+        rust_builder=rust_builder or "", repo=repo, bare=bare, push=push, insecure_registry=insecure_registry,
+        registry_ca_file=registry_ca_file, registry_timeout=registry_timeout or 0, sbom=sbom,
+        sbom_dir=sbom_dir or "", sign_key=sign_key or "", sign_recursive=recursive,
+        sign_annotations=tuple(_key_values(sign_annotations, "--sign-annotation")),
     )
-    _run_and_print(run_build, options, load_config(os.getcwd()), quiet)
+    environ = dict(os.environ)
+    _run_and_print(run_build, resolve(flags, load_config(os.getcwd(), environ), environ), quiet)
 
 
-def _run_and_print(run, options, config, quiet) -> None:
+def _run_and_print(run, plan, quiet) -> None:
     from .progress import make_reporter
 
     reporter = make_reporter(quiet)
     try:
-        results = run(options, config, reporter)
+        results = run(plan, reporter)
     finally:
         reporter.close()
     for result in results:
@@ -130,16 +133,13 @@ def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_regist
     With --repo REG/static it is pushed there (as the repository itself);
     with --oci-layout or --tarball it is written locally.
     """
-    from .config import load_config
-    from .publish import BuildOptions, publish_base
+    from .plan import Flags, resolve_base_command
+    from .publish import publish_base
 
-    options = BuildOptions(platforms=tuple(platforms) or ("all",), tags=tuple(tags) or ("latest",),
-                           oci_layout=oci_layout or "", tarball=tarball or "", repo=repo, bare=True,
-                           push=push, insecure_registry=insecure_registry, registry_ca_file=registry_ca_file,
-                           registry_timeout=registry_timeout or 0)
-    if not (repo or oci_layout or tarball):
-        raise click.UsageError("say where the base goes: --repo REGISTRY/REPO, --oci-layout DIR or --tarball FILE")
-    _run_and_print(publish_base, options, load_config(os.getcwd()), quiet)
+    flags = Flags(platforms=tuple(platforms), tags=tuple(tags), oci_layout=oci_layout or "", tarball=tarball or "",
+                  repo=repo, push=push, insecure_registry=insecure_registry, registry_ca_file=registry_ca_file,
+                  registry_timeout=registry_timeout or 0)
+    _run_and_print(publish_base, resolve_base_command(flags, dict(os.environ)), quiet)
 
 
 @cli.command()
@@ -190,7 +190,8 @@ def _key_values(values, flag: str):
               help="Writes PREFIX.key (encrypted, cosign's format) and PREFIX.pub.")
 def generate_key_pair(output_key_prefix):
     """Make an ECDSA P-256 key pair for signing (password from COSIGN_PASSWORD or a prompt)."""
-    from .sign import generate_key_pair as make, password_from
+    from .cosign import generate_key_pair as make
+    from .cosign import password_from
     from .transport.atomic import atomic_file
 
     key_path, pub_path = f"{output_key_prefix}.key", f"{output_key_prefix}.pub"
@@ -207,19 +208,13 @@ def generate_key_pair(output_key_prefix):
 
 
 def _store_for(image: str, oci_layout: str, insecure: bool, ca_file: str):
-    """(attachment store, identifier, docker reference) for an image in a registry or a layout."""
-    from .bases import Registries
-    from .reference import Reference
-    from .transport.attachments import LayoutAttachments, RegistryAttachments
+    from .plan import RegistrySettings, default_jobs
+    from .publish import registries_for
+    from .supplychain import store_for
 
-    if oci_layout:
-        name, _, ident = image.rpartition("@") if "@" in image else image.rpartition(":")
-        if not name:
-            raise click.UsageError(f"name the image in the layout as NAME:TAG or NAME@DIGEST, not {image!r}")
-        return LayoutAttachments(oci_layout, name), ident, name
-    ref = Reference.parse(image)
-    registries = Registries(dict(os.environ), insecure, ca_file)
-    return RegistryAttachments(registries(ref.registry), ref.repository), ref.identifier, ref.name
+    environ = dict(os.environ)
+    return store_for(image, oci_layout,
+                     registries_for(RegistrySettings(insecure, ca_file), environ, default_jobs(None)))
 
 
 @cli.command()
@@ -233,8 +228,8 @@ def _store_for(image: str, oci_layout: str, insecure: bool, ca_file: str):
 @click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
 def sign(image, key_path, annotations, recursive, oci_layout, insecure_registry, registry_ca_file):
     """Sign IMAGE (by tag or digest) the way cosign does, and store the signature beside it."""
-    from .attach import sign_digest, subjects
-    from .sign import load_private_key
+    from .cosign import load_private_key
+    from .supplychain import sign_digest, subjects
 
     key = load_private_key(key_path, os.environ)
     store, ident, name = _store_for(image, oci_layout, insecure_registry, registry_ca_file)
@@ -253,8 +248,8 @@ def sign(image, key_path, annotations, recursive, oci_layout, insecure_registry,
 @click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
 def verify(image, key_path, annotations, oci_layout, insecure_registry, registry_ca_file):
     """Check IMAGE's signatures with a public key; print the payloads that verify."""
-    from .attach import verify_digest
-    from .sign import load_public_key
+    from .cosign import load_public_key
+    from .supplychain import verify_digest
 
     key = load_public_key(key_path)
     store, ident, name = _store_for(image, oci_layout, insecure_registry, registry_ca_file)

@@ -11,6 +11,7 @@ for these settings.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
@@ -68,13 +69,8 @@ class Config:
 
     def effective(self, build: BuildConfig) -> BuildConfig:
         """`build` with ko's rule applied: its own env/flags/ldflags, else the defaults."""
-        return BuildConfig(
-            id=build.id, dir=build.dir, main=build.main, bin=build.bin, name=build.name,
-            binaries=build.binaries,
-            env=build.env or self.default_env,
-            flags=build.flags or self.default_flags,
-            ldflags=build.ldflags or self.default_ldflags,
-        )
+        return dataclasses.replace(build, env=build.env or self.default_env, flags=build.flags or self.default_flags,
+                                   ldflags=build.ldflags or self.default_ldflags)
 
     def base_for(self, path: str, build: BuildConfig) -> str:
         """baseImageOverrides matched by build id or by path, else defaultBaseImage."""
@@ -128,9 +124,7 @@ def _apply_env(config: Config, environ: Mapping[str, str]) -> Config:
         )
     if not changes:
         return config
-    fields = dict(config.__dict__)
-    fields.update(changes)
-    return Config(**fields)
+    return dataclasses.replace(config, **changes)
 
 
 class _Reader:

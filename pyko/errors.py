@@ -33,6 +33,10 @@ class OutputError(PykoError):
     """The output (layout, tarball) cannot be written."""
 
 
+class VerificationError(PykoError):
+    """A signature or attestation did not verify; the message gives every reason."""
+
+
 class MalformedInput(PykoError):
     """Data from outside (a registry, a layout, a file) that is not what it must be.
 

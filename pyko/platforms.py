@@ -59,9 +59,7 @@ class Platform:
         variant = parts[2].lower() if len(parts) == 3 else ""
         if arch == "arm" and not variant:
             variant = "v7"
-        if arch == "arm64" and variant == "v8":
-            variant = ""
-        return cls(os_, arch, variant)
+        return cls(os_, arch, variant).normalized()
 
     @classmethod
     def host(cls) -> "Platform":
@@ -77,6 +75,12 @@ class Platform:
             if not isinstance(value, str) or (value and not _PLATFORM_WORD.fullmatch(value)):
                 raise MalformedInput(f"{where}: {str(value)[:40]!r} is not a valid os, architecture or variant")
         return cls(*fields)
+
+    def normalized(self) -> "Platform":
+        """arm64/v8 is plain arm64 (Chainguard's images say v8; Go and docker do not)."""
+        if self.architecture == "arm64" and self.variant == "v8":
+            return Platform(self.os, self.architecture)
+        return self
 
     def to_oci(self) -> dict:
         out = {"architecture": self.architecture, "os": self.os}

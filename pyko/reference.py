@@ -17,6 +17,9 @@ _DOMAIN = re.compile(r"^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z
                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]+)?\Z")
 
 DOCKER_HUB = "docker.io"
+#: Other names of Docker Hub, and the host its API really answers on.
+DOCKER_HUB_ALIASES = ("index.docker.io", "registry-1.docker.io")
+DOCKER_HUB_API = "registry-1.docker.io"
 
 
 def image_name(path: str) -> str:
@@ -87,7 +90,7 @@ class Reference:
                 raise UsageError(f"invalid image reference {original!r}: bad registry {registry!r}")
         else:
             registry, path = DOCKER_HUB, text
-        if registry in ("index.docker.io", "registry-1.docker.io"):
+        if registry in DOCKER_HUB_ALIASES:
             registry = DOCKER_HUB
         if registry == DOCKER_HUB and "/" not in path:
             path = f"library/{path}"

@@ -1,14 +1,13 @@
 """SPDX 2.3 JSON SBOMs: what is inside each image, and an index SBOM linking them.
 
 Per platform: the image (purl pkg:oci), the base it descends from, the binary
-(with its SHA-256), and the packages compiled into it: Go modules from the
-binary's own build info (`go version -m`), or the crate graph for Rust
-(`cargo metadata`). Deterministic: the same image gives the same bytes
+(with its SHA-256), and the packages compiled into it, which each toolchain
+driver collects (Go: the binary's build info; Rust: the crate graph); this
+module only builds documents. Deterministic: the same image gives the same bytes
 (created = SOURCE_DATE_EPOCH, namespace from the image digest, sorted output).
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -16,7 +15,6 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from . import children
 from . import __version__
 from .platforms import Platform
 from .reference import Reference
@@ -30,79 +28,6 @@ class Package:
     sha256: str = ""          # hex
     comment: str = ""
     purpose: str = "LIBRARY"  # SPDX primaryPackagePurpose
-
-
-# --- collectors ---------------------------------------------------------------
-def go_packages(go_binary: str, binary: str, env=None) -> List[Package]:
-    """The main module and every dependency from `go version -m` (main first)."""
-    proc = children.run([go_binary, "version", "-m", binary], text=True, env=env)
-    if proc.returncode != 0:
-        return []
-    return parse_go_version_m(proc.stdout)
-
-
-def _h1_to_hex(h1: str) -> str:
-    if not h1.startswith("h1:"):
-        return ""
-    try:
-        return base64.b64decode(h1[3:]).hex()
-    except ValueError:
-        return ""
-
-
-def parse_go_version_m(text: str) -> List[Package]:
-    main: Optional[Package] = None
-    deps: List[Package] = []
-    for line in text.splitlines():
-        fields = line.strip().split("\t")
-        if fields[0] == "mod" and len(fields) >= 3:
-            main = _go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else "", "APPLICATION")
-        elif fields[0] == "dep" and len(fields) >= 3:
-            deps.append(_go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else ""))
-        elif fields[0] == "=>" and deps and len(fields) >= 3:
-            replaced = deps.pop()
-            deps.append(_go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else "",
-                                    comment=f"replaces {replaced.name} {replaced.version}"))
-    return ([main] if main else []) + sorted(deps, key=lambda p: p.name)
-
-
-def _go_package(path: str, version: str, h1: str, purpose: str = "LIBRARY", comment: str = "") -> Package:
-    purl = f"pkg:golang/{urllib.parse.quote(path, safe='/')}"
-    if version and version != "(devel)":
-        purl += f"@{urllib.parse.quote(version)}"
-    if h1:
-        comment = (comment + "; " if comment else "") + "checksum is Go's h1 module hash (go.sum), hex-encoded"
-    return Package(path, version, purl + "?type=module", _h1_to_hex(h1), comment, purpose)
-
-
-def cargo_packages(cargo: str, crate_dir: str, env=None) -> List[Package]:
-    """The crate and what it depends on (normal and build deps, not dev), from cargo metadata."""
-    proc = children.run([cargo, "metadata", "--format-version", "1", "--offline"], cwd=crate_dir,
-                        text=True, env=env)
-    if proc.returncode != 0:
-        return []
-    meta = json.loads(proc.stdout)
-    by_id = {p["id"]: p for p in meta["packages"]}
-    root = (meta.get("resolve") or {}).get("root")
-    if root is None:  # a workspace member: the one whose manifest is in crate_dir
-        root = next((p["id"] for p in meta["packages"]
-                     if p["manifest_path"].rsplit("/", 1)[0] == crate_dir.rstrip("/")), None)
-    nodes = {n["id"]: n for n in (meta.get("resolve") or {}).get("nodes", [])}
-    seen, todo = [], [root] if root else []
-    while todo:
-        current = todo.pop()
-        if current in seen or current not in by_id:
-            continue
-        seen.append(current)
-        for dep in nodes.get(current, {}).get("deps", []):
-            if any(k.get("kind") != "dev" for k in dep.get("dep_kinds", [{}])):
-                todo.append(dep["pkg"])
-    out = []
-    for pid in seen:
-        p = by_id[pid]
-        purl = f"pkg:cargo/{urllib.parse.quote(p['name'])}@{urllib.parse.quote(p['version'])}"
-        out.append(Package(p["name"], p["version"], purl, "", "", "APPLICATION" if pid == root else "LIBRARY"))
-    return out[:1] + sorted(out[1:], key=lambda p: p.name)
 
 
 def file_sha256(path: str) -> str:

@@ -5,15 +5,19 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
+# The suite's own helpers (real tools, fixtures, fakes) are imported by name.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "helpers"))
 
 from oci_tools import HELLO_GO, REPO, pyko  # noqa: E402
 
 HELLO_C = os.path.join(REPO, "testdata", "hello-c", "hello.c")
+E2E = os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e") + os.sep
 
-ALL8 = ["linux/386", "linux/amd64", "linux/arm64", "linux/arm/v6", "linux/arm/v7",
-        "linux/ppc64le", "linux/riscv64", "linux/s390x"]
 
+def pytest_collection_modifyitems(config, items):
+    """Tests under tests/e2e are marked e2e, the rest unit: the directory is the tier."""
+    for item in items:
+        item.add_marker(pytest.mark.e2e if str(item.path).startswith(E2E) else pytest.mark.unit)
 
 @pytest.fixture(scope="session")
 def session_env(tmp_path_factory):

@@ -1,7 +1,7 @@
 """The pure OCI image model: blobs, layers, images, indexes.
 
 Nothing here knows about toolchains, the network or the file formats images
-are stored in; those live in pyko.build and pyko.transport.
+are stored in; those live in pyko.toolchains and pyko.transport.
 """
 from .blob import Blob, BytesBlob, Descriptor, FileBlob, Layer, canonical_json, sha256_digest
 from .image import Image, Index

@@ -12,14 +12,13 @@ from typing import Mapping, Optional, Sequence
 
 from . import mutate
 from .blob import Layer
+from .conventions import DEFAULT_PATH, NONROOT
 from .image import Image
 from .kodata import KODATA_PATH
 from .layer import TarEntry, dir_entry, file_entry, write_layer
 from .timestamps import rfc3339
 
 APP_DIR = "/ko-app"
-NONROOT = "65532"
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ files so that a big binary is never held in memory whole.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -15,14 +14,12 @@ from typing import BinaryIO, Mapping, Optional, Protocol
 
 from ..errors import MalformedInput
 from ..platforms import Platform
-from .digest import check_digest, digest_parts
+from .digest import check_digest, digest_parts, sha256_digest
 
 #: Sizes above this are refused in any descriptor (the spec's int64, minus margin).
 MAX_BLOB_SIZE = 1 << 50
 
 
-def sha256_digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def canonical_json(obj) -> bytes:
@@ -141,6 +138,9 @@ class Layer:
     diff_id: str
     #: The history entry that goes with this layer in the image config.
     history: Mapping[str, object] = field(default_factory=dict, compare=False)
+    #: Where the layer came from, "registry/repository", when it can be mounted
+    #: from there (a base's layers); "" for layers pyko made.
+    source: str = field(default="", compare=False)
 
     @property
     def descriptor(self) -> Descriptor:

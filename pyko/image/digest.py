@@ -47,3 +47,8 @@ def hasher_for(digest: str):
 
 def digest_of(data: bytes, algorithm: str = "sha256") -> str:
     return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
+def sha256_digest(data: bytes) -> str:
+    """The digest pyko gives everything it writes."""
+    return digest_of(data)

@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Sequence, Tuple
 
+from ..platforms import Platform
 from . import mediatypes
 from .blob import Blob, BytesBlob, Descriptor, Layer, canonical_json
-from ..platforms import Platform
 
 
 class _Manifested:

@@ -40,6 +40,8 @@ def kodata_entries(kodata_dir: str, root: str, dest: str = KODATA_PATH) -> List[
     real = _resolve(kodata_dir, kodata_dir)
     if not _inside(real, root):
         raise BuildError(f"{kodata_dir} resolves to {real}, outside {root}; {_HINT}")
+    if not os.path.isdir(real):
+        raise BuildError(f"{kodata_dir} is not a directory; kodata/ must be a directory of files")
     entries = [dir_entry(dest)]
     _walk(real, root, kodata_dir, dest, entries, active={real})
     return entries

@@ -18,6 +18,7 @@ from typing import Iterable, List, Optional
 from ..platforms import ALL_LINUX, Platform
 from . import mediatypes
 from .blob import Descriptor, FileBlob, Layer
+from .conventions import DEFAULT_PATH, NONROOT, NONROOT_ID
 from .image import Image, Index
 from .layer import GZIP_LEVEL, TarEntry, dir_entry, file_entry, symlink_entry, write_layer
 from .timestamps import rfc3339
@@ -29,7 +30,6 @@ REFERENCE = "pyko://static"
 RECIPE = "1"
 
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 PASSWD = (
     "root:x:0:0:root:/root:/sbin/nologin\n"
@@ -78,7 +78,7 @@ def base_entries() -> List[TarEntry]:
         file_entry(CA_BUNDLE, data=_ca_bundle()),
         symlink_entry("/etc/ssl/cert.pem", "certs/ca-certificates.crt"),
         dir_entry("/home"),
-        dir_entry("/home/nonroot", mode=0o700, uid=65532, gid=65532),
+        dir_entry("/home/nonroot", mode=0o700, uid=NONROOT_ID, gid=NONROOT_ID),
         dir_entry("/root", mode=0o700),
         dir_entry("/tmp", mode=0o1777),
         *_zoneinfo_entries(),
@@ -116,7 +116,7 @@ def base_config(platform: Platform, layer: Layer) -> dict:
     config = {"created": rfc3339(0), "architecture": platform.architecture, "os": platform.os}
     if platform.variant:
         config["variant"] = platform.variant
-    config["config"] = {"Env": [f"PATH={PATH}", f"SSL_CERT_FILE={CA_BUNDLE}"], "User": "65532"}
+    config["config"] = {"Env": [f"PATH={DEFAULT_PATH}", f"SSL_CERT_FILE={CA_BUNDLE}"], "User": NONROOT}
     config["rootfs"] = {"type": "layers", "diff_ids": [layer.diff_id]}
     config["history"] = [dict(layer.history)]
     return config

@@ -1,1 +1,5 @@
-"""Where images go: an OCI layout directory, a docker-load tarball (and, later, registries)."""
+"""Where images are stored and read: OCI layouts, docker-load tarballs and
+registries (registry/), the attachment stores beside them, and the
+Destination interface that publish writes through (destinations/).
+
+Nothing here imports pyko.publish, pyko.plan or the toolchains."""

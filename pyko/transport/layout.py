@@ -22,8 +22,7 @@ import tempfile
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from ..errors import MalformedInput, OutputError
-from ..image import Blob, Descriptor, Index, canonical_json
-from ..image import mediatypes
+from ..image import Blob, Descriptor, Index, canonical_json, mediatypes
 from ..image.digest import digest_of, digest_parts
 from ..image.documents import load_json
 from .atomic import check_directory_writable, copy_stream, default_mode, write_bytes

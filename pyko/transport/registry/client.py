@@ -17,11 +17,10 @@ from typing import Iterable, List, Optional, Tuple
 import requests
 
 from ...errors import RegistryError, clean_text
-from ...reference import is_loopback
+from ...reference import DOCKER_HUB, DOCKER_HUB_API, is_loopback
 from .auth import RegistryAuth
 from .credentials import Credentials
-from .http import (HttpSession, TlsFailure, TransportOptions, describe, origin_of, read_bounded,
-                   transient_for)
+from .http import HttpSession, TlsFailure, TransportOptions, origin_of, read_bounded, transient_for
 from .retry import RetryCounter, RetryPolicy
 
 MAX_ERROR_BODY = 64 << 10
@@ -30,7 +29,7 @@ __all__ = ["Registry", "RegistryError", "TransportOptions", "api_host"]
 
 
 def api_host(registry: str) -> str:
-    return "registry-1.docker.io" if registry == "docker.io" else registry
+    return DOCKER_HUB_API if registry == DOCKER_HUB else registry
 
 
 def _body_factory(body):
@@ -84,7 +83,8 @@ class Registry:
             for scheme in schemes:
                 url = f"{scheme}://{host}/v2/"
                 try:
-                    status, challenge = self.policy.run(f"reaching {self.registry}", lambda: self._ping_once(url))
+                    status, challenge = self.policy.run(f"reaching {self.registry}",
+                                                        lambda url=url: self._ping_once(url))
                 except TlsFailure as err:
                     if err.untrusted or scheme == schemes[-1]:
                         raise

@@ -16,6 +16,7 @@ from typing import Mapping, Optional
 
 from ... import children
 from ...errors import PykoError, clean_text
+from ...reference import DOCKER_HUB, DOCKER_HUB_ALIASES
 from ..atomic import write_bytes
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
@@ -45,7 +46,7 @@ def config_dir(environ: Optional[Mapping[str, str]] = None) -> str:
 
 def config_key(registry: str) -> str:
     """The key docker uses in config.json for a registry host."""
-    return DOCKER_HUB_KEY if registry in ("docker.io", "index.docker.io", "registry-1.docker.io") else registry
+    return DOCKER_HUB_KEY if registry == DOCKER_HUB or registry in DOCKER_HUB_ALIASES else registry
 
 
 def _host_of(key: str) -> str:

@@ -21,6 +21,8 @@ from .client import Registry
 from .repository import MAX_MANIFEST, Repository
 
 MAX_CONFIG = 8 << 20   # bytes: real configs are a few KiB
+BASE_NAME = "org.opencontainers.image.base.name"
+BASE_DIGEST = "org.opencontainers.image.base.digest"
 
 # Docker layer types have OCI twins with the same bytes; pyko writes OCI
 # manifests and must not mix the two (image-spec), so it relabels them.
@@ -131,9 +133,7 @@ class RemoteBase:
                 continue  # attestations ("unknown/unknown"), other OSes
             if desc.media_type not in mediatypes.MANIFEST_TYPES:
                 continue
-            if p.architecture == "arm64" and p.variant == "v8":
-                p = Platform("linux", "arm64")
-            out.setdefault(p, desc)
+            out.setdefault(p.normalized(), desc)
         return out
 
     def platforms(self) -> List[Platform]:
@@ -142,17 +142,20 @@ class RemoteBase:
     def digest_for(self, platform: Platform) -> str:
         return self.entries[platform].digest
 
+    def annotations(self, platform: Optional[Platform] = None) -> Dict[str, str]:
+        """org.opencontainers.image.base.* for the index, or for one platform's image."""
+        digest = self.digest_for(platform) if platform is not None else self.digest
+        return {BASE_NAME: self.name, BASE_DIGEST: digest}
+
+    def identity(self, platform: Platform) -> Tuple[str, str]:
+        return self.name, self.digest_for(platform)
+
     def image_for(self, platform: Platform) -> Image:
         with self._lock:
             if platform not in self._images:
                 raw, media_type, _ = self._manifest(self.entries[platform].digest)
                 self._images[platform] = self._image(raw, media_type)
             return self._images[platform]
-
-    def layer_sources(self) -> Dict[str, Reference]:
-        """Each pulled layer's digest -> this base's reference (for cross-repo mounts)."""
-        with self._lock:
-            return {layer.descriptor.digest: self.ref for image in self._images.values() for layer in image.layers}
 
     def _blob(self, desc: Descriptor) -> str:
         if not self.cache.has(desc.digest, desc.size):
@@ -175,12 +178,12 @@ class RemoteBase:
             path = self._blob(desc)
             relabelled = desc.with_(media_type=_OCI_LAYER.get(desc.media_type, desc.media_type),
                                     annotations=None)
-            layers.append(Layer(FileBlob(relabelled, path), diff_id))
+            layers.append(Layer(FileBlob(relabelled, path), diff_id, source=self.ref.name))
         config_blob = BytesBlob(mediatypes.OCI_CONFIG, config_bytes)
         return Image(BytesBlob(media_type, raw), config_blob, tuple(layers))
 
 
-def open_base(ref_text: str, registry_for: Callable[[str], Registry], cache_root: str) -> RemoteBase:
+def open_remote_base(ref_text: str, registry_for: Callable[[str], Registry], cache_root: str) -> RemoteBase:
     """`registry_for(host)` gives the Registry client for a host, when needed."""
     try:
         ref = Reference.parse(ref_text)

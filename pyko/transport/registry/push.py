@@ -10,7 +10,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, Mapping, Sequence
+from typing import Dict, Sequence, Tuple
 
 from ...image import Blob, Index
 from ...reference import Reference
@@ -56,24 +56,20 @@ def push_blob(repository: Repository, blob: Blob, mount_from: str, stats: PushSt
     stats.add(uploaded=1, uploaded_bytes=blob.descriptor.size)
 
 
-def push_index(registry: Registry, target: Reference, index: Index, tags: Sequence[str],
-               mount_sources: Mapping[str, Reference], jobs: int = 4) -> PushStats:
-    """Push `index` to `target`'s repository and tag it. `mount_sources` maps
-    blob digests to the base repository they can be mounted from."""
+def push_index(registry: Registry, target: Reference, index: Index, tags: Sequence[str], jobs: int = 4) -> PushStats:
+    """Push `index` to `target`'s repository and tag it. A layer that came from
+    another repository of the same registry (a base's) is mounted from there."""
     repo = registry.repository(target.repository)
     retries_before = registry.retries
     stats = PushStats()
-    blobs: Dict[str, Blob] = {}
+    blobs: Dict[str, Tuple[Blob, str]] = {}
     for image in index.images:
-        for blob in image.blobs():
-            blobs.setdefault(blob.descriptor.digest, blob)
-
-    def mount_from(digest: str) -> str:
-        source = mount_sources.get(digest)
-        return source.repository if source is not None and source.registry == target.registry else ""
+        blobs.setdefault(image.config.descriptor.digest, (image.config, ""))
+        for layer in image.layers:
+            blobs.setdefault(layer.descriptor.digest, (layer.blob, _mount_from(layer.source, target)))
 
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(push_blob, repo, blob, mount_from(d), stats) for d, blob in blobs.items()]
+        futures = [pool.submit(push_blob, repo, blob, source, stats) for blob, source in blobs.values()]
         for future in cf.as_completed(futures):
             future.result()
         manifests = [pool.submit(_push_manifest, repo, image.manifest, stats) for image in index.images]
@@ -85,6 +81,12 @@ def push_index(registry: Registry, target: Reference, index: Index, tags: Sequen
         repo.put_manifest(tag, raw, index.descriptor.media_type)
     stats.add(retried=registry.retries - retries_before)
     return stats
+
+
+def _mount_from(source: str, target: Reference) -> str:
+    """The repository to mount a layer from: only within the target's registry."""
+    registry, _, repository = source.partition("/")
+    return repository if source and registry == target.registry else ""
 
 
 def _read(blob: Blob) -> bytes:

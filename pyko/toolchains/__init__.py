@@ -1,0 +1,52 @@
+"""Toolchain drivers: each turns a source directory into one static binary per platform.
+
+A driver (Driver) says whether a resolved build is its own and gives the
+orchestrator a Target: the image's name, its source directory (where kodata is
+looked for), and one BuildTask per platform. Tasks with the same key make the
+same binary (e.g. two platforms that map to one GOARCH), so they run once.
+The drivers, in the order they are asked, are in drivers.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Hashable, Iterable, Mapping, Protocol
+
+from ..errors import UsageError
+from ..platforms import Platform
+
+
+def with_build_env(environ: Mapping[str, str], entries: Iterable[str], path: str) -> Dict[str, str]:
+    """`environ` plus a build's `env` entries ("KEY=VALUE"; they win), for any toolchain."""
+    out = dict(environ)
+    for item in entries:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"env entry {item!r} for {path} must look like KEY=VALUE")
+        out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class BuildTask:
+    key: Hashable                       # equal keys build the same binary
+    label: str                          # shown in progress, e.g. "hello-go linux/arm/v7"
+    platform: Platform                  # what the binary must run on (the ELF check)
+    run: Callable[[], str] = field(compare=False)  # builds, returns the binary's path
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str                           # image name and binary name
+    source_dir: str                     # the package/crate directory (kodata lives here); "" if none
+    tasks: Dict[Platform, BuildTask]
+    #: What went into a built binary, for its SBOM: binary path -> packages (main first).
+    packages: Callable[[str], list] = field(default=lambda binary: [], compare=False)
+
+
+class Driver(Protocol):
+    def claims(self, build) -> bool:
+        """Is this resolved build (a pyko.plan.ResolvedBuild) this toolchain's?"""
+
+    def target(self, build, platforms: Iterable[Platform], workdir: str, epoch: int,
+               environ: Mapping[str, str]) -> Target:
+        """The tasks that make the build's binaries (nothing runs yet)."""

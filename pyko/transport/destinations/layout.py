@@ -1,0 +1,28 @@
+"""An OCI image layout as a destination: entries named <name>:<tag>, signatures beside them."""
+from __future__ import annotations
+
+from typing import Optional
+
+from ...reference import normalized
+from .. import layout
+from ..attachment_stores import AttachmentStore, LayoutAttachments
+from . import Outgoing
+
+
+class LayoutDestination:
+    # No SBOMs in layouts: no standard tool reads them there, and they would crowd
+    # index.json; --sbom-dir writes them as files instead.
+    takes_sboms = False
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def check(self) -> None:
+        layout.check_writable(self.path)
+
+    def write(self, out: Outgoing) -> str:
+        layout.write_layout(self.path, out.index, [(ref, normalized(ref)) for ref in out.refs])
+        return f"wrote {', '.join(out.refs)} to OCI layout {self.path}"
+
+    def attachments(self, out: Outgoing) -> Optional[AttachmentStore]:
+        return LayoutAttachments(self.path, out.name)

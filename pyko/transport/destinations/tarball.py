@@ -1,0 +1,29 @@
+"""A `docker load` tarball as a destination (one image; no attachments)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from ...platforms import Platform
+from ...reference import normalized
+from .. import tarball
+from ..attachment_stores import AttachmentStore
+from . import Outgoing
+
+
+class TarballDestination:
+    takes_sboms = False
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def check(self) -> None:
+        tarball.check_writable(self.path)
+
+    def write(self, out: Outgoing) -> str:
+        image = tarball.write_tarball(self.path, out.index, out.refs, [normalized(r) for r in out.refs],
+                                      Platform.host())
+        return (f"wrote {self.path} (docker load gives {image.platform}; "
+                f"all {len(out.index.images)} platform(s) are in its OCI index)")
+
+    def attachments(self, out: Outgoing) -> Optional[AttachmentStore]:
+        return None

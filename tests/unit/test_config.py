@@ -1,0 +1,100 @@
+import pytest
+
+from pyko.config import load_config
+from pyko.errors import ConfigError, UsageError
+from pyko.image.static_base import REFERENCE
+from pyko.toolchains.templates import expand
+
+
+def write(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+
+
+def test_defaults_without_a_file(tmp_path):
+    config = load_config(str(tmp_path), {})
+    assert config.default_base_image == REFERENCE and config.builds == () and config.source == ""
+
+
+def test_ko_keys(tmp_path):
+    write(tmp_path, ".pyko.toml", """
+defaultBaseImage = "pyko://static"
+defaultPlatforms = ["linux/arm64", "linux/amd64"]
+defaultEnv = ["A=1"]
+defaultFlags = "-tags netgo -v"
+defaultLdflags = ["-s", "-w"]
+
+[baseImageOverrides]
+"cmd/other" = "pyko://static"
+
+[[builds]]
+id = "app"
+dir = "cmd"
+main = "app"
+env = { GOFLAGS = "-mod=mod" }
+ldflags = "-X main.version={{.Env.VERSION}}"
+""")
+    config = load_config(str(tmp_path), {})
+    assert config.default_platforms == ("linux/arm64", "linux/amd64")
+    assert config.default_flags == ("-tags", "netgo", "-v")
+    build = config.build_for(str(tmp_path / "cmd" / "app"))
+    assert build.id == "app" and build.env == ("GOFLAGS=-mod=mod",)
+    effective = config.effective(build)
+    assert effective.flags == ("-tags", "netgo", "-v")       # from the defaults
+    assert effective.ldflags == ("-X main.version={{.Env.VERSION}}",)  # its own replaces defaults
+    other = config.build_for(str(tmp_path / "cmd" / "other"))
+    assert config.base_for(str(tmp_path / "cmd" / "other"), other) == "pyko://static"
+
+
+def test_pyproject_table_and_env_override(tmp_path):
+    write(tmp_path, "pyproject.toml", '[project]\nname="x"\n\n[tool.pyko]\ndefaultPlatforms=["linux/s390x"]\n')
+    config = load_config(str(tmp_path), {"PYKO_DEFAULTPLATFORMS": "linux/amd64, linux/386",
+                                         "PYKO_DEFAULTBASEIMAGE": "pyko://static"})
+    assert config.default_platforms == ("linux/amd64", "linux/386")
+    assert load_config(str(tmp_path), {}).default_platforms == ("linux/s390x",)
+
+
+def test_pyko_config_names_a_file(tmp_path):
+    write(tmp_path, "elsewhere.toml", 'defaultPlatforms = ["linux/riscv64"]\n')
+    config = load_config("/", {"PYKO_CONFIG": str(tmp_path / "elsewhere.toml")})
+    assert config.default_platforms == ("linux/riscv64",)
+    with pytest.raises(ConfigError, match="no config file there"):
+        load_config("/", {"PYKO_CONFIG": str(tmp_path / "missing.toml")})
+
+
+@pytest.mark.parametrize("text, message", [
+    ('defaultPlatforms = "x"\nbogus = 1\n', r"\.pyko\.toml:2: unknown key 'bogus'"),
+    ('\n\ndefaultPlatforms = [1]\n', r"\.pyko\.toml:3: defaultPlatforms must be a list of strings"),
+    ('[[builds]]\nid = "a"\n[[builds]]\nid = "a"\n', r"\.pyko\.toml:4: two \[\[builds\]\] entries have id 'a'"),
+    ('[[builds]]\nid = "a"\n[[builds]]\nmian = "x"\n', r"\.pyko\.toml:4: unknown key 'mian' in \[\[builds\]\] entry 2"),
+    ('x = [\n', r"\.pyko\.toml:\d+: invalid TOML"),
+])
+def test_errors_name_file_and_line(tmp_path, text, message):
+    write(tmp_path, ".pyko.toml", text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(str(tmp_path), {})
+
+
+def test_templates(tmp_path):
+    assert expand(["-X main.v={{.Env.V}}", "{{ .Env.LDFLAGS }}x"], {"V": "1.2"}, str(tmp_path), 0) == \
+        ("-X main.v=1.2", "x")
+    assert expand(["{{.Date}} {{.Timestamp}}"], {}, str(tmp_path), 86400) == ("1970-01-02T00:00:00Z 86400",)
+    with pytest.raises(UsageError, match="no Env value named NOPE"):
+        expand(["{{.Env.NOPE}}"], {}, str(tmp_path), 0)
+    with pytest.raises(UsageError, match="unsupported template"):
+        expand(["{{ if .Env.X }}y{{ end }}"], {"X": "1"}, str(tmp_path), 0)
+    with pytest.raises(UsageError, match="not in a git checkout"):
+        expand(["{{.Git.ShortCommit}}"], {}, str(tmp_path), 0)
+
+
+def test_git_templates(tmp_path):
+    import subprocess
+
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(git + ["init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "f").write_text("x")
+    subprocess.run(git + ["-C", str(tmp_path), "add", "f"], check=True)
+    subprocess.run(git + ["-C", str(tmp_path), "commit", "-qm", "c"], check=True)
+    full = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    short, whole = expand(["{{.Git.ShortCommit}}", "{{.Git.FullCommit}}"], {}, str(tmp_path), 0)
+    assert whole == full and full.startswith(short) and len(short) >= 7

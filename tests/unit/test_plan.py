@@ -1,0 +1,85 @@
+"""Resolving flags + config + environment into one Plan: precedence and every bad combination."""
+import os
+
+import pytest
+
+from pyko.config import BuildConfig, Config
+from pyko.errors import UsageError
+from pyko.plan import DEFAULT_TAGS, Flags, resolve, resolve_base_command
+from pyko.platforms import Platform
+
+
+@pytest.fixture
+def pkg(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "tool").mkdir()
+    return tmp_path
+
+
+def test_defaults_are_resolved_once(pkg):
+    plan = resolve(Flags(paths=(str(pkg / "app"),)), Config(root=str(pkg)), {})
+    build, = plan.builds
+    assert plan.outputs.tags == DEFAULT_TAGS and plan.image.user == "65532" and not plan.outputs.push
+    assert plan.jobs == (os.cpu_count() or 1)
+    assert build.name == "app" and build.base == "pyko://static" and build.target is None
+    assert build.platforms == (str(Platform.host()),)
+
+
+def test_precedence_flag_then_entry_then_defaults(pkg):
+    entry = BuildConfig(dir="app", name="from-entry", env=("A=entry",), ldflags=("-s",))
+    config = Config(root=str(pkg), builds=(entry,), default_env=("A=default",), default_flags=("-tags=x",),
+                    default_platforms=("linux/arm64",), default_base_image="reg.io/base:1",
+                    base_image_overrides={"tool": "reg.io/tool-base:2"})
+    plan = resolve(Flags(), config, {})
+    build, = plan.builds
+    assert (build.name, build.base, build.platforms) == ("from-entry", "reg.io/base:1", ("linux/arm64",))
+    # ko's rule: an entry's own env/ldflags win; what it does not set comes from the defaults.
+    assert build.toolchain.env == ("A=entry",) and build.toolchain.flags == ("-tags=x",)
+    plan = resolve(Flags(paths=(str(pkg / "tool"),), platforms=("linux/amd64",), base="reg.io/flag"), config, {})
+    assert plan.builds[0].base == "reg.io/flag" and plan.builds[0].platforms == ("linux/amd64",)
+    assert resolve(Flags(paths=(str(pkg / "tool"),)), config, {}).builds[0].base == "reg.io/tool-base:2"
+
+
+def test_repository_from_flag_then_environment(pkg):
+    args = Flags(paths=(str(pkg / "app"),))
+    config = Config(root=str(pkg))
+    assert resolve(args, config, {"KO_DOCKER_REPO": "ko.io/t"}).builds[0].target.name == "ko.io/t/app"
+    both = {"KO_DOCKER_REPO": "ko.io/t", "PYKO_DOCKER_REPO": "pyko.io/t"}
+    assert resolve(args, config, both).builds[0].target.name == "pyko.io/t/app"
+    flagged = Flags(paths=(str(pkg / "app"),), repo="flag.io/x", bare=True)
+    assert resolve(flagged, config, both).builds[0].target.name == "flag.io/x"
+    dry = resolve(Flags(paths=(str(pkg / "app"),), push=False), config, both)
+    assert dry.builds[0].target.name == "pyko.io/t/app" and not dry.outputs.push  # named, not pushed
+
+
+@pytest.mark.parametrize("flags, message", [
+    (Flags(paths=("x",), binaries=(("linux/amd64", "b"),), name="a"), "give no PATH with it"),
+    (Flags(binaries=(("linux/amd64", "b"),)), "--binary needs --name"),
+    (Flags(binaries=(("linux/amd64", "b"),), name="a", platforms=("linux/arm64",)), "--platform cannot be used"),
+    (Flags(paths=("app", "tool"), name="a"), "--name names one image"),
+    (Flags(paths=("app", "tool"), tarball="t.tar"), "--tarball holds one image"),
+    (Flags(paths=("app",), bare=True), "--bare pushes to the repository itself"),
+    (Flags(paths=("app", "tool"), bare=True, repo="r.io/x"), "--bare names one image"),
+    (Flags(paths=("app",), sign_key="k"), "--sign-key signs what is pushed"),
+    (Flags(paths=("app",), tags=("-bad",)), "invalid tag"),
+    (Flags(paths=("app",), name="Bad/Name"), "not a valid image name"),
+    (Flags(paths=("missing",)), "does not exist"),
+])
+def test_each_bad_combination_is_one_error(pkg, monkeypatch, flags, message):
+    monkeypatch.chdir(pkg)
+    with pytest.raises(UsageError, match=message):
+        resolve(flags, Config(root=str(pkg)), {})
+
+
+def test_prebuilt_platforms_come_from_the_files(pkg):
+    plan = resolve(Flags(binaries=(("linux/arm64", "a"), ("linux/amd64", "b")), name="c"), Config(), {})
+    build, = plan.builds
+    assert build.prebuilt and build.platforms == ("linux/arm64", "linux/amd64")
+    assert build.binaries == {Platform("linux", "arm64"): "a", Platform("linux", "amd64"): "b"}
+
+
+def test_the_base_command_needs_a_destination():
+    with pytest.raises(UsageError, match="say where the base goes"):
+        resolve_base_command(Flags(), {})
+    plan = resolve_base_command(Flags(), {"PYKO_DOCKER_REPO": "r.io/static"})
+    assert plan.target.name == "r.io/static" and plan.platforms == ("all",) and not plan.outputs.sboms

