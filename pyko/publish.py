@@ -22,6 +22,7 @@ from .cosign import load_private_key
 from .image import Index, Layer
 from .image.app import AppSpec, app_image, binary_layer, kodata_layer
 from .image.kodata import KODATA_DIR, allowed_root, kodata_entries
+from .image.layer_cache import LayerCache
 from .image.timestamps import rfc3339
 from .plan import BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
 from .platforms import parse_platforms
@@ -97,13 +98,16 @@ def build(plan: Plan, reporter) -> List[Built]:
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
         jobs = [_prepare(build, plan, registries, workdir, reporter) for build in plan.builds]
         specs = {task.key: job.spec for job in jobs for task in job.target.tasks.values()}
-        layers_dir = os.path.join(workdir, "layers")
+        layers = LayerCache(plan.cache_dir)
+        # Each binary becomes its layer in the worker that built it, while other platforms still compile.
         binary_layers = _run_tasks(
             [task for job in jobs for task in job.target.tasks.values()],
-            lambda task, binary: binary_layer(binary, specs[task.key], layers_dir),
+            lambda task, binary: binary_layer(binary, specs[task.key], layers),
             plan.jobs, reporter,
         )
-        results = [_assemble(job, binary_layers, layers_dir, plan) for job in jobs]
+        results = [_assemble(job, binary_layers, layers, plan) for job in jobs]
+        if layers.hits:
+            reporter.info(f"layer cache: {layers.hits} layer(s) reused, {layers.misses} written")
         return [_write(built, plan, destinations, signer, reporter) for built in results]
 
 
@@ -145,8 +149,8 @@ def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter) -> D
             raise
 
 
-def _assemble(job: _Job, built_binaries: Dict, layers_dir: str, plan: Plan) -> Built:
-    extra = [kodata_layer(job.kodata, job.spec, layers_dir)] if job.kodata is not None else []
+def _assemble(job: _Job, built_binaries: Dict, layers: LayerCache, plan: Plan) -> Built:
+    extra = [kodata_layer(job.kodata, job.spec, layers)] if job.kodata is not None else []
     images = [
         app_image(job.base.image_for(platform), extra + [built_binaries[task.key][0]], job.spec, bool(extra),
                   job.base.annotations(platform))

@@ -8,7 +8,6 @@ module only builds documents. Deterministic: the same image gives the same bytes
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import urllib.parse
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from . import __version__
+from .image.digest import file_digest
 from .platforms import Platform
 from .reference import Reference
 
@@ -31,11 +31,8 @@ class Package:
 
 
 def file_sha256(path: str) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            sha.update(chunk)
-    return sha.hexdigest()
+    """The hex SHA-256 SPDX records for a file."""
+    return file_digest(path).split(":", 1)[1]
 
 
 # --- documents ------------------------------------------------------------------

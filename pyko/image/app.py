@@ -15,7 +15,7 @@ from .blob import Layer
 from .conventions import DEFAULT_PATH, NONROOT
 from .image import Image
 from .kodata import KODATA_PATH
-from .layer import TarEntry, dir_entry, file_entry, write_layer
+from .layer import TarEntry, dir_entry, file_entry
 from .timestamps import rfc3339
 
 APP_DIR = "/ko-app"
@@ -38,15 +38,15 @@ def _history(spec: AppSpec, comment: str) -> dict:
     return {"created": rfc3339(spec.epoch), "created_by": f"pyko build {spec.name}", "comment": comment}
 
 
-def binary_layer(binary: str, spec: AppSpec, workdir: str) -> Layer:
+def binary_layer(binary: str, spec: AppSpec, layers) -> Layer:
+    """The binary's layer. `layers` makes it: a LayerCache, or anything with its layer() method."""
     entries = [dir_entry(APP_DIR), file_entry(spec.binary_path, source=binary, mode=0o755)]
-    return write_layer(entries, workdir, spec.epoch, _history(spec, f"binary, at {spec.binary_path}"))
+    return layers.layer(entries, spec.epoch, _history(spec, f"binary, at {spec.binary_path}"))
 
 
-def kodata_layer(entries: Sequence[TarEntry], spec: AppSpec, workdir: str) -> Layer:
+def kodata_layer(entries: Sequence[TarEntry], spec: AppSpec, layers) -> Layer:
     """The kodata layer from entries made (and checked) by kodata_entries before compiling."""
-    return write_layer(entries, workdir, spec.epoch,
-                       _history(spec, f"kodata contents, at {KODATA_PATH}"))
+    return layers.layer(entries, spec.epoch, _history(spec, f"kodata contents, at {KODATA_PATH}"))
 
 
 def _set_env(env: list, key: str, value: str) -> list:

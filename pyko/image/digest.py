@@ -49,6 +49,15 @@ def digest_of(data: bytes, algorithm: str = "sha256") -> str:
     return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
 
 
+def file_digest(path: str, algorithm: str = "sha256") -> str:
+    """`algorithm:hex` of a file's content, read in pieces (never whole into memory)."""
+    hasher = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            hasher.update(chunk)
+    return f"{algorithm}:{hasher.hexdigest()}"
+
+
 def sha256_digest(data: bytes) -> str:
     """The digest pyko gives everything it writes."""
     return digest_of(data)

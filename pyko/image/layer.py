@@ -3,26 +3,45 @@
 The same entries and mtime always give the same bytes: entries are sorted
 with every parent directory written explicitly before its children, owners
 are numeric with empty names, every mtime is one integer, and the gzip header
-carries neither a file name nor a time. The tar and gzip streams are hashed as
-they are written, so a layer is never held in memory whole.
+carries neither a file name nor a time. gzip runs on every core in fixed-size
+blocks (pgzip.py), so the bytes do not depend on the machine either. The tar
+and gzip streams are hashed as they are written, so a layer is never held in
+memory whole.
 """
 from __future__ import annotations
 
-import gzip
+import concurrent.futures as cf
 import hashlib
 import io
 import os
 import posixpath
 import tarfile
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterable, Mapping, Optional
 
 from . import mediatypes
 from .blob import Descriptor, FileBlob, Layer
+from .pgzip import BLOCK, ParallelGzipWriter
 
 #: zlib level: the default trades size and time well; it is part of the digest.
 GZIP_LEVEL = 6
+#: Names everything that decides a layer's bytes besides its entries and mtime;
+#: a change to the tar or gzip recipe must change it (the layer cache keys on it).
+RECIPE = f"pyko-layer/2 pax gzip-{GZIP_LEVEL} blocks-{BLOCK}"
+
+_pool_lock = threading.Lock()
+_pool: Optional[cf.ThreadPoolExecutor] = None
+
+
+def _compression_pool() -> cf.ThreadPoolExecutor:
+    """One pool for every layer being written: a thread per core."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = cf.ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="pyko-gzip")
+        return _pool
 
 
 @dataclass(frozen=True)
@@ -128,8 +147,8 @@ def write_layer(entries: Iterable[TarEntry], dest_dir: str, mtime: int = 0,
     try:
         with os.fdopen(fd, "wb") as out:
             compressed = _HashingWriter(out)
-            with gzip.GzipFile(filename="", mode="wb", fileobj=compressed, mtime=0,
-                               compresslevel=GZIP_LEVEL) as gz:
+            workers = os.cpu_count() or 1
+            with ParallelGzipWriter(compressed, GZIP_LEVEL, workers, _compression_pool()) as gz:
                 uncompressed = _HashingWriter(gz)
                 with tarfile.open(fileobj=uncompressed, mode="w", format=tarfile.PAX_FORMAT) as tar:
                     for entry in ordered:

@@ -19,8 +19,10 @@ from ..platforms import ALL_LINUX, Platform
 from . import mediatypes
 from .blob import Descriptor, FileBlob, Layer
 from .conventions import DEFAULT_PATH, NONROOT, NONROOT_ID
+from .digest import file_digest
 from .image import Image, Index
-from .layer import GZIP_LEVEL, TarEntry, dir_entry, file_entry, symlink_entry, write_layer
+from .layer import RECIPE as LAYER_RECIPE
+from .layer import TarEntry, dir_entry, file_entry, symlink_entry, write_layer
 from .timestamps import rfc3339
 
 #: The reference users write to mean this base; `://` keeps it from ever
@@ -88,7 +90,7 @@ def base_entries() -> List[TarEntry]:
 def _versions_key() -> str:
     from importlib.metadata import version
 
-    text = f"{RECIPE} gzip{GZIP_LEVEL} certifi={version('certifi')} tzdata={version('tzdata')}"
+    text = f"{RECIPE} {LAYER_RECIPE} certifi={version('certifi')} tzdata={version('tzdata')}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -101,7 +103,7 @@ def base_layer(cache_dir: str) -> Layer:
         with open(marker) as f:
             hex_digest, diff_id, size = f.read().split()
         path = os.path.join(key_dir, hex_digest)
-        if os.path.exists(path) and os.path.getsize(path) == int(size):
+        if os.path.exists(path) and os.path.getsize(path) == int(size) and file_digest(path) == f"sha256:{hex_digest}":
             desc = Descriptor(mediatypes.OCI_LAYER_GZIP, "sha256:" + hex_digest, int(size))
             return Layer(FileBlob(desc, path), diff_id, history)
     layer = write_layer(base_entries(), key_dir, mtime=0, history=history)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import mmap
 import os
 import re
 import shutil
@@ -152,11 +153,53 @@ def _builder(go: GoBinary, package: GoPackage, out: str, env: Mapping[str, str],
 
 # --- what went into a binary, for its SBOM ---------------------------------------
 def go_packages(go_binary: str, binary: str, env=None) -> List[Package]:
-    """The main module and every dependency from `go version -m` (main first)."""
+    """The main module and every dependency (main first): from the build info Go
+    embeds in the binary, read directly, else from `go version -m`."""
+    modinfo = read_build_info(binary)
+    if modinfo is not None:
+        return parse_go_version_m(modinfo)
     proc = children.run([go_binary, "version", "-m", binary], text=True, env=env)
     if proc.returncode != 0:
         return []
     return parse_go_version_m(proc.stdout)
+
+
+_BUILDINFO_MAGIC = b"\xff Go buildinf:"
+_FLAG_INLINE_STRINGS = 0x2   # Go 1.18+: the version and module info follow the header
+
+
+def _uvarint(data: bytes, pos: int):
+    value = shift = 0
+    while pos < len(data) and shift < 64:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+    raise ValueError("bad varint")
+
+
+def read_build_info(binary: str) -> Optional[str]:
+    """The module lines `go version -m` prints (path, mod, dep, build), read from the
+    binary's .go.buildinfo blob; None when it has none pyko can read (then go is asked)."""
+    try:
+        with open(binary, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            start = data.find(_BUILDINFO_MAGIC)
+            if start < 0 or start % 16 or data[start + 15] & _FLAG_INLINE_STRINGS == 0:
+                return None
+            blob = data[start + 32:start + 32 + (1 << 20)]
+    except (OSError, ValueError):
+        return None
+    try:
+        length, pos = _uvarint(blob, 0)
+        length, pos = _uvarint(blob, pos + length)           # skip the Go version; the module info follows
+        modinfo = blob[pos:pos + length]
+    except ValueError:
+        return None
+    if len(modinfo) < 33 or len(modinfo) != length:
+        return None
+    return modinfo[16:-16].decode("utf-8", "replace")      # 16-byte sentinels on both sides
 
 
 def _h1_to_hex(h1: str) -> str:

@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from ...errors import MalformedInput, PykoError, UsageError
 from ...image import BytesBlob, Descriptor, FileBlob, Image, Layer, mediatypes
-from ...image.digest import digest_of, digest_parts, hasher_for
+from ...image.digest import digest_of, digest_parts, file_digest
 from ...image.documents import media_type_of, parse_config, parse_index, parse_manifest
 from ...platforms import Platform
 from ...reference import Reference
@@ -60,11 +60,7 @@ class BlobCache:
         with self._lock:
             if self._verified.get(digest) == stamp:
                 return True
-        hasher = hasher_for(digest)
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                hasher.update(chunk)
-        if f"{digest.split(':', 1)[0]}:{hasher.hexdigest()}" != digest:
+        if file_digest(path, digest_parts(digest)[0]) != digest:
             os.unlink(path)
             return False
         with self._lock:

