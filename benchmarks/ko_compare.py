@@ -169,8 +169,9 @@ def big_binaries(bench, c_binary):
     print(f"\n{'big static binary -> OCI layout (pyko)':50} {'time':>8} {'peak RSS':>9} {'MB/s':>7}")
     with open(c_binary, "rb") as f:
         static = f.read()
-    with open(shutil.which("go") or "/bin/bash", "rb") as f:
-        filler = f.read()  # code, so it compresses like a real binary
+    goroot = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(goroot, "bin", "go"), "rb") as f:
+        filler = f.read()  # a real (15 MB) Go binary, so it compresses like one
     for size_mb in (160, 500):
         path = os.path.join(bench.work, f"big-{size_mb}")
         with open(path, "wb") as out:

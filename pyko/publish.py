@@ -28,7 +28,7 @@ from .plan import BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuil
 from .platforms import parse_platforms
 from .reference import Reference
 from .supplychain import attach_sbom, sign_digest
-from .toolchains import BuildTask, Target
+from .toolchains import BuildContext, BuildTask, Target
 from .toolchains.drivers import driver_for
 from .toolchains.elf import check_static_for
 from .transport.atomic import write_bytes
@@ -115,7 +115,8 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
     """Open the base, pick the platforms, get the driver's tasks, check kodata: all before compiling."""
     base = open_base(build.base, plan.cache_dir, registries)
     platforms = parse_platforms(build.platforms, available=base.platforms())
-    target = driver_for(build).target(build, platforms, workdir, plan.image.epoch, plan.environ)
+    context = BuildContext(workdir, plan.cache_dir, plan.image.epoch, plan.environ)
+    target = driver_for(build).target(build, platforms, context)
     spec = AppSpec(name=target.name, user=plan.image.user, entrypoint=plan.image.entrypoint,
                    epoch=plan.image.epoch)
     kodata_dir = os.path.join(target.source_dir, KODATA_DIR) if target.source_dir else ""

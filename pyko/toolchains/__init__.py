@@ -43,10 +43,19 @@ class Target:
     packages: Callable[[str], list] = field(default=lambda binary: [], compare=False)
 
 
+@dataclass(frozen=True)
+class BuildContext:
+    """What every driver may use besides the build itself."""
+
+    workdir: str                        # this run's scratch space, removed at exit
+    cache_dir: str                      # pyko's cache: outputs kept between runs
+    epoch: int                          # SOURCE_DATE_EPOCH
+    environ: Mapping[str, str]
+
+
 class Driver(Protocol):
     def claims(self, build) -> bool:
         """Is this resolved build (a pyko.plan.ResolvedBuild) this toolchain's?"""
 
-    def target(self, build, platforms: Iterable[Platform], workdir: str, epoch: int,
-               environ: Mapping[str, str]) -> Target:
+    def target(self, build, platforms: Iterable[Platform], context: BuildContext) -> Target:
         """The tasks that make the build's binaries (nothing runs yet)."""

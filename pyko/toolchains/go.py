@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.util
 import json
 import mmap
@@ -18,7 +19,7 @@ from ..errors import BuildError
 from ..plan import ResolvedBuild
 from ..platforms import Platform
 from ..sbom import Package
-from . import BuildTask, Target, with_build_env
+from . import BuildContext, BuildTask, Target, with_build_env
 from .templates import expand
 
 NO_GO = ("no Go toolchain found: put `go` on PATH, set PYKO_GO to its path, "
@@ -94,10 +95,10 @@ def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str]) -> GoPa
     return GoPackage(info["Dir"], info.get("ImportPath", ""))
 
 
-def go_target(build: ResolvedBuild, platforms: Iterable[Platform], workdir: str, epoch: int,
-              environ: Optional[Mapping[str, str]] = None, go: Optional[GoBinary] = None) -> Target:
+def go_target(build: ResolvedBuild, platforms: Iterable[Platform], context: BuildContext,
+              go: Optional[GoBinary] = None) -> Target:
     """One image's worth of Go builds: a task per platform, deduplicated by GOARCH/GOARM."""
-    environ = dict(os.environ if environ is None else environ)
+    environ, epoch = dict(context.environ), context.epoch
     go = go or find_go(environ)
     package = inspect_package(go, build.path, environ)
     settings = build.toolchain
@@ -105,12 +106,16 @@ def go_target(build: ResolvedBuild, platforms: Iterable[Platform], workdir: str,
     flags = expand(settings.flags, build_env, package.dir, epoch)
     ldflags = expand(settings.ldflags, build_env, package.dir, epoch)
     tasks: Dict[Platform, BuildTask] = {}
-    outdir = os.path.join(workdir, "bin")
+    # Binaries go to a directory kept between runs: when one is up to date, go build
+    # sees that from its build ID and skips linking (in a fresh directory it relinks every time).
+    outdir = os.path.join(context.cache_dir, "go-out", hashlib.sha256(package.dir.encode()).hexdigest()[:16])
+    gotmp = os.path.join(context.workdir, "gotmp")
     for platform in platforms:
         goenv = platform.go_env()
         key = ("go", package.dir, tuple(sorted(goenv.items())))
         out = os.path.join(outdir, build.name, "-".join(goenv[k] for k in sorted(goenv)), package.binary_name)
-        run = _builder(go, package, out, {**build_env, **goenv}, flags, ldflags, f"{build.name} ({platform})")
+        run = _builder(go, package, out, {"GOTMPDIR": gotmp, **build_env, **goenv}, flags, ldflags,
+                       f"{build.name} ({platform})")
         tasks[platform] = BuildTask(key, f"{build.name} {platform}", platform, run)
     go_env = {**environ, **go.env}
     return Target(build.name, package.dir, tasks, packages=lambda binary: go_packages(go.go, binary, go_env))
@@ -122,8 +127,8 @@ class GoDriver:
     def claims(self, build: ResolvedBuild) -> bool:
         return not build.prebuilt and is_go_package(build.path)
 
-    def target(self, build: ResolvedBuild, platforms, workdir: str, epoch: int, environ) -> Target:
-        return go_target(build, platforms, workdir, epoch, environ)
+    def target(self, build: ResolvedBuild, platforms, context: BuildContext) -> Target:
+        return go_target(build, platforms, context)
 
 
 def _builder(go: GoBinary, package: GoPackage, out: str, env: Mapping[str, str],
@@ -135,12 +140,11 @@ def _builder(go: GoBinary, package: GoPackage, out: str, env: Mapping[str, str],
         args.append("-ldflags=" + " ".join(ldflags))
     args.append(".")
 
-    # Go's own work directory goes inside pyko's (a sibling of the output), unless the
-    # user chose one: it is then removed with pyko's, even if go build is killed.
-    gotmp = os.path.join(os.path.dirname(out), "gotmp")
-    env = {"GOTMPDIR": gotmp, **env}
+    # GOTMPDIR (Go's own work directory) is inside pyko's, unless the user chose one:
+    # it is then removed with pyko's, even if go build is killed.
 
     def run() -> str:
+        os.makedirs(os.path.dirname(out), exist_ok=True)
         os.makedirs(env["GOTMPDIR"], exist_ok=True)
         proc = go.run(args, cwd=package.dir, env=env)
         if proc.returncode != 0:

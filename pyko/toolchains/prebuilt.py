@@ -7,7 +7,7 @@ from typing import Iterable
 from ..errors import UsageError
 from ..plan import ResolvedBuild
 from ..platforms import Platform
-from . import BuildTask, Target
+from . import BuildContext, BuildTask, Target
 
 
 def prebuilt_target(build: ResolvedBuild) -> Target:
@@ -29,6 +29,5 @@ class PrebuiltDriver:
     def claims(self, build: ResolvedBuild) -> bool:
         return build.prebuilt
 
-    def target(self, build: ResolvedBuild, platforms: Iterable[Platform], workdir: str, epoch: int,
-               environ) -> Target:
+    def target(self, build: ResolvedBuild, platforms: Iterable[Platform], context: BuildContext) -> Target:
         return prebuilt_target(build)

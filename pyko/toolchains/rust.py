@@ -22,7 +22,7 @@ from ..errors import BuildError, UsageError
 from ..plan import ResolvedBuild
 from ..platforms import Platform, rust_triple
 from ..sbom import Package
-from . import BuildTask, Target, with_build_env
+from . import BuildContext, BuildTask, Target, with_build_env
 
 BUILDERS = ("cargo", "zigbuild")
 CRT_STATIC = "-C target-feature=+crt-static"
@@ -128,8 +128,8 @@ class RustDriver:
     def claims(self, build: ResolvedBuild) -> bool:
         return not build.prebuilt and is_crate(build.path)
 
-    def target(self, build: ResolvedBuild, platforms, workdir: str, epoch: int, environ) -> Target:
-        return rust_target(build, platforms, environ)
+    def target(self, build: ResolvedBuild, platforms, context: BuildContext) -> Target:
+        return rust_target(build, platforms, context.environ)
 
 
 def _builder(cargo: str, builder: str, crate: Crate, triple: str, flags: Sequence[str],
