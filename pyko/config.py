@@ -28,6 +28,22 @@ from .image.static_base import REFERENCE as BUILTIN_BASE
 
 
 @dataclass(frozen=True)
+class ImageConfig:
+    """The image's metadata keys, at the top level (defaults) or in a [[builds]] entry.
+
+    None means "not set here" (so a default applies); an empty list or "" is a value.
+    """
+
+    labels: Mapping[str, str] = field(default_factory=dict)         # config Labels
+    annotations: Mapping[str, str] = field(default_factory=dict)    # manifest and index annotations
+    env: Mapping[str, str] = field(default_factory=dict)            # `imageEnv`: the runtime Env
+    working_dir: Optional[str] = None                               # `workingDir`
+    exposed_ports: Optional[Tuple[str, ...]] = None                 # `exposedPorts`
+    args: Optional[Tuple[str, ...]] = None                          # default arguments after the binary
+    user: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class BuildConfig:
     """One `[[builds]]` entry: how to build one main package or crate."""
 
@@ -40,9 +56,17 @@ class BuildConfig:
     bin: str = ""                 # Rust: the binary target of a crate with several
     name: str = ""                # image name (default: the directory's name)
     binaries: Mapping[str, str] = field(default_factory=dict)  # prebuilt: platform -> file
+    image: ImageConfig = field(default_factory=ImageConfig)
+    mains: Tuple[str, ...] = ()   # several programs in one image (each a Go main or a crate; relative to dir)
+    bins: Tuple[str, ...] = ()    # Rust: several binaries of one crate, in one image
+    cmd: str = ""                 # with several: which binary is the image's command (default: the first)
 
     def path(self, root: str) -> str:
-        return os.path.normpath(os.path.join(root, self.dir, self.main))
+        """The (first) program's directory."""
+        return self.main_paths(root)[0]
+
+    def main_paths(self, root: str) -> Tuple[str, ...]:
+        return tuple(os.path.normpath(os.path.join(root, self.dir, main)) for main in (self.mains or (self.main,)))
 
 
 @dataclass(frozen=True)
@@ -57,7 +81,8 @@ class Config:
     default_ldflags: Tuple[str, ...] = ()
     builds: Tuple[BuildConfig, ...] = ()
     rust_libc: str = "musl"
-    rust_builder: str = "cargo"
+    rust_builder: str = "auto"
+    image: ImageConfig = field(default_factory=ImageConfig)   # defaults for every build
 
     def build_for(self, path: str) -> BuildConfig:
         """The [[builds]] entry for a package directory, or one from the defaults."""
@@ -83,11 +108,13 @@ class Config:
         return self.default_base_image
 
 
+_IMAGE_KEYS = {"labels", "annotations", "imageEnv", "workingDir", "exposedPorts", "args", "user"}
 _TOP_KEYS = {
     "defaultBaseImage", "baseImageOverrides", "defaultPlatforms",
     "defaultEnv", "defaultFlags", "defaultLdflags", "builds", "rustLibc", "rustBuilder",
-}
-_BUILD_KEYS = {"id", "dir", "main", "env", "flags", "ldflags", "bin", "name", "binaries"}
+} | _IMAGE_KEYS
+_BUILD_KEYS = {"id", "dir", "main", "env", "flags", "ldflags", "bin", "name", "binaries",
+               "mains", "bins", "cmd"} | _IMAGE_KEYS
 
 
 def find_config_file(cwd: str, environ: Mapping[str, str]) -> Tuple[str, bool]:
@@ -167,11 +194,38 @@ class _Reader:
             self.fail(key, f"{key} must be one of {', '.join(choices)}, not {value!r}")
         return value
 
-    def table(self, table: dict, key: str) -> dict:
+    def table(self, table: dict, key: str, shape: str = '"os/arch" = "path"') -> dict:
         value = table.get(key, {})
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            self.fail(key, f'{key} must be a table of "os/arch" = "path"')
+            self.fail(key, f'{key} must be a table of {shape}')
         return dict(value)
+
+    def optional_strings(self, table: dict, key: str) -> Optional[tuple]:
+        return self.strings(table, key) if key in table else None
+
+    def optional_string(self, table: dict, key: str) -> Optional[str]:
+        return self.string(table, key) if key in table else None
+
+    def env_table(self, table: dict, key: str) -> dict:
+        """A table of NAME = "value", or a list of "NAME=value"."""
+        value = table.get(key, {})
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            pairs = [item.partition("=") for item in value]
+            if not all(sep and name for name, sep, _ in pairs):
+                self.fail(key, f'{key} entries must look like "NAME=value"')
+            return {name: val for name, _, val in pairs}
+        return self.table(table, key, 'NAME = "value" (or a list of "NAME=value")')
+
+    def image(self, table: dict) -> ImageConfig:
+        return ImageConfig(
+            labels=self.table(table, "labels", 'key = "value"'),
+            annotations=self.table(table, "annotations", 'key = "value"'),
+            env=self.env_table(table, "imageEnv"),
+            working_dir=self.optional_string(table, "workingDir"),
+            exposed_ports=self.optional_strings(table, "exposedPorts"),
+            args=self.optional_strings(table, "args"),
+            user=self.optional_string(table, "user"),
+        )
 
     def strings(self, table: dict, key: str, split: bool = False) -> tuple:
         """A list of strings; a plain string is one item (or split on spaces, for flags)."""
@@ -251,14 +305,25 @@ def _parse_file(path: str, is_pyproject: bool) -> Config:
         default_ldflags=reader.strings(data, "defaultLdflags"),
         builds=builds,
         rust_libc=reader.choice(data, "rustLibc", ("musl", "gnu")),
-        rust_builder=reader.choice(data, "rustBuilder", ("cargo", "zigbuild")),
+        rust_builder=reader.choice(data, "rustBuilder", ("auto", "cargo", "auditable", "zigbuild")),
+        image=reader.image(data),
     )
 
 
 def _parse_build(reader: _Reader, table: dict, n: int) -> BuildConfig:
     reader = reader.section("builds", n, f"[[builds]] entry {n + 1}")
     reader.unknown(table, _BUILD_KEYS)
+    if "mains" in table and "main" in table:
+        reader.fail("mains", "give main (one program) or mains (several), not both")
+    if "bins" in table and "bin" in table:
+        reader.fail("bins", "give bin (one binary) or bins (several), not both")
+    for key in ("mains", "bins"):
+        if key in table and not reader.strings(table, key):
+            reader.fail(key, f"{key} must list at least one entry")
     return BuildConfig(
+        mains=reader.strings(table, "mains"),
+        bins=reader.strings(table, "bins"),
+        cmd=reader.string(table, "cmd"),
         id=reader.string(table, "id"),
         dir=reader.string(table, "dir", ".") or ".",
         main=reader.string(table, "main", ".") or ".",
@@ -268,6 +333,7 @@ def _parse_build(reader: _Reader, table: dict, n: int) -> BuildConfig:
         bin=reader.string(table, "bin"),
         name=reader.string(table, "name"),
         binaries=reader.table(table, "binaries"),
+        image=reader.image(table),
     )
 
 

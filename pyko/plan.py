@@ -13,19 +13,24 @@ anything is pulled or compiled.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Tuple
+from typing import Mapping, Optional, Sequence, Tuple
 
 from .config import BuildConfig, Config
 from .errors import UsageError
-from .image.conventions import NONROOT
 from .image.timestamps import source_date_epoch
+from .metadata import ImageFlags, ImageSettings, resolve_image
 from .platforms import Platform
-from .reference import Reference, check_image_name, check_tag, image_name, repository_under
+from .reference import Reference, check_image_name, check_tag, registry_of, repository_under, sanitized_name
+from .templates import expand
+from .toolchains import with_build_env
 from .transport.cachedir import cache_dir
 
 DEFAULT_TAGS = ("latest",)
+#: Repositories that mean "load into the local engine", as ko's ko.local does.
+LOCAL_REPOS = ("pyko.local", "ko.local")
 
 
 @dataclass(frozen=True)
@@ -36,8 +41,7 @@ class Flags:
     platforms: Tuple[str, ...] = ()
     base: str = ""
     tags: Tuple[str, ...] = ()
-    user: str = ""
-    entrypoint: bool = False
+    image: ImageFlags = field(default_factory=ImageFlags)
     jobs: Optional[int] = None
     oci_layout: str = ""
     tarball: str = ""
@@ -48,7 +52,12 @@ class Flags:
     rust_builder: str = ""
     repo: str = ""
     bare: bool = False
+    preserve_import_paths: bool = False         # -P: <repo>/<full import path>
     push: bool = True
+    push_by_digest: bool = False                # push, move no tag
+    tag_only: bool = False
+    local: bool = False                         # -L: load into a local engine
+    local_engine: str = ""
     insecure_registry: bool = False
     registry_ca_file: str = ""
     registry_timeout: float = 0
@@ -68,31 +77,59 @@ class ToolchainSettings:
     ldflags: Tuple[str, ...] = ()
     bin: str = ""                       # Rust: the binary target of a crate with several
     rust_libc: str = "musl"
-    rust_builder: str = "cargo"
+    rust_builder: str = "auto"
+
+
+@dataclass(frozen=True)
+class Program:
+    """One binary of an image: a Go main package or a Rust crate (and which of its binaries)."""
+
+    path: str
+    bin: str = ""
 
 
 @dataclass(frozen=True)
 class ResolvedBuild:
     """One image to make: where its binary comes from, what it is built on, where it goes."""
 
-    name: str                                   # image name, also the binary's (/ko-app/NAME)
+    name: str                                   # the image name; "" lets the toolchain name it
     path: str                                   # the source directory ("" for bare prebuilt files)
     base: str                                   # base image reference, or pyko://static
     platforms: Tuple[str, ...]                  # as asked ("all" allowed); checked against the base
     toolchain: ToolchainSettings = field(default_factory=ToolchainSettings)
+    image: ImageSettings = field(default_factory=ImageSettings)
+    tags: Tuple[str, ...] = DEFAULT_TAGS        # templates expanded
     binaries: Mapping[Platform, str] = field(default_factory=dict)   # prebuilt: platform -> file
-    target: Optional[Reference] = None          # its repository when there is one (pushed unless --push=false)
+    repo: str = ""                              # the repository it is pushed under ("" when none)
+    bare: bool = False                          # pushed to `repo` itself
+    preserve_import_paths: bool = False
+    programs: Tuple[Program, ...] = ()          # several binaries in one image ([[builds]] mains/bins)
+    command: str = ""                           # with several: the binary that is the image's Cmd
 
     @property
     def prebuilt(self) -> bool:
         return bool(self.binaries)
 
+    def parts(self) -> Tuple["ResolvedBuild", ...]:
+        """One build per binary: itself, or (with several programs) one per program, each
+        named by its toolchain; the image's name stays this build's."""
+        if len(self.programs) <= 1:
+            return (self,)
+        return tuple(dataclasses.replace(self, name="", path=p.path, programs=(p,),
+                                         toolchain=dataclasses.replace(self.toolchain, bin=p.bin))
+                     for p in self.programs)
 
-@dataclass(frozen=True)
-class ImageSettings:
-    user: str = NONROOT
-    entrypoint: bool = False
-    epoch: int = 0                              # SOURCE_DATE_EPOCH, or 0
+    def image_name(self, default: str, import_path: str = "") -> str:
+        """The name: as given, else the toolchain's (`default`, or the import path with -P)."""
+        if self.name:
+            return self.name
+        if self.preserve_import_paths and import_path:
+            return check_image_name(sanitized_name(import_path), "the image name", path=True)
+        return check_image_name(sanitized_name(default), "the image name")
+
+    def target_for(self, name: str) -> Optional[Reference]:
+        """The repository the image named `name` goes to, when there is one."""
+        return repository_under(self.repo, name, self.bare) if self.repo else None
 
 
 @dataclass(frozen=True)
@@ -104,12 +141,16 @@ class RegistrySettings:
 
 @dataclass(frozen=True)
 class OutputSettings:
-    tags: Tuple[str, ...] = DEFAULT_TAGS
     oci_layout: str = ""
     tarball: str = ""
     push: bool = False                          # a registry receives the images
+    push_by_digest: bool = False                # ... but no tag is moved
+    tag_only: bool = False                      # the reference printed is repo:TAG
+    local_engine: str = ""                      # "docker", "podman" or "auto": load into it; "" does not
     sboms: bool = True                          # made when something receives them
     sbom_dir: str = ""
+    registry_hosts: Tuple[str, ...] = ()        # the registries pushed to, reached before compiling
+    tags: Tuple[str, ...] = DEFAULT_TAGS        # `pyko base` only; builds carry their own
 
 
 @dataclass(frozen=True)
@@ -122,12 +163,12 @@ class SigningSettings:
 @dataclass(frozen=True)
 class Plan:
     builds: Tuple[ResolvedBuild, ...]
-    image: ImageSettings
     outputs: OutputSettings
     registry: RegistrySettings
     signing: SigningSettings
     jobs: int
     cache_dir: str
+    epoch: int                                  # SOURCE_DATE_EPOCH, or 0
     environ: Mapping[str, str]
 
 
@@ -139,42 +180,65 @@ def repository_from(flags: Flags, environ: Mapping[str, str]) -> str:
     return flags.repo or environ.get("PYKO_DOCKER_REPO") or environ.get("KO_DOCKER_REPO") or ""
 
 
+def _is_local(repo: str) -> bool:
+    return repo.split("/", 1)[0] in LOCAL_REPOS
+
+
 def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
     """The whole plan, or one UsageError naming the first thing that cannot work."""
     environ = dict(environ)
     repo = repository_from(flags, environ)
-    outputs = _outputs(flags, repo)
+    local = flags.local or _is_local(repo)
+    if local and not _is_local(repo):
+        repo = "pyko.local"  # --local names images pyko.local/<name>, whatever repo was set
     entries = _entries(flags, config)
-    if flags.tarball and len(entries) > 1:
-        raise UsageError("--tarball holds one image: build one path at a time, or use --oci-layout")
-    if flags.bare and not repo:
-        raise UsageError("--bare pushes to the repository itself: set --repo or PYKO_DOCKER_REPO")
-    if flags.bare and len(entries) > 1:
-        raise UsageError("--bare names one image: build one PATH at a time")
+    _check_combinations(flags, repo, local, len(entries))
+    epoch = source_date_epoch(environ)
+    builds = tuple(_build(flags, config, path, entry, binaries, repo, environ, epoch)
+                   for path, entry, binaries in entries)
+    outputs = _outputs(flags, repo, local, builds)
     if flags.sign_key and not (outputs.push or flags.oci_layout):
         raise UsageError("--sign-key signs what is pushed or written to --oci-layout: give a repo or a layout")
-    builds = tuple(_build(flags, config, path, entry, binaries, repo) for path, entry, binaries in entries)
     return Plan(
         builds=builds,
-        image=ImageSettings(user=flags.user or NONROOT, entrypoint=flags.entrypoint,
-                            epoch=source_date_epoch(environ)),
         outputs=outputs,
         registry=_registry(flags),
         signing=SigningSettings(flags.sign_key, flags.sign_recursive, flags.sign_annotations),
         jobs=default_jobs(flags.jobs),
         cache_dir=cache_dir(environ),
+        epoch=epoch,
         environ=environ,
     )
+
+
+def _check_combinations(flags: Flags, repo: str, local: bool, images: int) -> None:
+    if flags.tarball and images > 1:
+        raise UsageError("--tarball holds one image: build one path at a time, or use --oci-layout")
+    if flags.bare and not repo:
+        raise UsageError("--bare pushes to the repository itself: set --repo or PYKO_DOCKER_REPO")
+    if flags.bare and images > 1:
+        raise UsageError("--bare names one image: build one PATH at a time")
+    if flags.tag_only and flags.push_by_digest:
+        raise UsageError("--tag-only prints repo:TAG and --push-by-digest moves no tag: choose one")
+    if flags.tag_only and (len(flags.tags) != 1 or flags.tags[0] == "latest"):
+        raise UsageError("--tag-only needs exactly one -t TAG, and not latest (as in ko)")
+    if local and flags.push_by_digest:
+        raise UsageError("--push-by-digest pushes to a registry: it cannot go with --local")
+    if local and flags.sign_key:
+        raise UsageError("--sign-key signs what is pushed or written to --oci-layout, not what --local loads")
 
 
 def _registry(flags: Flags) -> RegistrySettings:
     return RegistrySettings(flags.insecure_registry, flags.registry_ca_file, flags.registry_timeout or 0)
 
 
-def _outputs(flags: Flags, repo: str) -> OutputSettings:
-    return OutputSettings(tags=tuple(check_tag(t) for t in (flags.tags or DEFAULT_TAGS)),
-                          oci_layout=flags.oci_layout, tarball=flags.tarball, push=bool(repo and flags.push),
-                          sboms=flags.sbom != "none", sbom_dir=flags.sbom_dir)
+def _outputs(flags: Flags, repo: str, local: bool, builds: Sequence[ResolvedBuild]) -> OutputSettings:
+    push = bool(repo and flags.push and not local)
+    hosts = [registry_of(repo)] if push else []
+    return OutputSettings(oci_layout=flags.oci_layout, tarball=flags.tarball, push=push,
+                          push_by_digest=flags.push_by_digest, tag_only=flags.tag_only,
+                          local_engine=(flags.local_engine or "auto") if local else "",
+                          sboms=flags.sbom != "none", sbom_dir=flags.sbom_dir, registry_hosts=tuple(hosts))
 
 
 def _entries(flags: Flags, config: Config):
@@ -191,7 +255,8 @@ def _entries(flags: Flags, config: Config):
     if flags.name and len(flags.paths) > 1:
         raise UsageError("--name names one image: build one PATH at a time, or use [[builds]] with name")
     if flags.paths:
-        entries = [(p, config.build_for(p), {}) for p in flags.paths]
+        unique = {os.path.realpath(p): p for p in reversed(flags.paths)}  # a path given twice builds once
+        entries = [(p, config.build_for(p), {}) for p in reversed(list(unique.values()))]
     elif config.builds:
         entries = [(b.path(config.root), b, {k: os.path.join(config.root, v) for k, v in b.binaries.items()})
                    for b in config.builds]
@@ -209,23 +274,49 @@ def _entries(flags: Flags, config: Config):
 
 
 def _build(flags: Flags, config: Config, path: str, entry: BuildConfig, binaries: Mapping[str, str],
-           repo: str) -> ResolvedBuild:
+           repo: str, environ: Mapping[str, str], epoch: int) -> ResolvedBuild:
     effective = config.effective(entry)
-    name = flags.name or entry.name or image_name(path)
-    check_image_name(name, "--name" if flags.name else "the image name")
+    name = flags.name or entry.name
+    if name:
+        check_image_name(name, "--name" if flags.name else "the image name")
+    source_dir = path if path and os.path.isdir(path) else ""
     files = {Platform.parse(p): f for p, f in binaries.items()}
+    # Templates in tags, labels, annotations and env see what {{.Env.X}} in ldflags sees.
+    template_env = with_build_env(environ, effective.env, path or ".")
+    tags = tuple(check_tag(t) for t in expand(flags.tags or DEFAULT_TAGS, template_env, source_dir or ".", epoch))
     return ResolvedBuild(
         name=name,
-        path=path if path and os.path.isdir(path) else "",
+        path=source_dir,
         base=flags.base or config.base_for(path, entry),
         platforms=tuple(binaries) if binaries else (flags.platforms or config.default_platforms
                                                     or (str(Platform.host()),)),
         toolchain=ToolchainSettings(env=effective.env, flags=effective.flags, ldflags=effective.ldflags,
                                     bin=flags.bin or entry.bin, rust_libc=flags.rust_libc or config.rust_libc,
                                     rust_builder=flags.rust_builder or config.rust_builder),
+        image=resolve_image(flags.image, config.image, entry.image, source_dir, template_env, epoch),
+        tags=tuple(dict.fromkeys(tags)),
         binaries=files,
-        target=repository_under(repo, name, flags.bare) if repo else None,
+        repo=repo,
+        bare=flags.bare,
+        preserve_import_paths=flags.preserve_import_paths,
+        programs=() if binaries else _programs(config, entry),
+        command=entry.cmd,
     )
+
+
+def _programs(config: Config, entry: BuildConfig) -> Tuple[Program, ...]:
+    """The binaries of a [[builds]] entry with `mains` or `bins`; () for one program."""
+    if not (entry.mains or entry.bins):
+        return ()
+    paths = entry.main_paths(config.root)
+    if entry.bins and len(paths) > 1:
+        raise UsageError("bins names binaries of one crate: with several mains, give each crate its own entry")
+    for path in paths:
+        if not os.path.isdir(path):
+            raise UsageError(f"[[builds]] mains: {path} is not a directory")
+    if entry.bins:
+        return tuple(Program(paths[0], b) for b in entry.bins)
+    return tuple(Program(path) for path in paths)
 
 
 @dataclass(frozen=True)
@@ -245,10 +336,11 @@ def resolve_base_command(flags: Flags, environ: Mapping[str, str]) -> BasePlan:
     repo = repository_from(flags, environ)
     if not (repo or flags.oci_layout or flags.tarball):
         raise UsageError("say where the base goes: --repo REGISTRY/REPO, --oci-layout DIR or --tarball FILE")
-    outputs = _outputs(flags, repo)
-    return BasePlan(platforms=flags.platforms or ("all",), outputs=OutputSettings(
-                        tags=outputs.tags, oci_layout=flags.oci_layout, tarball=flags.tarball, push=outputs.push,
-                        sboms=False),
-                    registry=_registry(flags),
-                    target=repository_under(repo, "static", bare=True) if outputs.push else None,
-                    jobs=default_jobs(flags.jobs), cache_dir=cache_dir(environ), environ=dict(environ))
+    push = bool(repo and flags.push)
+    target = repository_under(repo, "static", bare=True) if push else None
+    outputs = OutputSettings(oci_layout=flags.oci_layout, tarball=flags.tarball, push=push, sboms=False,
+                             registry_hosts=(target.registry,) if target else (),
+                             tags=tuple(check_tag(t) for t in (flags.tags or DEFAULT_TAGS)))
+    return BasePlan(platforms=flags.platforms or ("all",), outputs=outputs, registry=_registry(flags),
+                    target=target, jobs=default_jobs(flags.jobs), cache_dir=cache_dir(environ),
+                    environ=dict(environ))

@@ -150,3 +150,11 @@ def parse_platforms(values: Iterable[str], available: Optional[Iterable[Platform
         if plat not in wanted:
             wanted.append(plat)
     return wanted
+
+
+def platform_order(platform: "Platform"):
+    """The fixed order of platforms in an index pyko writes (ALL_LINUX's, then others by name),
+    whatever order they were asked for: so indexes merged from per-platform builds come out
+    byte-identical to one multi-platform build."""
+    text = str(platform)
+    return (ALL_LINUX.index(text), "") if text in ALL_LINUX else (len(ALL_LINUX), text)

@@ -10,6 +10,7 @@ module imports it.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import os
 import tempfile
 import time
@@ -19,21 +20,23 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from . import sbom
 from .bases import Base, BuiltinBase, open_base
 from .cosign import load_private_key
+from .errors import UsageError
 from .image import Index, Layer
 from .image.app import AppSpec, app_image, binary_layer, kodata_layer
-from .image.kodata import KODATA_DIR, allowed_root, kodata_entries
+from .image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
 from .image.layer_cache import LayerCache
 from .image.timestamps import rfc3339
-from .plan import BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
-from .platforms import parse_platforms
+from .plan import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
+from .platforms import parse_platforms, platform_order
 from .reference import Reference
-from .supplychain import attach_sbom, sign_digest
+from .supplychain import Stored, attach_sbom, sign_digest
 from .toolchains import BuildContext, BuildTask, Target
 from .toolchains.drivers import driver_for
 from .toolchains.elf import check_static_for
 from .transport.atomic import write_bytes
 from .transport.destinations import Destination, Outgoing
 from .transport.destinations.layout import LayoutDestination
+from .transport.destinations.local import LocalDestination
 from .transport.destinations.registry import RegistryDestination
 from .transport.destinations.tarball import TarballDestination
 from .transport.registry.hosts import Registries
@@ -50,23 +53,47 @@ class Sbom:
 class Built:
     name: str                           # the full image name (repo-qualified when pushed)
     index: Index
+    tags: Tuple[str, ...] = DEFAULT_TAGS
     target: Optional[Reference] = None  # where it is pushed, when it is
     sboms: Tuple[Sbom, ...] = ()
+    tag_only: bool = False              # --tag-only: the reference is name:TAG
+    by_digest: bool = False             # --push-by-digest: no tag was moved
+    local: bool = False                 # --local: the reference is the engine's pyko.local/NAME:<hex>
+    outputs: Tuple[Tuple[str, str], ...] = ()    # (kind, where) of each destination written
+    attachments: Tuple[Stored, ...] = ()         # signatures and SBOMs stored beside it
+
+    @property
+    def one_tag(self) -> str:
+        """ko's rule: the reference names the tag when exactly one was given and it is not latest."""
+        if self.by_digest or len(self.tags) != 1 or self.tags[0] == "latest":
+            return ""
+        return self.tags[0]
 
     @property
     def reference(self) -> str:
-        return f"{self.name}@{self.index.digest}"
+        if self.local:
+            return f"{self.name}:{self.index.digest.split(':', 1)[1]}"
+        if self.tag_only:
+            return f"{self.name}:{self.tags[0]}"
+        tag = f":{self.one_tag}" if self.one_tag else ""
+        return f"{self.name}{tag}@{self.index.digest}"
 
 
 @dataclass(frozen=True)
 class _Job:
-    """One image on its way: the plan's build, its base, its toolchain's target."""
+    """One image on its way: the plan's build, its base, its binaries' toolchain targets."""
 
     build: ResolvedBuild
     base: Base
-    target: Target
+    targets: Tuple[Target, ...]         # one per binary; the command's is in `spec`
     spec: AppSpec
-    kodata: Optional[list]              # checked kodata entries, or None
+    kodata: Optional[list]              # checked kodata entries (merged from every binary's), or None
+    name: str                           # the image's name (its repository's, when pushed)
+    ref: Optional[Reference]            # where it is pushed, when it is
+
+    @property
+    def platforms(self):
+        return list(self.targets[0].tasks)
 
 
 def registries_for(settings: RegistrySettings, environ, jobs: int, reporter=None) -> Registries:
@@ -74,14 +101,16 @@ def registries_for(settings: RegistrySettings, environ, jobs: int, reporter=None
                       reporter=reporter)
 
 
-def destinations_for(outputs: OutputSettings, registries: Registries, targets: Sequence[Reference],
-                     jobs: int) -> List[Destination]:
+def destinations_for(outputs: OutputSettings, registries: Registries, jobs: int, environ) -> List[Destination]:
     """Every output the plan asks for, in the order they are written."""
     found: List[Destination] = []
     if outputs.oci_layout:
         found.append(LayoutDestination(outputs.oci_layout))
-    if outputs.push and targets:
-        found.append(RegistryDestination(registries, targets, jobs))
+    if outputs.push:
+        found.append(RegistryDestination(registries, outputs.registry_hosts, jobs,
+                                         move_tags=not outputs.push_by_digest))
+    if outputs.local_engine:
+        found.append(LocalDestination(outputs.local_engine, environ))
     if outputs.tarball:
         found.append(TarballDestination(outputs.tarball))
     return found
@@ -89,42 +118,79 @@ def destinations_for(outputs: OutputSettings, registries: Registries, targets: S
 
 def build(plan: Plan, reporter) -> List[Built]:
     registries = registries_for(plan.registry, plan.environ, plan.jobs, reporter)
-    destinations = destinations_for(plan.outputs, registries, [b.target for b in plan.builds if b.target],
-                                    plan.jobs)
+    destinations = destinations_for(plan.outputs, registries, plan.jobs, plan.environ)
     for destination in destinations:
         destination.check()  # an unwritable output or a registry that is down fails before compiling
     # Ask for the key's password before compiling, not after.
     signer = load_private_key(plan.signing.key, plan.environ) if plan.signing.key else None
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
         jobs = [_prepare(build, plan, registries, workdir, reporter) for build in plan.builds]
-        specs = {task.key: job.spec for job in jobs for task in job.target.tasks.values()}
+        _refuse_twins(jobs)
+        makes = {task.key: (job.spec, target.name) for job in jobs for target in job.targets
+                 for task in target.tasks.values()}
         layers = LayerCache(plan.cache_dir)
         # Each binary becomes its layer in the worker that built it, while other platforms still compile.
         binary_layers = _run_tasks(
-            [task for job in jobs for task in job.target.tasks.values()],
-            lambda task, binary: binary_layer(binary, specs[task.key], layers),
+            [task for job in jobs for target in job.targets for task in target.tasks.values()],
+            lambda task, binary: binary_layer(binary, makes[task.key][0], layers, makes[task.key][1]),
             plan.jobs, reporter,
         )
-        results = [_assemble(job, binary_layers, layers, plan) for job in jobs]
+        results = [_assemble(job, binary_layers, layers, plan, reporter) for job in jobs]
         if layers.hits:
             reporter.info(f"layer cache: {layers.hits} layer(s) reused, {layers.misses} written")
         return [_write(built, plan, destinations, signer, reporter) for built in results]
 
 
 def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter) -> _Job:
-    """Open the base, pick the platforms, get the driver's tasks, check kodata: all before compiling."""
+    """Open the base, pick the platforms, get the drivers' tasks, check kodata: all before compiling."""
     base = open_base(build.base, plan.cache_dir, registries)
     platforms = parse_platforms(build.platforms, available=base.platforms())
-    context = BuildContext(workdir, plan.cache_dir, plan.image.epoch, plan.environ)
-    target = driver_for(build).target(build, platforms, context)
-    spec = AppSpec(name=target.name, user=plan.image.user, entrypoint=plan.image.entrypoint,
-                   epoch=plan.image.epoch)
-    kodata_dir = os.path.join(target.source_dir, KODATA_DIR) if target.source_dir else ""
-    kodata = kodata_entries(kodata_dir, allowed_root(target.source_dir, plan.environ)) \
-        if kodata_dir and os.path.lexists(kodata_dir) else None
-    reporter.info(f"{target.name}: {len(platforms)} platform(s) on {build.base}: "
-                  + ", ".join(str(p) for p in platforms))
-    return _Job(build, base, target, spec, kodata)
+    context = BuildContext(workdir, plan.cache_dir, plan.epoch, plan.environ)
+    targets = tuple(driver_for(part).target(part, platforms, context) for part in build.parts())
+    command = _command(targets, build.command)
+    image = build.image
+    spec = AppSpec(name=command.name, user=image.user, entrypoint=image.entrypoint, epoch=image.epoch,
+                   labels=dict(image.labels), env=image.env, working_dir=image.working_dir,
+                   exposed_ports=image.exposed_ports, args=image.args)
+    name = build.image_name(targets[0].name, targets[0].import_path)
+    ref = build.target_for(name)
+    reporter.info(f"{name}: {len(platforms)} platform(s) on {build.base}: " + ", ".join(str(p) for p in platforms))
+    return _Job(build, base, targets, spec, _kodata(targets, plan.environ), ref.name if ref else name, ref)
+
+
+def _command(targets: Sequence[Target], wanted: str) -> Target:
+    """The binary that is the image's command: the one named, else the first."""
+    names = [t.name for t in targets]
+    twice = {n for n in names if names.count(n) > 1}
+    if twice:
+        raise UsageError(f"two binaries of one image are named {sorted(twice)[0]}: /ko-app holds one of each name")
+    if not wanted:
+        return targets[0]
+    for target in targets:
+        if target.name == wanted:
+            return target
+    raise UsageError(f"cmd = {wanted!r} names none of the image's binaries ({', '.join(names)})")
+
+
+def _kodata(targets: Sequence[Target], environ) -> Optional[list]:
+    """Every binary's kodata/, merged; one path with two different contents is an error."""
+    found = []
+    for target in targets:
+        kodata_dir = os.path.join(target.source_dir, KODATA_DIR) if target.source_dir else ""
+        if kodata_dir and os.path.lexists(kodata_dir):
+            found.append((kodata_dir, kodata_entries(kodata_dir, allowed_root(target.source_dir, environ))))
+    return merge_kodata(found) if found else None
+
+
+def _refuse_twins(jobs: Sequence[_Job]) -> None:
+    """Two images of one run may not share a name: the second would replace the first."""
+    seen: Dict[str, str] = {}
+    for job in jobs:
+        where = job.build.path or job.name
+        if job.name in seen:
+            raise UsageError(f"two images would be named {job.name} ({seen[job.name]} and {where}): "
+                             "give one a `name` in its [[builds]] entry")
+        seen[job.name] = where
 
 
 def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter) -> Dict[object, Tuple[Layer, str]]:
@@ -150,41 +216,51 @@ def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter) -> D
             raise
 
 
-def _assemble(job: _Job, built_binaries: Dict, layers: LayerCache, plan: Plan) -> Built:
+def _assemble(job: _Job, built_binaries: Dict, layers: LayerCache, plan: Plan, reporter) -> Built:
     extra = [kodata_layer(job.kodata, job.spec, layers)] if job.kodata is not None else []
+    ours = dict(job.build.image.annotations)
     images = [
-        app_image(job.base.image_for(platform), extra + [built_binaries[task.key][0]], job.spec, bool(extra),
-                  job.base.annotations(platform))
-        for platform, task in job.target.tasks.items()
+        app_image(job.base.image_for(platform),
+                  extra + [built_binaries[target.tasks[platform].key][0] for target in job.targets],
+                  job.spec, bool(extra), {**job.base.annotations(platform), **ours})
+        for platform in sorted(job.platforms, key=platform_order)
     ]
-    name = job.build.target.name if job.build.target else job.target.name
-    index = Index.build(images, job.base.annotations())
+    index = Index.build(images, {**job.base.annotations(), **ours})
     # Only when something receives them: a push (attached) or --sbom-dir.
     wanted = plan.outputs.sboms and (plan.outputs.sbom_dir or plan.outputs.push)
-    sboms = _sboms(name, job, index, built_binaries) if wanted else ()
-    return Built(name, index, job.build.target, sboms)
+    sboms = _sboms(job.name, job, index, built_binaries, reporter) if wanted else ()
+    return Built(job.name, index, job.build.tags, job.ref, sboms, tag_only=plan.outputs.tag_only,
+                 by_digest=plan.outputs.push_by_digest, local=bool(plan.outputs.local_engine))
 
 
-def _sboms(name: str, job: _Job, index: Index, built_binaries) -> Tuple[Sbom, ...]:
+def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter) -> Tuple[Sbom, ...]:
     """One SPDX document per platform image, then one for the index."""
     created = rfc3339(job.spec.epoch)
     out = []
-    for (platform, task), image in zip(job.target.tasks.items(), index.images):
-        binary = built_binaries[task.key][1]
-        document = sbom.image_sbom(name, platform, image.digest, created, job.spec.name, sbom.file_sha256(binary),
-                                   job.target.packages(binary), job.base.identity(platform))
+    for image in index.images:
+        platform = image.platform
+        binaries = []
+        for target in job.targets:
+            path = built_binaries[target.tasks[platform].key][1]
+            inventory = target.packages(path, platform) if target.packages else sbom.Inventory()
+            if not inventory.complete:
+                reporter.info(f"warning: the SBOM of {name} ({platform}) does not list what was compiled into "
+                              f"{target.name}: {inventory.note}")
+            binaries.append(sbom.Binary.of(target.name, sbom.file_sha256(path), inventory))
+        document = sbom.image_sbom(name, platform, image.digest, created, binaries, job.base.identity(platform))
         out.append(Sbom(image.digest, sbom.sbom_filename(name, platform), document))
-    children = [(p, img.digest) for p, img in zip(job.target.tasks, index.images)]
+    children = [(img.platform, img.digest) for img in index.images]
     out.append(Sbom(index.digest, sbom.sbom_filename(name, None),
                     sbom.index_sbom(name, index.digest, created, children)))
     return tuple(out)
 
 
 def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer, reporter) -> Built:
-    out = Outgoing(built.name, built.index, plan.outputs.tags, built.target)
-    stores = []
+    out = Outgoing(built.name, built.index, built.tags, built.target)
+    stores, written, stored = [], [], []
     for destination in destinations:
         reporter.info(destination.write(out))
+        written.append((destination.kind, destination.location(out)))
         store = destination.attachments(out)
         if store is not None:
             stores.append((store, destination.takes_sboms))
@@ -195,28 +271,28 @@ def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer
         reporter.info(f"wrote {len(built.sboms)} SBOM(s) to {plan.outputs.sbom_dir}")
     for store, takes_sboms in stores:
         for item in (built.sboms if takes_sboms else ()):
-            attach_sbom(store, item.subject, item.document)
+            stored.append(attach_sbom(store, item.subject, item.document))
         if signer is not None:
             subjects = [built.index.digest] + ([img.digest for img in built.index.images]
                                                if plan.signing.recursive else [])
             for digest in subjects:
-                sign_digest(store, digest, built.name, signer, dict(plan.signing.annotations))
+                stored.append(sign_digest(store, digest, built.name, signer, dict(plan.signing.annotations)))
             reporter.info(f"signed {len(subjects)} manifest(s) of {built.name}")
-    return built
+    return dataclasses.replace(built, outputs=tuple(written), attachments=tuple(stored))
 
 
 def publish_base(plan: BasePlan, reporter) -> List[Built]:
     """`pyko base`: the built-in base itself, pushed and/or written."""
     registries = registries_for(plan.registry, plan.environ, plan.jobs, reporter)
-    destinations = destinations_for(plan.outputs, registries, [plan.target] if plan.target else [], plan.jobs)
+    destinations = destinations_for(plan.outputs, registries, plan.jobs, plan.environ)
     for destination in destinations:
         destination.check()
     full = BuiltinBase(plan.cache_dir)
     platforms = parse_platforms(plan.platforms, available=full.platforms())
     index = Index.build([full.image_for(p) for p in platforms])
     reporter.info(f"built-in base: {len(platforms)} platform(s)")
-    built = Built(plan.target.name if plan.target else "pyko-static", index, plan.target)
-    out = Outgoing(built.name, index, plan.outputs.tags, plan.target)
+    built = Built(plan.target.name if plan.target else "pyko-static", index, plan.outputs.tags, plan.target)
+    out = Outgoing(built.name, index, built.tags, plan.target)
     for destination in destinations:
         reporter.info(destination.write(out))
     return [built]

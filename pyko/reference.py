@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from dataclasses import dataclass
 
@@ -22,21 +21,22 @@ DOCKER_HUB_ALIASES = ("index.docker.io", "registry-1.docker.io")
 DOCKER_HUB_API = "registry-1.docker.io"
 
 
-def image_name(path: str) -> str:
-    """The image name for a source path: its directory's base name, made a valid
-    repository component (lowercase; other characters become '-')."""
-    base = os.path.basename(os.path.realpath(path)) or "app"
-    name = _BAD_NAME_CHARS.sub("-", base.lower()).strip("._-")
-    return name or "app"
+def sanitized_name(text: str) -> str:
+    """`text` made a valid repository path (lowercase; other characters become '-'),
+    component by component: an import path keeps its slashes."""
+    parts = [_BAD_NAME_CHARS.sub("-", part.lower()).strip("._-") for part in text.split("/")]
+    return "/".join(p for p in parts if p) or "app"
 
 
 _NAME = re.compile(rf"^{_COMPONENT}\Z")
 
 
-def check_image_name(name: str, source: str = "--name") -> str:
-    """An image name is one repository path component: it also names the binary
-    (/ko-app/NAME) and a file pyko writes, so never a path, never a newline."""
-    if not isinstance(name, str) or not _NAME.match(name) or len(name) > 128:
+def check_image_name(name: str, source: str = "--name", path: bool = False) -> str:
+    """An image name is one repository path component (or, with `path`, several, for -P):
+    it also names a file pyko writes and, as one component, the binary (/ko-app/NAME),
+    so never `..`, never a newline."""
+    pattern = _PATH if path else _NAME
+    if not isinstance(name, str) or not pattern.match(name) or len(name) > 200:
         raise UsageError(f"{source} {clean_text(repr(name), 80)} is not a valid image name: use lowercase "
                          "letters and digits, with '.', '_' or '-' between them (it also names the binary "
                          "/ko-app/NAME)")
@@ -137,6 +137,11 @@ def is_loopback(registry: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def registry_of(repo: str) -> str:
+    """The registry host of a repository such as `reg.io/team` (docker.io for `team`)."""
+    return Reference.parse(repo.rstrip("/") + "/x").registry
 
 
 def repository_under(repo: str, name: str, bare: bool) -> Reference:

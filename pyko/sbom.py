@@ -30,6 +30,15 @@ class Package:
     purpose: str = "LIBRARY"  # SPDX primaryPackagePurpose
 
 
+@dataclass(frozen=True)
+class Inventory:
+    """What a toolchain says went into one binary: its packages, and whether that is all of them."""
+
+    packages: Tuple[Package, ...] = ()
+    complete: bool = True
+    note: str = ""              # why it is incomplete
+
+
 def file_sha256(path: str) -> str:
     """The hex SHA-256 SPDX records for a file."""
     return file_digest(path).split(":", 1)[1]
@@ -87,8 +96,23 @@ def _document(name: str, digest: str, created: str, packages: List[dict], relati
     return (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode()
 
 
-def image_sbom(name: str, platform: Platform, image_digest: str, created: str, binary_name: str,
-               binary_sha256: str, packages: Sequence[Package], base: Optional[Tuple[str, str]]) -> bytes:
+@dataclass(frozen=True)
+class Binary:
+    """One binary in an image, for its SBOM: what was compiled into it, as far as it is known."""
+
+    name: str                                   # /ko-app/NAME
+    sha256: str                                 # hex
+    packages: Tuple[Package, ...] = ()          # main module or crate first
+    complete: bool = True                       # False: the package list could not be read
+    note: str = ""                              # why not, for the SBOM's comment
+
+    @classmethod
+    def of(cls, name: str, sha256: str, inventory: Inventory) -> "Binary":
+        return cls(name, sha256, tuple(inventory.packages), inventory.complete, inventory.note)
+
+
+def image_sbom(name: str, platform: Platform, image_digest: str, created: str, binaries: Sequence[Binary],
+               base: Optional[Tuple[str, str]]) -> bytes:
     """One platform image's SBOM. `base` is (name, manifest digest) or None."""
     image_id = "SPDXRef-Image"
     entries = [_package_json(image_id, Package(name, image_digest, _oci_purl(name, image_digest, platform),
@@ -101,15 +125,22 @@ def image_sbom(name: str, platform: Platform, image_digest: str, created: str, b
             base_digest.split(":", 1)[1], purpose="CONTAINER")))
         rels.append({"spdxElementId": image_id, "relationshipType": "DESCENDANT_OF",
                      "relatedSpdxElement": "SPDXRef-Base"})
-    binary_id = "SPDXRef-Binary"
-    entries.append(_package_json(binary_id, Package(f"/ko-app/{binary_name}", "", "", binary_sha256,
-                                                    purpose="APPLICATION")))
-    rels.append({"spdxElementId": image_id, "relationshipType": "CONTAINS", "relatedSpdxElement": binary_id})
-    for n, package in enumerate(packages):
-        pid = _spdx_id(f"Package-{n}-{package.name}")
-        entries.append(_package_json(pid, package))
-        kind = "GENERATED_FROM" if n == 0 and package.purpose == "APPLICATION" else "DEPENDS_ON"
-        rels.append({"spdxElementId": binary_id, "relationshipType": kind, "relatedSpdxElement": pid})
+    for b, binary in enumerate(binaries):
+        binary_id = "SPDXRef-Binary" if len(binaries) == 1 else _spdx_id(f"Binary-{b}-{binary.name}")
+        comment = "" if binary.complete else f"INCOMPLETE: what was compiled in is unknown ({binary.note})"
+        entries.append(_package_json(binary_id, Package(f"/ko-app/{binary.name}", "", "", binary.sha256, comment,
+                                                        purpose="APPLICATION")))
+        rels.append({"spdxElementId": image_id, "relationshipType": "CONTAINS", "relatedSpdxElement": binary_id})
+        if not binary.complete:
+            # SPDX's way to say "it depends on things, but we cannot say which".
+            rels.append({"spdxElementId": binary_id, "relationshipType": "DEPENDS_ON",
+                         "relatedSpdxElement": "NOASSERTION"})
+        prefix = "Package" if len(binaries) == 1 else f"Package-{b}"
+        for n, package in enumerate(binary.packages):
+            pid = _spdx_id(f"{prefix}-{n}-{package.name}")
+            entries.append(_package_json(pid, package))
+            kind = "GENERATED_FROM" if n == 0 and package.purpose == "APPLICATION" else "DEPENDS_ON"
+            rels.append({"spdxElementId": binary_id, "relationshipType": kind, "relatedSpdxElement": pid})
     return _document(name, image_digest, created, entries, rels)
 
 

@@ -3,6 +3,7 @@ signatures, attach its SBOMs. They work on any AttachmentStore (a registry
 repository or an OCI layout, pyko.transport.attachment_stores)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import List, Mapping, Optional
 
 from . import cosign
@@ -13,9 +14,19 @@ from .image.documents import parse_index
 SBOM_MEDIA_TYPE = "text/spdx+json"
 
 
+@dataclass(frozen=True)
+class Stored:
+    """Something attached beside an image: its tag and the digest of the manifest stored there."""
+
+    kind: str           # "signature", "sbom", ...
+    subject: str        # the digest it is attached to
+    tag: str
+    digest: str
+
+
 def sign_digest(store, digest: str, docker_reference: str, private_key,
-                annotations: Optional[Mapping[str, str]] = None) -> bytes:
-    """Sign `digest` and append the signature to its `.sig` manifest; returns the payload."""
+                annotations: Optional[Mapping[str, str]] = None) -> Stored:
+    """Sign `digest` and append the signature to its `.sig` manifest."""
     signed = cosign.payload(docker_reference, digest, annotations)
     signature = cosign.sign(private_key, signed)
     tag = cosign.tag_for(digest, "sig")
@@ -23,7 +34,7 @@ def sign_digest(store, digest: str, docker_reference: str, private_key,
     layers = cosign.add_signature(existing, signed, signature)
     manifest, blobs = cosign.artifact_manifest(layers)
     store.put(tag, manifest, blobs)
-    return signed
+    return Stored("signature", digest, tag, manifest.descriptor.digest)
 
 
 def verify_digest(store, digest: str, public_key, required: Mapping[str, str], shown: str) -> List[bytes]:
@@ -38,12 +49,12 @@ def verify_digest(store, digest: str, public_key, required: Mapping[str, str], s
     return [v.payload for v in good]
 
 
-def attach_sbom(store, digest: str, document: bytes) -> str:
-    """Store an SPDX document at `sha256-<hex>.sbom`, cosign's convention; returns the tag."""
+def attach_sbom(store, digest: str, document: bytes) -> Stored:
+    """Store an SPDX document at `sha256-<hex>.sbom`, cosign's convention."""
     tag = cosign.tag_for(digest, "sbom")
     manifest, blobs = cosign.artifact_manifest([cosign.ArtifactLayer(SBOM_MEDIA_TYPE, document, {})])
     store.put(tag, manifest, blobs)
-    return tag
+    return Stored("sbom", digest, tag, manifest.descriptor.digest)
 
 
 def subjects(store, ident: str, recursive: bool) -> List[str]:

@@ -3,10 +3,10 @@
 Nothing here knows about toolchains, the network or the file formats images
 are stored in; those live in pyko.toolchains and pyko.transport.
 """
-from .blob import Blob, BytesBlob, Descriptor, FileBlob, Layer, canonical_json, sha256_digest
+from .blob import Blob, BytesBlob, Descriptor, FileBlob, Layer, LazyBlob, canonical_json, sha256_digest
 from .image import Image, Index
 
 __all__ = [
-    "Blob", "BytesBlob", "Descriptor", "FileBlob", "Layer", "Image", "Index",
+    "Blob", "BytesBlob", "Descriptor", "FileBlob", "LazyBlob", "Layer", "Image", "Index",
     "canonical_json", "sha256_digest",
 ]

@@ -7,8 +7,8 @@ nonroot 65532 whatever the base says, unless the caller asks otherwise.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence, Tuple
 
 from . import mutate
 from .blob import Layer
@@ -28,6 +28,11 @@ class AppSpec:
     entrypoint: bool = False       # ko's style: ENTRYPOINT instead of CMD
     epoch: int = 0                 # SOURCE_DATE_EPOCH
     author: str = "pyko"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    env: Sequence[Tuple[str, str]] = ()           # runtime Env, set over the base's
+    working_dir: str = ""
+    exposed_ports: Sequence[str] = ()             # "8080/tcp"
+    args: Sequence[str] = ()                      # default arguments after the binary
 
     @property
     def binary_path(self) -> str:
@@ -38,10 +43,12 @@ def _history(spec: AppSpec, comment: str) -> dict:
     return {"created": rfc3339(spec.epoch), "created_by": f"pyko build {spec.name}", "comment": comment}
 
 
-def binary_layer(binary: str, spec: AppSpec, layers) -> Layer:
-    """The binary's layer. `layers` makes it: a LayerCache, or anything with its layer() method."""
-    entries = [dir_entry(APP_DIR), file_entry(spec.binary_path, source=binary, mode=0o755)]
-    return layers.layer(entries, spec.epoch, _history(spec, f"binary, at {spec.binary_path}"))
+def binary_layer(binary: str, spec: AppSpec, layers, name: str = "") -> Layer:
+    """The layer of one binary, /ko-app/NAME (`name`, else the command's). `layers` makes
+    it: a LayerCache, or anything with its layer() method."""
+    path = f"{APP_DIR}/{name or spec.name}"
+    entries = [dir_entry(APP_DIR), file_entry(path, source=binary, mode=0o755)]
+    return layers.layer(entries, spec.epoch, _history(spec, f"binary, at {path}"))
 
 
 def kodata_layer(entries: Sequence[TarEntry], spec: AppSpec, layers) -> Layer:
@@ -61,18 +68,35 @@ def app_image(base: Image, layers: Sequence[Layer], spec: AppSpec, has_kodata: b
         config["created"] = rfc3339(spec.epoch)
         config["author"] = spec.author
         run = config.setdefault("config", {})
-        env = list(run.get("Env") or [])
-        path = next((e.split("=", 1)[1] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
-        if APP_DIR not in path.split(":"):
-            env = _set_env(env, "PATH", f"{path}:{APP_DIR}")
-        if has_kodata:
-            env = _set_env(env, "KO_DATA_PATH", KODATA_PATH)
-        run["Env"] = env
+        run["Env"] = _env(list(run.get("Env") or []), spec, has_kodata)
         run["User"] = spec.user
         # Clear the base's command so our binary runs whatever the base set.
         run.pop("Entrypoint", None)
         run.pop("Cmd", None)
-        run["Entrypoint" if spec.entrypoint else "Cmd"] = [spec.binary_path]
+        if spec.entrypoint:
+            run["Entrypoint"] = [spec.binary_path]
+            if spec.args:
+                run["Cmd"] = list(spec.args)
+        else:
+            run["Cmd"] = [spec.binary_path, *spec.args]
+        if spec.working_dir:
+            run["WorkingDir"] = spec.working_dir
+        if spec.exposed_ports:
+            run["ExposedPorts"] = {**(run.get("ExposedPorts") or {}), **{p: {} for p in spec.exposed_ports}}
+        if spec.labels:
+            run["Labels"] = dict(sorted({**(run.get("Labels") or {}), **spec.labels}.items()))
 
     with_layers = mutate.append_layers(base, layers)
     return mutate.edit_config(with_layers, configure, annotations)
+
+
+def _env(env: list, spec: AppSpec, has_kodata: bool) -> list:
+    """The base's Env with the app's entries set over it, /ko-app on PATH, KO_DATA_PATH for kodata."""
+    for key, value in spec.env:
+        env = _set_env(env, key, value)
+    path = next((e.split("=", 1)[1] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
+    if APP_DIR not in path.split(":"):
+        env = _set_env(env, "PATH", f"{path}:{APP_DIR}")
+    if has_kodata:
+        env = _set_env(env, "KO_DATA_PATH", KODATA_PATH)
+    return env

@@ -10,7 +10,7 @@ import dataclasses
 import io
 import json
 from dataclasses import dataclass, field
-from typing import BinaryIO, Mapping, Optional, Protocol
+from typing import BinaryIO, Callable, Mapping, Optional, Protocol
 
 from ..errors import MalformedInput
 from ..platforms import Platform
@@ -18,8 +18,6 @@ from .digest import check_digest, digest_parts, sha256_digest
 
 #: Sizes above this are refused in any descriptor (the spec's int64, minus margin).
 MAX_BLOB_SIZE = 1 << 50
-
-
 
 
 def canonical_json(obj) -> bytes:
@@ -128,6 +126,18 @@ class FileBlob:
 
     def open(self) -> BinaryIO:
         return open(self.path, "rb")
+
+
+@dataclass(frozen=True)
+class LazyBlob:
+    """A blob whose bytes are fetched only when it is opened: a base layer that a push
+    mounts, or that the registry already has, is never downloaded."""
+
+    descriptor: Descriptor
+    fetch: Callable[[], str] = field(compare=False, repr=False)   # makes it local; returns its file
+
+    def open(self) -> BinaryIO:
+        return open(self.fetch(), "rb")
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import List, Mapping
+from typing import Dict, List, Mapping, Tuple
 
 from ..errors import BuildError
+from .digest import file_digest
 from .layer import TarEntry, dir_entry, file_entry
 
 KODATA_DIR = "kodata"
@@ -77,3 +78,26 @@ def _walk(real_dir: str, root: str, shown_dir: str, dest: str, entries: list, ac
             entries.append(file_entry(out, source=target, mode=mode))
         else:
             raise BuildError(f"{shown} is not a regular file or directory; kodata/ can only hold files")
+
+
+def merge_kodata(found: List[Tuple[str, List[TarEntry]]]) -> List[TarEntry]:
+    """The kodata of several binaries in one image: the union of their entries. A path that two
+    of them hold with different content (or as a file and a directory) is an error naming both."""
+    merged: Dict[str, Tuple[str, TarEntry]] = {}
+    for kodata_dir, entries in found:
+        for entry in entries:
+            seen = merged.get(entry.path)
+            if seen is None:
+                merged[entry.path] = (kodata_dir, entry)
+            elif not _same(seen[1], entry):
+                raise BuildError(f"/{entry.path} differs between {seen[0]} and {kodata_dir}: binaries in one "
+                                 "image share /var/run/ko, so a file in both must be the same")
+    return [entry for _, entry in merged.values()]
+
+
+def _same(one: TarEntry, other: TarEntry) -> bool:
+    if one.kind != other.kind:
+        return False
+    if one.kind != "file":
+        return True
+    return one.mode == other.mode and file_digest(one.source) == file_digest(other.source)

@@ -36,11 +36,12 @@ class BuildTask:
 
 @dataclass(frozen=True)
 class Target:
-    name: str                           # image name and binary name
+    name: str                           # the binary's name, /ko-app/NAME; also the image's default name
     source_dir: str                     # the package/crate directory (kodata lives here); "" if none
     tasks: Dict[Platform, BuildTask]
-    #: What went into a built binary, for its SBOM: binary path -> packages (main first).
-    packages: Callable[[str], list] = field(default=lambda binary: [], compare=False)
+    #: What went into a built binary, for its SBOM: (binary path, platform) -> sbom.Inventory.
+    packages: Callable[[str, Platform], object] = field(default=None, compare=False)
+    import_path: str = ""               # Go: the main package's import path (for -P)
 
 
 @dataclass(frozen=True)

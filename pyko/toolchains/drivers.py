@@ -2,12 +2,14 @@
 A new toolchain is one module with a Driver, plus one entry here."""
 from __future__ import annotations
 
-from ..errors import UsageError
+import os
+
+from ..errors import PykoError, UsageError
 from ..plan import ResolvedBuild
 from . import Driver
-from .go import GoDriver
+from .go import GoDriver, find_go, is_go_package
 from .prebuilt import PrebuiltDriver
-from .rust import RustDriver
+from .rust import RustDriver, is_crate
 
 DRIVERS = (PrebuiltDriver(), RustDriver(), GoDriver())
 
@@ -18,3 +20,22 @@ def driver_for(build: ResolvedBuild) -> Driver:
             return driver
     raise UsageError(f"{build.path} holds no Go source files and no Cargo.toml: give the directory of "
                      "a Go main package or a Rust crate (or --binary PLATFORM=FILE for a prebuilt binary)")
+
+
+def locate(target: str, cwd: str, environ) -> str:
+    """The directory a `pyko://` or `ko://` reference names, or "" if it names nothing buildable:
+    a directory (./cmd/app, /abs/path, cmd/app) holding a Go package or a Cargo.toml, else a Go
+    import path that `go list` finds from `cwd`."""
+    candidate = os.path.normpath(os.path.join(cwd, target))
+    if os.path.isdir(candidate) and (is_go_package(candidate) or is_crate(candidate)):
+        return candidate
+    if target.startswith((".", "/")):
+        return ""
+    try:
+        go = find_go(environ)
+    except PykoError:
+        return ""
+    proc = go.run(["list", "-f", "{{.Dir}}", "--", target], cwd=cwd,
+                  env={**environ, "GOOS": "linux", "CGO_ENABLED": environ.get("CGO_ENABLED", "0")})
+    found = proc.stdout.strip() if proc.returncode == 0 else ""
+    return found if found and os.path.isdir(found) else ""

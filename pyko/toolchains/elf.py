@@ -147,3 +147,56 @@ def check_static_for(path: str, platform: Platform, shown: str = "") -> ElfInfo:
         raise BuildError(f"{shown} is built for {info.describe()}, but it is packed for {platform}, "
                          f"which needs {describe_expected(platform.architecture)}")
     return info
+
+
+MAX_SECTION = 8 << 20
+
+
+def read_section(path: str, wanted: str) -> bytes:
+    """The bytes of the section named `wanted` (e.g. `.dep-v0`), or b"" when there is none.
+    Bounded: a section over MAX_SECTION, or a malformed table, counts as none."""
+    try:
+        with open(path, "rb") as f:
+            return _section(f, wanted.encode())
+    except (OSError, struct.error, ValueError):
+        return b""
+
+
+def _section(f: BinaryIO, wanted: bytes) -> bytes:
+    ident = f.read(16)
+    if len(ident) < 16 or ident[:4] != b"\x7fELF":
+        return b""
+    is64, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
+    if is64:
+        f.seek(0x28)
+        e_shoff, = struct.unpack(order + "Q", f.read(8))
+        f.seek(0x3A)
+    else:
+        f.seek(0x20)
+        e_shoff, = struct.unpack(order + "I", f.read(4))
+        f.seek(0x2E)
+    e_shentsize, e_shnum, e_shstrndx = struct.unpack(order + "HHH", f.read(6))
+    if not e_shoff or e_shnum > 4096 or e_shstrndx >= e_shnum:
+        return b""
+
+    def header(i: int):
+        f.seek(e_shoff + i * e_shentsize)
+        if is64:
+            name, _, _, _, offset, size = struct.unpack(order + "IIQQQQ", f.read(40))
+        else:
+            name, _, _, _, offset, size = struct.unpack(order + "IIIIII", f.read(24))
+        return name, offset, size
+
+    _, names_at, names_size = header(e_shstrndx)
+    if names_size > MAX_SECTION:
+        return b""
+    f.seek(names_at)
+    names = f.read(names_size)
+    for i in range(e_shnum):
+        name, offset, size = header(i)
+        if names[name:name + len(wanted) + 1] == wanted + b"\0":
+            if size > MAX_SECTION:
+                return b""
+            f.seek(offset)
+            return f.read(size)
+    return b""

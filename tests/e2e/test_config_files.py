@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from oci_tools import need, need_root, pyko, run, skopeo_raw, unpack_and_run
+from oci_tools import assert_clean_error, need, need_root, pyko, run, skopeo_raw, unpack_and_run
 
 
 def test_builds_entry_with_templated_ldflags(session_env, hello_src, tmp_path):
@@ -30,9 +30,17 @@ def test_builds_entry_with_templated_ldflags(session_env, hello_src, tmp_path):
 
 def test_several_paths_build_several_images(session_env, hello_src, tmp_path):
     need("skopeo")
-    other = tmp_path / "other-app"
+    other = tmp_path / "checkout"
     shutil.copytree(hello_src, other)
+    # Named after the import path's last element, not the directory.
+    (other / "go.mod").write_text((other / "go.mod").read_text().replace("example.com/hello-go",
+                                                                           "example.com/other-app"))
     layout = str(tmp_path / "layout")
+    twin = tmp_path / "twin"
+    shutil.copytree(hello_src, twin)
+    same = pyko("build", hello_src, str(twin), "--oci-layout", layout, env=session_env)
+    assert_clean_error(same, "two images would be named hello-go")
+    assert "building" not in same.stderr
     proc = pyko("build", hello_src, str(other), "--platform", "linux/arm64", "--oci-layout", layout,
                 env=session_env)
     assert proc.returncode == 0, proc.stderr

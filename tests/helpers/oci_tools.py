@@ -56,14 +56,20 @@ def run(args: List[str], **kwargs) -> subprocess.CompletedProcess:
 
 
 def pyko(*args: str, cwd: Optional[str] = None, env: Optional[dict] = None,
-         timeout: int = 900) -> subprocess.CompletedProcess:
+         timeout: int = 900, input: Optional[str] = None) -> subprocess.CompletedProcess:
     """Run the real CLI in a child process, as a user would."""
-    return subprocess.run([sys.executable, "-m", "pyko", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "pyko", *args], cwd=cwd, env=env, input=input,
+                          stdin=None if input is not None else subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=timeout)
 
 
+def _plain_http(transport_ref: str) -> list:
+    """skopeo's flag for the suite's plain-HTTP loopback registries."""
+    return ["--tls-verify=false"] if transport_ref.startswith("docker://127.") else []
+
+
 def skopeo_raw(transport_ref: str) -> dict:
-    return json.loads(run(["skopeo", "inspect", "--raw", transport_ref]).stdout)
+    return json.loads(run(["skopeo", "inspect", "--raw", *_plain_http(transport_ref), transport_ref]).stdout)
 
 
 def skopeo_config(transport_ref: str, arch: str = "", variant: str = "") -> dict:
@@ -72,7 +78,7 @@ def skopeo_config(transport_ref: str, arch: str = "", variant: str = "") -> dict
         args += ["--override-arch", arch]
     if variant:
         args += ["--override-variant", variant]
-    return json.loads(run(args + ["inspect", "--config", transport_ref]).stdout)
+    return json.loads(run(args + ["inspect", "--config", *_plain_http(transport_ref), transport_ref]).stdout)
 
 
 def copy_platform(src_ref: str, dest_layout: str, arch: str, variant: str = "") -> str:

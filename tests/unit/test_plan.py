@@ -19,10 +19,18 @@ def pkg(tmp_path):
 def test_defaults_are_resolved_once(pkg):
     plan = resolve(Flags(paths=(str(pkg / "app"),)), Config(root=str(pkg)), {})
     build, = plan.builds
-    assert plan.outputs.tags == DEFAULT_TAGS and plan.image.user == "65532" and not plan.outputs.push
+    assert build.tags == DEFAULT_TAGS and build.image.user == "65532" and not plan.outputs.push
     assert plan.jobs == (os.cpu_count() or 1)
-    assert build.name == "app" and build.base == "pyko://static" and build.target is None
+    # The name is the toolchain's to choose (the import path's last element, the Rust binary's name).
+    assert build.name == "" and build.base == "pyko://static" and build.target_for("app") is None
+    assert build.image_name("app") == "app" and build.image_name("My_App") == "my_app"
     assert build.platforms == (str(Platform.host()),)
+
+
+def test_preserve_import_paths_names_the_image_after_the_whole_path(pkg):
+    build, = resolve(Flags(paths=(str(pkg / "app"),), preserve_import_paths=True), Config(root=str(pkg)), {}).builds
+    assert build.image_name("app", "example.com/Team/cmd/app") == "example.com/team/cmd/app"
+    assert build.image_name("app") == "app"  # no import path (Rust): the plain name
 
 
 def test_precedence_flag_then_entry_then_defaults(pkg):
@@ -33,6 +41,7 @@ def test_precedence_flag_then_entry_then_defaults(pkg):
     plan = resolve(Flags(), config, {})
     build, = plan.builds
     assert (build.name, build.base, build.platforms) == ("from-entry", "reg.io/base:1", ("linux/arm64",))
+    assert build.image_name("ignored") == "from-entry"
     # ko's rule: an entry's own env/ldflags win; what it does not set comes from the defaults.
     assert build.toolchain.env == ("A=entry",) and build.toolchain.flags == ("-tags=x",)
     plan = resolve(Flags(paths=(str(pkg / "tool"),), platforms=("linux/amd64",), base="reg.io/flag"), config, {})
@@ -43,13 +52,30 @@ def test_precedence_flag_then_entry_then_defaults(pkg):
 def test_repository_from_flag_then_environment(pkg):
     args = Flags(paths=(str(pkg / "app"),))
     config = Config(root=str(pkg))
-    assert resolve(args, config, {"KO_DOCKER_REPO": "ko.io/t"}).builds[0].target.name == "ko.io/t/app"
+    assert resolve(args, config, {"KO_DOCKER_REPO": "ko.io/t"}).builds[0].target_for("app").name == "ko.io/t/app"
     both = {"KO_DOCKER_REPO": "ko.io/t", "PYKO_DOCKER_REPO": "pyko.io/t"}
-    assert resolve(args, config, both).builds[0].target.name == "pyko.io/t/app"
+    plan = resolve(args, config, both)
+    assert plan.builds[0].target_for("app").name == "pyko.io/t/app" and plan.outputs.registry_hosts == ("pyko.io",)
     flagged = Flags(paths=(str(pkg / "app"),), repo="flag.io/x", bare=True)
-    assert resolve(flagged, config, both).builds[0].target.name == "flag.io/x"
+    assert resolve(flagged, config, both).builds[0].target_for("app").name == "flag.io/x"
     dry = resolve(Flags(paths=(str(pkg / "app"),), push=False), config, both)
-    assert dry.builds[0].target.name == "pyko.io/t/app" and not dry.outputs.push  # named, not pushed
+    assert dry.builds[0].target_for("app").name == "pyko.io/t/app" and not dry.outputs.push  # named, not pushed
+
+
+@pytest.mark.parametrize("flags, env", [(Flags(local=True), {}), (Flags(), {"KO_DOCKER_REPO": "ko.local"}),
+                                        (Flags(repo="pyko.local/team"), {})])
+def test_local_means_the_engine_not_a_registry(pkg, flags, env):
+    import dataclasses
+
+    plan = resolve(dataclasses.replace(flags, paths=(str(pkg / "app"),)), Config(root=str(pkg)), env)
+    assert plan.outputs.local_engine == "auto" and not plan.outputs.push
+    assert plan.builds[0].target_for("app").registry in ("pyko.local", "ko.local")
+
+
+def test_tags_are_templated_per_build(pkg):
+    build, = resolve(Flags(paths=(str(pkg / "app"),), tags=("v{{.Env.V}}", "latest", "v{{.Env.V}}")),
+                     Config(root=str(pkg)), {"V": "1.2"}).builds
+    assert build.tags == ("v1.2", "latest")
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -63,6 +89,12 @@ def test_repository_from_flag_then_environment(pkg):
     (Flags(paths=("app",), sign_key="k"), "--sign-key signs what is pushed"),
     (Flags(paths=("app",), tags=("-bad",)), "invalid tag"),
     (Flags(paths=("app",), name="Bad/Name"), "not a valid image name"),
+    (Flags(paths=("app",), tag_only=True), "--tag-only needs exactly one -t TAG"),
+    (Flags(paths=("app",), tag_only=True, tags=("latest",)), "--tag-only needs exactly one -t TAG"),
+    (Flags(paths=("app",), tag_only=True, tags=("v1",), push_by_digest=True), "choose one"),
+    (Flags(paths=("app",), local=True, push_by_digest=True), "--push-by-digest pushes to a registry"),
+    (Flags(paths=("app",), local=True, sign_key="k"), "not what --local loads"),
+    (Flags(paths=("app",), tags=("{{.Env.NOPE}}",)), "no Env value named NOPE"),
     (Flags(paths=("missing",)), "does not exist"),
 ])
 def test_each_bad_combination_is_one_error(pkg, monkeypatch, flags, message):
@@ -83,3 +115,4 @@ def test_the_base_command_needs_a_destination():
         resolve_base_command(Flags(), {})
     plan = resolve_base_command(Flags(), {"PYKO_DOCKER_REPO": "r.io/static"})
     assert plan.target.name == "r.io/static" and plan.platforms == ("all",) and not plan.outputs.sboms
+    assert plan.outputs.registry_hosts == ("r.io",) and plan.outputs.tags == DEFAULT_TAGS

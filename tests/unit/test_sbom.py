@@ -2,7 +2,7 @@
 import json
 
 from pyko.platforms import Platform
-from pyko.sbom import Package, image_sbom, index_sbom, sbom_filename
+from pyko.sbom import Binary, Package, image_sbom, index_sbom, sbom_filename
 from pyko.toolchains.go import parse_go_version_m
 
 IMAGE = "sha256:" + "1" * 64
@@ -14,8 +14,7 @@ def _doc(**overrides):
     main = Package("example.com/app", "v1.0.0", "pkg:golang/example.com/app@v1.0.0", purpose="APPLICATION")
     dep = Package("golang.org/x/text", "v0.14.0", "pkg:golang/golang.org/x/text@v0.14.0")
     args = {"name": "reg.io/team/app", "platform": ARM64, "image_digest": IMAGE, "created": "2023-11-14T22:13:20Z",
-            "binary_name": "app", "binary_sha256": "3" * 64, "packages": [main, dep],
-            "base": ("cgr.dev/chainguard/static:latest", BASE)}
+            "binaries": [Binary("app", "3" * 64, (main, dep))], "base": ("cgr.dev/chainguard/static:latest", BASE)}
     args.update(overrides)
     return image_sbom(**args)
 
@@ -32,7 +31,17 @@ def test_image_sbom_lists_image_base_binary_and_packages():
 
 def test_same_input_same_bytes_other_input_other_bytes():
     assert _doc() == _doc()
-    assert _doc() != _doc(binary_sha256="4" * 64)
+    assert _doc() != _doc(binaries=[Binary("app", "4" * 64)])
+
+
+def test_several_binaries_and_an_incomplete_list():
+    doc = json.loads(_doc(binaries=[Binary("server", "5" * 64, (Package("a", "1"),)),
+                                    Binary("cli", "6" * 64, (), complete=False, note="cargo metadata failed")]))
+    binaries = [p for p in doc["packages"] if p["name"].startswith("/ko-app/")]
+    assert [b["name"] for b in binaries] == ["/ko-app/server", "/ko-app/cli"]
+    assert "INCOMPLETE" in binaries[1]["comment"] and "cargo metadata failed" in binaries[1]["comment"]
+    assert {"spdxElementId": binaries[1]["SPDXID"], "relationshipType": "DEPENDS_ON",
+            "relatedSpdxElement": "NOASSERTION"} in doc["relationships"]
 
 
 def test_index_sbom_and_file_names():

@@ -55,7 +55,7 @@ def test_sign_then_verify_and_each_way_it_fails():
 
 def test_sbom_goes_under_cosigns_tag():
     store = MemoryStore()
-    assert attach_sbom(store, DIGEST, b'{"spdxVersion":"SPDX-2.3"}') == "sha256-" + "ab" * 32 + ".sbom"
+    assert attach_sbom(store, DIGEST, b'{"spdxVersion":"SPDX-2.3"}').tag == "sha256-" + "ab" * 32 + ".sbom"
     layer = json.loads(store.tags["sha256-" + "ab" * 32 + ".sbom"])["layers"][0]
     assert layer["mediaType"] == "text/spdx+json" and store.blobs[layer["digest"]] == b'{"spdxVersion":"SPDX-2.3"}'
 

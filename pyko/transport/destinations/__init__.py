@@ -1,8 +1,8 @@
 """Where built images go: one small interface, one implementation per output.
 
 Implementations, one per file here: LayoutDestination (layout.py), TarballDestination
-(tarball.py), RegistryDestination (registry.py). A new output (a local daemon,
-say) is one new class plus one line where publish chooses destinations.
+(tarball.py), RegistryDestination (registry.py), LocalDestination (local.py: Docker or
+Podman). A new output is one new class plus one line where publish chooses destinations.
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ class Outgoing:
 
 
 class Destination(Protocol):
+    #: What kind of output this is, for --json: "oci-layout", "tarball", "registry", "local".
+    kind: str
     #: Whether SBOMs are attached beside the image here (registries; not layouts or tarballs).
     takes_sboms: bool
 
@@ -37,6 +39,9 @@ class Destination(Protocol):
 
     def write(self, out: Outgoing) -> str:
         """Write the image with its tags; returns a line for the user."""
+
+    def location(self, out: Outgoing) -> str:
+        """Where `out` went (a path, a repository, an engine's reference), for --json."""
 
     def attachments(self, out: Outgoing) -> Optional[AttachmentStore]:
         """Where signatures (and SBOMs, if taken) go beside the image, or None."""

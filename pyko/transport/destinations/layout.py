@@ -12,6 +12,7 @@ from . import Outgoing
 class LayoutDestination:
     # No SBOMs in layouts: no standard tool reads them there, and they would crowd
     # index.json; --sbom-dir writes them as files instead.
+    kind = "oci-layout"
     takes_sboms = False
 
     def __init__(self, path: str):
@@ -23,6 +24,9 @@ class LayoutDestination:
     def write(self, out: Outgoing) -> str:
         layout.write_layout(self.path, out.index, [(ref, normalized(ref)) for ref in out.refs])
         return f"wrote {', '.join(out.refs)} to OCI layout {self.path}"
+
+    def location(self, out: Outgoing) -> str:
+        return self.path
 
     def attachments(self, out: Outgoing) -> Optional[AttachmentStore]:
         return LayoutAttachments(self.path, out.name)

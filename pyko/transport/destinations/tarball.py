@@ -11,6 +11,7 @@ from . import Outgoing
 
 
 class TarballDestination:
+    kind = "tarball"
     takes_sboms = False
 
     def __init__(self, path: str):
@@ -24,6 +25,9 @@ class TarballDestination:
                                       Platform.host())
         return (f"wrote {self.path} (docker load gives {image.platform}; "
                 f"all {len(out.index.images)} platform(s) are in its OCI index)")
+
+    def location(self, out: Outgoing) -> str:
+        return self.path
 
     def attachments(self, out: Outgoing) -> Optional[AttachmentStore]:
         return None

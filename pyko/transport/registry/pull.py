@@ -11,7 +11,7 @@ import threading
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ...errors import MalformedInput, PykoError, UsageError
-from ...image import BytesBlob, Descriptor, FileBlob, Image, Layer, mediatypes
+from ...image import BytesBlob, Descriptor, Image, Layer, LazyBlob, mediatypes
 from ...image.digest import digest_of, digest_parts, file_digest
 from ...image.documents import media_type_of, parse_config, parse_index, parse_manifest
 from ...platforms import Platform
@@ -88,6 +88,9 @@ class RemoteBase:
         self.name = str(ref.with_tag(ref.tag or "latest")) if not ref.digest else str(ref)
         self._images: Dict[Platform, Image] = {}
         self._lock = threading.Lock()
+        self._blob_locks: Dict[str, threading.Lock] = {}
+        self.media_type = media_type
+        self._index_annotations: Dict[str, str] = {}
         if media_type in mediatypes.INDEX_TYPES:
             self.entries = self._platform_entries(raw)
         elif media_type in mediatypes.MANIFEST_TYPES:
@@ -120,7 +123,9 @@ class RemoteBase:
 
     def _platform_entries(self, raw: bytes) -> Dict[Platform, Descriptor]:
         out: Dict[Platform, Descriptor] = {}
-        for desc in parse_index(raw, self._where("its index")).manifests:
+        index = parse_index(raw, self._where("its index"))
+        self._index_annotations = dict(index.annotations)
+        for desc in index.manifests:
             annotations = desc.annotations or {}
             if annotations.get("vnd.docker.reference.type") == "attestation-manifest":
                 continue
@@ -146,17 +151,34 @@ class RemoteBase:
     def identity(self, platform: Platform) -> Tuple[str, str]:
         return self.name, self.digest_for(platform)
 
+    def own_annotations(self, platform: Optional[Platform] = None) -> Dict[str, str]:
+        """The image's own annotations: its index's (no platform), or one platform manifest's."""
+        if platform is None:
+            return dict(self._index_annotations)
+        image = self.image_for(platform)
+        with image.manifest.open() as f:
+            return dict(parse_manifest(f.read(), self._where("a manifest")).annotations)
+
     def image_for(self, platform: Platform) -> Image:
         with self._lock:
-            if platform not in self._images:
-                raw, media_type, _ = self._manifest(self.entries[platform].digest)
-                self._images[platform] = self._image(raw, media_type)
-            return self._images[platform]
+            found = self._images.get(platform)
+        if found is None:
+            raw, media_type, _ = self._manifest(self.entries[platform].digest)
+            found = self._image(raw, media_type)
+            with self._lock:
+                found = self._images.setdefault(platform, found)
+        return found
 
     def _blob(self, desc: Descriptor) -> str:
-        if not self.cache.has(desc.digest, desc.size):
-            self.repository.fetch_blob(desc.digest, desc.size, self.cache.path(desc.digest))
+        """The blob's file in the cache, downloaded (once, whoever asks first) if it is not there."""
+        with self._lock_for(desc.digest):
+            if not self.cache.has(desc.digest, desc.size):
+                self.repository.fetch_blob(desc.digest, desc.size, self.cache.path(desc.digest))
         return self.cache.path(desc.digest)
+
+    def _lock_for(self, digest: str) -> threading.Lock:
+        with self._lock:
+            return self._blob_locks.setdefault(digest, threading.Lock())
 
     def _image(self, raw: bytes, media_type: str) -> Image:
         manifest = parse_manifest(raw, self._where(f"manifest {digest_of(raw)[:19]}"))
@@ -171,10 +193,10 @@ class RemoteBase:
                                         f"for {len(manifest.layers)} layers"))
         layers = []
         for desc, diff_id in zip(manifest.layers, config.diff_ids):
-            path = self._blob(desc)
             relabelled = desc.with_(media_type=_OCI_LAYER.get(desc.media_type, desc.media_type),
                                     annotations=None)
-            layers.append(Layer(FileBlob(relabelled, path), diff_id, source=self.ref.name))
+            # Fetched only if something reads it: a push to the same registry mounts it instead.
+            layers.append(Layer(LazyBlob(relabelled, lambda d=desc: self._blob(d)), diff_id, source=self.ref.name))
         config_blob = BytesBlob(mediatypes.OCI_CONFIG, config_bytes)
         return Image(BytesBlob(media_type, raw), config_blob, tuple(layers))
 

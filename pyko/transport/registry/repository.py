@@ -165,6 +165,19 @@ class Repository:
         with self._progress("downloading", digest, size) as progress:
             self._run(f"downloading {what}", lambda: attempt(progress))
 
+    def stream_blob(self, digest: str, size: int) -> "BlobStream":
+        """A blob's bytes as a stream (for copying it to another registry without holding
+        it): at most `size` bytes, and a wrong digest at the end is an error, not data."""
+        check_digest(digest)
+        what = f"blob {_short(digest)} of {self.registry.registry}/{self.name}"
+
+        def attempt():
+            resp = self.registry.request("GET", f"/v2/{self.name}/blobs/{digest}", self.pull)
+            self.registry.check(resp, what, self.name, [200])
+            return resp
+
+        return BlobStream(self._run(f"downloading {what}", attempt), digest, size, what)
+
     def read_blob(self, digest: str, size: int, limit: int = MAX_SMALL_BLOB) -> bytes:
         """A small blob (a config, a signature payload, an SBOM) into memory, checked."""
         check_digest(digest)
@@ -263,6 +276,53 @@ def _stream_checked(resp, digest: str, size: int, out, what: str, progress: Prog
         raise Transient(f"the body was cut off ({err})") from None
     if got != size or f"{digest.split(':', 1)[0]}:{hasher.hexdigest()}" != digest:
         raise Transient(f"wrong content arrived ({got} of {size} bytes, digest mismatch)")
+
+
+class RepositoryBlob:
+    """A blob that lives in a registry repository, read (streamed) only when opened:
+    what `pyko index create` copies between registries."""
+
+    def __init__(self, repository: "Repository", descriptor):
+        self.repository, self.descriptor = repository, descriptor
+
+    def open(self) -> "BlobStream":
+        return self.repository.stream_blob(self.descriptor.digest, self.descriptor.size)
+
+
+class BlobStream:
+    """A registry's blob body, read in pieces, checked against its size and digest as it goes."""
+
+    def __init__(self, resp, digest: str, size: int, what: str):
+        self._resp, self._chunks = resp, _raw_chunks(resp)
+        self._hasher, self._digest, self._left, self._what = hasher_for(digest), digest, size, what
+        self._buffer = b""
+
+    def read(self, n: int = -1) -> bytes:
+        while not self._buffer and self._left > 0:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                raise Transient(f"{self._what}: the body ended {self._left} bytes early")
+            if len(chunk) > self._left:
+                raise RegistryError(f"{self._what} is larger than its descriptor says; refusing it")
+            self._left -= len(chunk)
+            self._hasher.update(chunk)
+            self._buffer = chunk
+        if self._left == 0 and not self._buffer:
+            if f"{self._digest.split(':', 1)[0]}:{self._hasher.hexdigest()}" != self._digest:
+                raise Transient(f"{self._what}: wrong content arrived (digest mismatch)")
+            return b""
+        n = len(self._buffer) if n is None or n < 0 else n
+        out, self._buffer = self._buffer[:n], self._buffer[n:]
+        return out
+
+    def close(self) -> None:
+        self._resp.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class _Reader:

@@ -1,4 +1,5 @@
-"""ko's templates in flags and ldflags: {{.Env.NAME}}, {{.Git.ShortCommit}}, ...
+"""ko's templates: {{.Env.NAME}}, {{.Git.ShortCommit}}, {{.Date}}, ... in flags, ldflags,
+tags, labels, annotations and the image's env values.
 
 Only plain field references are supported (no pipelines or functions); a
 missing key is an error, as in ko (text/template with missingkey=error).
@@ -6,53 +7,30 @@ Git values are computed once per directory, and only if a template asks.
 """
 from __future__ import annotations
 
-import functools
 import re
-import subprocess
 from typing import Callable, Mapping, Sequence, Tuple
 
-from .. import children
-from ..errors import UsageError
-from ..image.timestamps import rfc3339
+from .errors import UsageError
+from .image.timestamps import rfc3339
+from .vcs import git_values
 
 _FIELD = re.compile(r"\{\{-?\s*\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\s*-?\}\}")
 _ANY = re.compile(r"\{\{.*?\}\}")
 
 
-def _git(cwd: str, *args: str) -> str:
-    try:
-        out = children.run(["git", *args], cwd=cwd, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-    return out.stdout.strip()
-
-
-@functools.lru_cache(maxsize=None)
-def git_values(cwd: str) -> Mapping[str, str]:
-    full = _git(cwd, "rev-parse", "HEAD")
-    if not full:
+def _git_table(cwd: str) -> Mapping[str, str]:
+    values = git_values(cwd)
+    if values is None:
         raise UsageError(f"a {{{{.Git.*}}}} template is used, but {cwd} is not in a git checkout with a commit")
-    dirty = bool(_git(cwd, "status", "--porcelain"))
-    stamp = _git(cwd, "log", "-1", "--format=%ct")
-    return {
-        "FullCommit": full,
-        "ShortCommit": _git(cwd, "rev-parse", "--short=7", "HEAD"),
-        "Branch": _git(cwd, "rev-parse", "--abbrev-ref", "HEAD"),
-        "Tag": _git(cwd, "describe", "--exact-match", "--tags", "HEAD"),
-        "CommitTimestamp": stamp,
-        "CommitDate": rfc3339(int(stamp)) if stamp.isdigit() else "",
-        "IsDirty": "true" if dirty else "false",
-        "IsClean": "false" if dirty else "true",
-        "TreeState": "dirty" if dirty else "clean",
-    }
+    return values
 
 
 def expand(values: Sequence[str], env: Mapping[str, str], cwd: str, epoch: int) -> Tuple[str, ...]:
     """Expand templates in each value; `env` is what {{.Env.X}} sees."""
-    return tuple(_expand_one(v, env, cwd, epoch) for v in values)
+    return tuple(expand_one(v, env, cwd, epoch) for v in values)
 
 
-def _expand_one(text: str, env: Mapping[str, str], cwd: str, epoch: int) -> str:
+def expand_one(text: str, env: Mapping[str, str], cwd: str, epoch: int) -> str:
     if "{{" not in text:
         return text
 
@@ -60,7 +38,7 @@ def _expand_one(text: str, env: Mapping[str, str], cwd: str, epoch: int) -> str:
         group, key = match.group(1), match.group(2)
         tables: Mapping[str, Callable[[], Mapping[str, str]]] = {
             "Env": lambda: {"LDFLAGS": "", **env},
-            "Git": lambda: git_values(cwd),
+            "Git": lambda: _git_table(cwd),
         }
         if key is None and group in ("Date", "Timestamp"):
             return rfc3339(epoch) if group == "Date" else str(epoch)

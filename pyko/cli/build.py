@@ -1,0 +1,123 @@
+"""`pyko build`, and how every building command turns its flags into a Plan and prints results."""
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from . import cli
+from .options import build_options, push_options, registry_options
+
+
+def split_binary(value: str):
+    platform, sep, path = value.partition("=")
+    if not sep or not platform or not path:
+        raise click.BadParameter(f"{value!r} must look like linux/amd64=./path/to/binary", param_hint="--binary")
+    return platform, path
+
+
+def flags_from(paths, options: dict):
+    """plan.Flags from the keyword arguments of a command with build_options."""
+    from ..metadata import ImageFlags, key_values
+    from ..plan import Flags
+
+    image = ImageFlags(
+        labels=key_values(options["labels"], "--image-label"),
+        annotations=key_values(options["annotations"], "--image-annotation"),
+        env=key_values(options["image_env"], "--image-env"),
+        working_dir=options["workdir"], exposed_ports=tuple(options["exposed"]),
+        args=tuple(options["cmd_args"]), user=options["user"], entrypoint=options["entrypoint"],
+    )
+    return Flags(
+        paths=tuple(paths), platforms=tuple(options["platforms"]), base=options["base"],
+        tags=tuple(options["tags"]), image=image, jobs=options["jobs"], oci_layout=options["oci_layout"] or "",
+        tarball=options["tarball"] or "", binaries=tuple(split_binary(b) for b in options.get("binaries", ())),
+        name=options["name"], bin=options["bin_name"], rust_libc=options["rust_libc"] or "",
+        rust_builder=options["rust_builder"] or "", repo=options["repo"], bare=options["bare"],
+        preserve_import_paths=options["preserve_import_paths"], push=options["push"],
+        push_by_digest=options["push_by_digest"], tag_only=options["tag_only"], local=options["local"],
+        local_engine=options["local_engine"] or "", insecure_registry=options["insecure_registry"],
+        registry_ca_file=options["registry_ca_file"], registry_timeout=options["registry_timeout"] or 0,
+        sbom=options["sbom"], sbom_dir=options["sbom_dir"] or "", sign_key=options["sign_key"] or "",
+        sign_recursive=options["recursive"],
+        sign_annotations=key_values(options["sign_annotations"], "--sign-annotation"),
+    )
+
+
+def run_build(paths, options: dict):
+    """Resolve the plan, build, write --image-refs; returns the Built images."""
+    from ..config import load_config
+    from ..plan import resolve
+    from ..progress import make_reporter
+    from ..publish import build
+    from ..transport.atomic import check_directory_writable
+
+    environ = dict(os.environ)
+    plan = resolve(flags_from(paths, options), load_config(os.getcwd(), environ), environ)
+    refs_file = options.get("image_refs") or ""
+    if refs_file:  # checked before compiling, written after: never half of a run's references
+        check_directory_writable(os.path.dirname(os.path.abspath(refs_file)), f"--image-refs {refs_file}")
+    reporter = make_reporter(options["quiet"])
+    try:
+        results = build(plan, reporter)
+    finally:
+        reporter.close()
+    if refs_file:
+        write_image_refs(refs_file, results, options.get("image_refs_attachments", False))
+    return results
+
+
+def write_image_refs(path: str, results, attachments: bool) -> None:
+    from ..transport.atomic import write_bytes
+
+    lines = []
+    for built in results:
+        lines += image_refs(built, attachments)
+    write_bytes(path, "".join(line + "\n" for line in lines).encode())
+
+
+def image_refs(built, attachments: bool = False):
+    """ko's --image-refs lines for one image: the index, then each platform's manifest;
+    then, if asked, each attachment as <repo>:<cosign tag>@<its manifest digest>."""
+    if built.tag_only:
+        return [built.reference]
+    tag = f":{built.one_tag}" if built.one_tag else ""
+    lines = [f"{built.name}{tag}@{built.index.digest}"]
+    lines += [f"{built.name}{tag}@{image.digest}" for image in built.index.images]
+    if attachments:
+        lines += [f"{built.name}:{item.tag}@{item.digest}" for item in built.attachments]
+    return lines
+
+
+def as_json(built) -> str:
+    return json.dumps({
+        "name": built.name,
+        "reference": built.reference,
+        "digest": built.index.digest,
+        "tags": list(built.tags),
+        "platforms": [{"platform": str(image.platform), "digest": image.digest} for image in built.index.images],
+        "sboms": [f"{built.name}:{a.tag}@{a.digest}" for a in built.attachments if a.kind == "sbom"],
+        "signatures": [f"{built.name}:{a.tag}@{a.digest}" for a in built.attachments if a.kind == "signature"],
+        "outputs": [{"kind": kind, "location": where} for kind, where in built.outputs],
+    }, sort_keys=False)
+
+
+def print_results(results, json_lines: bool) -> None:
+    for built in results:
+        click.echo(as_json(built) if json_lines else built.reference)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--binary", "binaries", multiple=True, metavar="OS/ARCH[/VARIANT]=FILE",
+              help="Pack a prebuilt static binary for a platform (repeat per platform; needs --name).")
+@build_options
+@push_options
+@registry_options
+def build(paths, **options):
+    """Build PATHS (Go main packages or Rust crates) into images and print their digest references.
+
+    With no PATHS, builds every [[builds]] entry of the config, else '.'.
+    """
+    print_results(run_build(paths, options), options["as_json"])

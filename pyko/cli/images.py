@@ -1,0 +1,137 @@
+"""Commands on images as a whole: `base` (publish the built-in base), `index`, `rebase`."""
+from __future__ import annotations
+
+import os
+
+import click
+
+from . import cli
+from .options import push_options, registry_options
+
+
+def run_and_print(run, plan, quiet) -> None:
+    from ..progress import make_reporter
+
+    reporter = make_reporter(quiet)
+    try:
+        results = run(plan, reporter)
+    finally:
+        reporter.close()
+    for result in results:
+        click.echo(result.reference)
+
+
+@cli.command()
+@click.option("--platform", "platforms", multiple=True, metavar="OS/ARCH[/VARIANT]",
+              help="Platforms to include (default: all eight).")
+@click.option("--oci-layout", "oci_layout", type=click.Path(), help="Add it to this OCI image layout.")
+@click.option("--tarball", type=click.Path(), help="Write an archive that `docker load` accepts.")
+@click.option("-t", "--tag", "tags", multiple=True, help="Tag(s) (default: latest).")
+@push_options
+@registry_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
+def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_registry, registry_ca_file,
+         registry_timeout, quiet):
+    """Publish pyko's built-in static base (pyko://static) as a multi-arch image.
+
+    With --repo REG/static it is pushed there (as the repository itself);
+    with --oci-layout or --tarball it is written locally.
+    """
+    from ..plan import Flags, resolve_base_command
+    from ..publish import publish_base
+
+    flags = Flags(platforms=tuple(platforms), tags=tuple(tags), oci_layout=oci_layout or "", tarball=tarball or "",
+                  repo=repo, push=push, insecure_registry=insecure_registry, registry_ca_file=registry_ca_file,
+                  registry_timeout=registry_timeout or 0)
+    run_and_print(publish_base, resolve_base_command(flags, dict(os.environ)), quiet)
+
+
+@cli.group()
+def index():
+    """Multi-platform indexes made from images already in a registry."""
+
+
+@index.command("create")
+@click.argument("target")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-t", "--tag", "tags", multiple=True, help="More tags for the index (TARGET's tag is the first).")
+@click.option("--prefer", multiple=True, metavar="REF",
+              help="When two sources offer one platform, take it from this one (repeatable).")
+@click.option("--append", is_flag=True, help="Add to the index already under TARGET instead of replacing it.")
+@click.option("--sbom", type=click.Choice(["spdx", "none"]), default="spdx", show_default=True,
+              help="Attach an index SBOM that links the platform images.")
+@click.option("--sign-key", default="", type=click.Path(), help="Sign the index with this key (cosign.key).")
+@click.option("--recursive", is_flag=True, help="With --sign-key: also sign each platform's manifest.")
+@registry_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
+def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, insecure_registry, registry_ca_file,
+           registry_timeout, quiet):
+    """Make TARGET (REPO:TAG) an index of the platform images in SOURCES (images or indexes).
+
+    Per-runner builds pushed with --push-by-digest merge here into one index;
+    blobs are mounted within a registry and streamed across registries.
+    """
+    from ..cosign import load_private_key
+    from ..image.documents import parse_index
+    from ..image.timestamps import source_date_epoch
+    from ..indexes import IndexRequest, create_index
+    from ..plan import RegistrySettings, default_jobs
+    from ..progress import make_reporter
+    from ..publish import registries_for
+    from ..supplychain import sign_digest
+
+    environ = dict(os.environ)
+    signer = load_private_key(sign_key, environ) if sign_key else None
+
+    def sign(store, digest, name):
+        subjects = [digest]
+        if recursive:
+            subjects += [d.digest for d in parse_index(store.manifest_bytes(digest), name).manifests]
+        for subject in subjects:
+            sign_digest(store, subject, name, signer, {})
+
+    request = IndexRequest(target, tuple(sources), tuple(tags), tuple(prefer), append, sbom != "none",
+                           source_date_epoch(environ))
+    reporter = make_reporter(quiet)
+    try:
+        registries = registries_for(RegistrySettings(insecure_registry, registry_ca_file, registry_timeout or 0),
+                                    environ, default_jobs(None), reporter)
+        reference = create_index(request, registries, signer, sign, reporter)
+    finally:
+        reporter.close()
+    click.echo(reference)
+
+
+@cli.command(name="rebase")
+@click.argument("image")
+@click.option("--base", "new_base", required=True, help="The new base image (a reference, or pyko://static).")
+@click.option("--old-base", default="", help="The base IMAGE is on now (default: what its annotations say).")
+@click.option("-t", "--tag", "tags", multiple=True, help="Tag(s) for the result (default: IMAGE's own tag).")
+@click.option("--oci-layout", default="", type=click.Path(), help="IMAGE is NAME:TAG in this OCI layout.")
+@click.option("--sign-key", default="", type=click.Path(), help="Sign the result with this key (cosign.key).")
+@registry_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
+def rebase_command(image, new_base, old_base, tags, oci_layout, sign_key, insecure_registry, registry_ca_file,
+                   registry_timeout, quiet):
+    """Move IMAGE, every platform at once, onto a new base without recompiling; print the new reference.
+
+    The app's layers and config stay; the base's layers, history and Env share are replaced.
+    """
+    from ..cosign import load_private_key
+    from ..plan import RegistrySettings, default_jobs
+    from ..progress import make_reporter
+    from ..publish import registries_for
+    from ..rebase import RebaseRequest, write_rebased
+    from ..transport.cachedir import cache_dir
+
+    environ = dict(os.environ)
+    signer = load_private_key(sign_key, environ) if sign_key else None
+    request = RebaseRequest(image, new_base, old_base, tuple(tags), oci_layout or "")
+    reporter = make_reporter(quiet)
+    try:
+        registries = registries_for(RegistrySettings(insecure_registry, registry_ca_file, registry_timeout or 0),
+                                    environ, default_jobs(None), reporter)
+        reference = write_rebased(request, cache_dir(environ), registries, signer, reporter)
+    finally:
+        reporter.close()
+    click.echo(reference)

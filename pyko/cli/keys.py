@@ -1,0 +1,129 @@
+"""Keys and credentials: `login`, `logout`, `generate-key-pair`, `sign`, `verify`."""
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from . import cli
+
+
+@cli.command()
+@click.argument("registry")
+@click.option("-u", "--username", required=True, help="User name.")
+@click.option("-p", "--password", default=None, help="Password (prefer --password-stdin: argv is visible to others).")
+@click.option("--password-stdin", is_flag=True, help="Read the password or token from standard input.")
+@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS for this registry.")
+@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
+def login(registry, username, password, password_stdin, insecure_registry, registry_ca_file):
+    """Check credentials with REGISTRY and save them where docker would."""
+    from ..transport.registry.login import login as do_login
+
+    if password_stdin == (password is not None):
+        raise click.UsageError("give exactly one of --password-stdin or -p/--password")
+    if password_stdin:
+        password = sys.stdin.read().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("the password is empty")
+    where = do_login(registry, username, password, insecure_registry, registry_ca_file, dict(os.environ))
+    click.echo(f"Login Succeeded (credentials saved in {where})", err=True)
+
+
+@cli.command()
+@click.argument("registry")
+def logout(registry):
+    """Remove the saved credentials for REGISTRY."""
+    from ..transport.registry.login import logout as do_logout
+
+    if do_logout(registry, dict(os.environ)):
+        click.echo(f"Removed login credentials for {registry}", err=True)
+    else:
+        click.echo(f"Not logged in to {registry}", err=True)
+
+
+def _key_values(values, flag: str):
+    out = []
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{value!r} must look like key=value", param_hint=flag)
+        out.append((key, val))
+    return out
+
+
+@cli.command("generate-key-pair")
+@click.option("--output-key-prefix", default="cosign", show_default=True,
+              help="Writes PREFIX.key (encrypted, cosign's format) and PREFIX.pub.")
+def generate_key_pair(output_key_prefix):
+    """Make an ECDSA P-256 key pair for signing (password from COSIGN_PASSWORD or a prompt)."""
+    from ..cosign import generate_key_pair as make
+    from ..cosign import password_from
+    from ..transport.atomic import atomic_file
+
+    key_path, pub_path = f"{output_key_prefix}.key", f"{output_key_prefix}.pub"
+    for path in (key_path, pub_path):
+        if os.path.exists(path):
+            raise click.UsageError(f"{path} already exists; move it away or choose --output-key-prefix")
+    private, public = make(password_from(os.environ, confirm=True, what="the new private key"))
+    with atomic_file(key_path, mode=0o600) as f:
+        f.write(private)
+    with atomic_file(pub_path) as f:
+        f.write(public)
+    click.echo(f"Private key written to {key_path}", err=True)
+    click.echo(f"Public key written to {pub_path}", err=True)
+
+
+def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str):
+    """(attachment store, identifier, name) of IMAGE in its registry or in an OCI layout."""
+    from ..plan import RegistrySettings, default_jobs
+    from ..publish import registries_for
+    from ..supplychain import store_for
+
+    environ = dict(os.environ)
+    return store_for(image, oci_layout,
+                     registries_for(RegistrySettings(insecure, ca_file), environ, default_jobs(None)))
+
+
+@cli.command()
+@click.argument("image")
+@click.option("--key", "key_path", required=True, type=click.Path(), help="The private key (cosign.key).")
+@click.option("-a", "--annotation", "annotations", multiple=True, metavar="KEY=VALUE",
+              help="Annotation to put in the signature payload (repeatable).")
+@click.option("--recursive", is_flag=True, help="For an index, also sign each platform's manifest.")
+@click.option("--oci-layout", default="", type=click.Path(), help="Sign an image in this OCI layout.")
+@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS.")
+@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
+def sign(image, key_path, annotations, recursive, oci_layout, insecure_registry, registry_ca_file):
+    """Sign IMAGE (by tag or digest) the way cosign does, and store the signature beside it."""
+    from ..cosign import load_private_key
+    from ..supplychain import sign_digest, subjects
+
+    key = load_private_key(key_path, os.environ)
+    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file)
+    for digest in subjects(store, ident, recursive):
+        sign_digest(store, digest, name, key, dict(_key_values(annotations, "--annotation")))
+        click.echo(f"{name}@{digest}")
+
+
+@cli.command()
+@click.argument("image")
+@click.option("--key", "key_path", required=True, type=click.Path(), help="The public key (cosign.pub).")
+@click.option("-a", "--annotation", "annotations", multiple=True, metavar="KEY=VALUE",
+              help="Require this annotation in the signed payload (repeatable).")
+@click.option("--oci-layout", default="", type=click.Path(), help="Verify an image in this OCI layout.")
+@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS.")
+@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
+def verify(image, key_path, annotations, oci_layout, insecure_registry, registry_ca_file):
+    """Check IMAGE's signatures with a public key; print the payloads that verify."""
+    from ..cosign import load_public_key
+    from ..supplychain import verify_digest
+
+    key = load_public_key(key_path)
+    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file)
+    digest, _ = store.resolve(ident)
+    payloads = verify_digest(store, digest, key, dict(_key_values(annotations, "--annotation")), image)
+    click.echo(f"Verified {len(payloads)} signature(s) of {name}@{digest}: the signature, and that the "
+               "payload names this digest" + (" and the annotations" if annotations else ""), err=True)
+    for signed in payloads:
+        click.echo(signed.decode())

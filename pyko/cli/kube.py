@@ -1,0 +1,103 @@
+"""The Kubernetes flow, as in ko: `resolve` (YAML in, digests filled in), `apply` and
+`create` (resolve, then kubectl), `delete` (kubectl, passed through)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import click
+
+from . import cli
+from .build import run_build
+from .options import apply_options, push_options, registry_options, yaml_build_options
+
+
+def yaml_options(func):
+    return apply_options(func, [
+        click.option("-f", "--filename", "filenames", multiple=True, required=True, metavar="FILE|DIR|-",
+                     help="YAML to resolve: a file, a directory of .yaml/.yml/.json files, or - for stdin."),
+        click.option("-R", "--recursive", "recurse", is_flag=True,
+                     help="Also read the directories under a -f directory."),
+        click.option("-l", "--selector", default="", metavar="SELECTOR",
+                     help="Keep only documents whose labels match, e.g. app=web,tier!=db (kubectl's form)."),
+    ])
+
+
+def resolved_yaml(filenames, recursive, selector, options) -> str:
+    """The documents with every pyko:// and ko:// reference built, pushed and replaced by its digest."""
+    from .. import kube
+    from ..errors import UsageError
+    from ..toolchains.drivers import locate
+
+    if options.get("as_json"):
+        raise UsageError("--json is for `pyko build`; resolve writes YAML")
+    if not (options["repo"] or os.environ.get("PYKO_DOCKER_REPO") or os.environ.get("KO_DOCKER_REPO")
+            or options["local"]):
+        raise UsageError("the YAML needs references a cluster can pull: set --repo or PYKO_DOCKER_REPO "
+                         "(or --local for a local engine)")
+    requirements = kube.parse_selector(selector)
+    docs = [doc for name, text in kube.read_inputs(filenames, recursive, sys.stdin.read)
+            for doc in kube.documents(name, text) if kube.selected(doc, requirements)]
+    refs = [ref for doc in docs for ref in doc.refs]
+    cwd, environ = os.getcwd(), dict(os.environ)
+    directories = kube.build_paths(refs, lambda target: locate(target, cwd, environ))
+    if options.get("name") and len(set(directories.values())) > 1:
+        raise UsageError("--name names one image, but the YAML references several")
+    paths = list(dict.fromkeys(directories.values()))
+    built = dict(zip(paths, run_build(paths, options))) if paths else {}
+    digests = {value: built[directory].reference for value, directory in directories.items()}
+    return kube.joined(docs, digests)
+
+
+@cli.command()
+@yaml_options
+@yaml_build_options
+@push_options
+@registry_options
+def resolve(filenames, recurse, selector, **options):
+    """Build every pyko:// and ko:// reference in Kubernetes YAML and print the YAML with digests.
+
+    Each distinct reference is built once (all in parallel) and pushed; the YAML
+    is otherwise unchanged: comments, order and quoting are kept.
+    """
+    click.echo(resolved_yaml(filenames, recurse, selector, options), nl=False)
+
+
+def _kubectl(args, stdin: str = None) -> None:
+    from ..errors import UsageError
+
+    kubectl = shutil.which(os.environ.get("PYKO_KUBECTL", "kubectl"))
+    if not kubectl:
+        raise UsageError("kubectl is not on PATH: install it, or use `pyko resolve -f ... > out.yaml`")
+    proc = subprocess.run([kubectl, *args], input=stdin, text=True)
+    if proc.returncode:
+        sys.exit(proc.returncode)
+
+
+def _kube_command(verb: str):
+    @cli.command(verb, context_settings={"ignore_unknown_options": False})
+    @yaml_options
+    @yaml_build_options
+    @push_options
+    @registry_options
+    @click.argument("kubectl_args", nargs=-1, type=click.UNPROCESSED)
+    def command(filenames, recurse, selector, kubectl_args, **options):
+        text = resolved_yaml(filenames, recurse, selector, options)
+        _kubectl([verb, "-f", "-", *kubectl_args], text)
+
+    command.__doc__ = (f"Resolve the YAML as `pyko resolve` does, then `kubectl {verb} -f -` it.\n\n"
+                       f"Arguments after -- go to kubectl, e.g. pyko {verb} -f config/ -- --namespace dev")
+    return command
+
+
+apply = _kube_command("apply")
+create = _kube_command("create")
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("kubectl_args", nargs=-1, type=click.UNPROCESSED)
+def delete(kubectl_args):
+    """`kubectl delete` with these arguments (as ko's delete does)."""
+    _kubectl(["delete", *kubectl_args])

@@ -1,0 +1,109 @@
+"""Flags shared by several commands, each group defined once."""
+from __future__ import annotations
+
+import click
+
+
+def apply_options(func, options):
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def registry_options(func):
+    """Flags of every command that talks to a registry."""
+    return apply_options(func, [
+        click.option("--insecure-registry", is_flag=True,
+                     help="Allow plain HTTP and unverified TLS (loopback registries need no flag)."),
+        click.option("--registry-ca-file", default="", type=click.Path(),
+                     help="An extra CA bundle to trust for registries."),
+        click.option("--registry-timeout", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+                     envvar="PYKO_REGISTRY_TIMEOUT", show_envvar=True,
+                     help="Give up retrying one registry operation after this long (default: 300)."),
+    ])
+
+
+def push_options(func):
+    """Where images are pushed."""
+    return apply_options(func, [
+        click.option("--repo", default="",
+                     help="Repository to push to; images go to <repo>/<name> "
+                          "(default: $PYKO_DOCKER_REPO, else $KO_DOCKER_REPO)."),
+        click.option("--bare", is_flag=True, help="Push to <repo> itself, not <repo>/<name>."),
+        click.option("--push", type=click.BOOL, default=True, metavar="BOOL",
+                     help="--push=false builds (and writes files) without pushing."),
+    ])
+
+
+def build_options(func, yaml: bool = False):
+    """What is built and how: everything `build`, `resolve`, `apply` and `create` share.
+    With `yaml`, -R/--recursive is kubectl's (directories), so signing's is --sign-recursive."""
+    sign_recursive = ("--sign-recursive",) if yaml else ("--recursive", "--sign-recursive")
+    return apply_options(func, [
+        click.option("--platform", "platforms", multiple=True, metavar="OS/ARCH[/VARIANT]",
+                     help="Platforms to build, comma-separated or repeated, or 'all' "
+                          "(default: defaultPlatforms from the config, else this machine's)."),
+        click.option("--oci-layout", "--oci-layout-path", "oci_layout", type=click.Path(),
+                     help="Add the image to this OCI image layout directory."),
+        click.option("--tarball", type=click.Path(), help="Write an archive that `docker load` accepts."),
+        click.option("-t", "--tag", "--tags", "tags", multiple=True,
+                     help="Tag(s) to give the image (default: latest); templates allowed."),
+        click.option("--tag-only", is_flag=True,
+                     help="Print repo:TAG instead of the digest reference (exactly one -t, not latest)."),
+        click.option("--push-by-digest", is_flag=True,
+                     help="Push the image but move no tag (for per-runner builds merged by `pyko index create`)."),
+        click.option("--base", default="", help="Base image (default: defaultBaseImage, i.e. pyko://static)."),
+        click.option("--user", "--image-user", "user", default="",
+                     help="User the image runs as (default: 65532, nonroot)."),
+        click.option("--entrypoint", is_flag=True, help="Set ENTRYPOINT (ko's style) instead of CMD."),
+        click.option("--image-label", "labels", multiple=True, metavar="KEY=VALUE",
+                     help="A label in the image config (repeatable; an empty value removes one)."),
+        click.option("--image-annotation", "annotations", multiple=True, metavar="KEY=VALUE",
+                     help="An annotation on every image manifest and the index (repeatable; "
+                          "an empty value removes one, e.g. org.opencontainers.image.source=)."),
+        click.option("--image-env", "image_env", multiple=True, metavar="NAME=VALUE",
+                     help="An environment variable the image runs with (repeatable)."),
+        click.option("--workdir", default=None, help="The image's working directory."),
+        click.option("--expose", "exposed", multiple=True, metavar="PORT[/PROTO]",
+                     help="A port the image exposes, e.g. 8080 or 53/udp (repeatable)."),
+        click.option("--cmd-arg", "cmd_args", multiple=True, metavar="ARG",
+                     help="A default argument after the binary (repeatable, in order)."),
+        click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+                     help="Builds to run at once (default: number of CPUs)."),
+        click.option("--name", default="", help="Image and binary name (default: the Go import path's last "
+                                               "element, or the Rust binary's name)."),
+        click.option("-P", "--preserve-import-paths", is_flag=True,
+                     help="Go: name the image after its full import path (<repo>/<import path>)."),
+        click.option("-B", "--base-import-paths", is_flag=True,
+                     help="Go: name the image after the import path's last element (the default)."),
+        click.option("--bin", "bin_name", default="", help="Rust: the binary target of a crate with several."),
+        click.option("--rust-libc", type=click.Choice(["musl", "gnu"]), default=None,
+                     help="Rust: musl targets (default) or static glibc (gnu, with +crt-static)."),
+        click.option("--rust-builder", type=click.Choice(["auto", "cargo", "auditable", "zigbuild"]), default=None,
+                     help="Rust: `cargo auditable build` when cargo-auditable is installed, else `cargo build` "
+                          "(auto, the default); or cargo, auditable, zigbuild (for cross-linking)."),
+        click.option("-L", "--local", is_flag=True,
+                     help="Load the image into the local Docker or Podman instead of pushing it."),
+        click.option("--local-engine", type=click.Choice(["auto", "docker", "podman"]), default=None,
+                     envvar="PYKO_LOCAL_ENGINE", help="Which engine --local loads into (default: auto)."),
+        click.option("--sbom", type=click.Choice(["spdx", "none"]), default="spdx", show_default=True,
+                     help="SPDX SBOMs, attached to pushed images; none turns them off."),
+        click.option("--sbom-dir", default="", type=click.Path(), help="Also write the SBOMs as files here."),
+        click.option("--sign-key", default="", type=click.Path(),
+                     help="Sign what is pushed (or written to --oci-layout) with this key (cosign.key)."),
+        click.option(*sign_recursive, "recursive", is_flag=True,
+                     help="With --sign-key: also sign each platform's manifest."),
+        click.option("--sign-annotation", "sign_annotations", multiple=True, metavar="KEY=VALUE",
+                     help="Annotation to put in the signature payload (repeatable)."),
+        click.option("--image-refs", default="", type=click.Path(),
+                     help="Write the references of what was pushed to this file, one per line (ko's format)."),
+        click.option("--image-refs-attachments", is_flag=True,
+                     help="With --image-refs: also list the SBOMs and signatures stored beside the images."),
+        click.option("--json", "as_json", is_flag=True,
+                     help="Print one JSON object per image on stdout instead of the references."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors."),
+    ])
+
+
+def yaml_build_options(func):
+    return build_options(func, yaml=True)

@@ -1,0 +1,97 @@
+"""What git says about a source directory: for ko's {{.Git.*}} templates and for
+the OCI annotations that say which commit an image was built from.
+
+Each directory is asked once per run (the answers are cached), and only when
+something needs them. A directory outside any git checkout is not an error
+here: the caller decides (a template needs git, an annotation is just left out).
+"""
+from __future__ import annotations
+
+import functools
+import subprocess
+import urllib.parse
+from dataclasses import dataclass
+from typing import Mapping, Optional
+
+from . import children
+from .image.timestamps import rfc3339
+
+
+def git(cwd: str, *args: str) -> str:
+    """git's stdout (stripped), or "" when git is missing or fails."""
+    try:
+        out = children.run(["git", *args], cwd=cwd, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return out.stdout.strip()
+
+
+@functools.lru_cache(maxsize=None)
+def git_values(cwd: str) -> Optional[Mapping[str, str]]:
+    """ko's .Git template values for the checkout holding `cwd`, or None outside one."""
+    full = git(cwd, "rev-parse", "HEAD")
+    if not full:
+        return None
+    dirty = bool(git(cwd, "status", "--porcelain"))
+    stamp = git(cwd, "log", "-1", "--format=%ct")
+    return {
+        "FullCommit": full,
+        "ShortCommit": git(cwd, "rev-parse", "--short=7", "HEAD"),
+        "Branch": git(cwd, "rev-parse", "--abbrev-ref", "HEAD"),
+        "Tag": git(cwd, "describe", "--exact-match", "--tags", "HEAD"),
+        "CommitTimestamp": stamp,
+        "CommitDate": rfc3339(int(stamp)) if stamp.isdigit() else "",
+        "IsDirty": "true" if dirty else "false",
+        "IsClean": "false" if dirty else "true",
+        "TreeState": "dirty" if dirty else "clean",
+    }
+
+
+@dataclass(frozen=True)
+class Source:
+    revision: str       # the full commit
+    url: str            # the remote's URL, credentials removed ("" without a remote)
+
+
+@functools.lru_cache(maxsize=None)
+def source_of(cwd: str) -> Optional[Source]:
+    """The commit and remote of the checkout holding `cwd`, or None outside one."""
+    values = git_values(cwd)
+    if values is None:
+        return None
+    remote = _remote_name(cwd)
+    url = git(cwd, "remote", "get-url", remote) if remote else ""
+    return Source(values["FullCommit"], without_credentials(url))
+
+
+def _remote_name(cwd: str) -> str:
+    """The current branch's upstream remote, else `origin`, else the first remote."""
+    branch = git(cwd, "symbolic-ref", "--quiet", "--short", "HEAD")
+    upstream = git(cwd, "config", "--get", f"branch.{branch}.remote") if branch else ""
+    remotes = git(cwd, "remote").split()
+    if upstream in remotes:
+        return upstream
+    if "origin" in remotes:
+        return "origin"
+    return remotes[0] if remotes else ""
+
+
+def without_credentials(url: str) -> str:
+    """A remote URL fit to publish: no user, password or token, no query or fragment.
+
+    `https://user:token@host/r.git` -> `https://host/r.git`. scp-like remotes
+    (`git@host:org/r.git`) carry a user name but never a secret; they are kept.
+    """
+    url = url.strip()
+    if "://" not in url:
+        return url if url.isprintable() else ""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host + (f":{port}" if port else "")
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -1,0 +1,84 @@
+"""YAML for `pyko resolve`: references found where they are, replaced in place, nothing else touched."""
+import pytest
+
+from pyko import kube
+from pyko.errors import MalformedInput, UsageError
+
+YAML = """\
+# leading comment
+apiVersion: v1   # kept
+kind: Pod
+metadata:
+  name: a
+  labels: {app: web, tier: front}
+spec:
+  containers:
+  - image: ko://example.com/app/cmd/server
+  - image: "pyko://./cmd/worker"
+  - image: 'ko://example.com/app/cmd/server'
+  - {name: flow, image: ko://example.com/app/cmd/server}
+  - image: ko://   # empty: names nothing
+---
+kind: ConfigMap
+metadata: {name: b, labels: {app: db}}
+data:
+  note: not ko://a/ref in the middle
+  key: |
+    ko://example.com/app/cmd/server
+"""
+
+
+def test_references_are_found_with_their_lines_and_styles():
+    docs = kube.documents("app.yaml", YAML)
+    assert len(docs) == 2 and docs[1].first_line == 14
+    found = [(r.line, r.style, r.value) for r in sorted(docs[0].refs, key=lambda r: r.start)]
+    assert found == [(9, None, "ko://example.com/app/cmd/server"), (10, '"', "pyko://./cmd/worker"),
+                     (11, "'", "ko://example.com/app/cmd/server"), (12, None, "ko://example.com/app/cmd/server"),
+                     (13, None, "ko://")]
+    assert docs[1].refs == ()  # neither prose nor a block scalar is an image reference
+
+
+def test_replacement_changes_only_the_references():
+    docs = kube.documents("app.yaml", YAML)
+    digests = {"ko://example.com/app/cmd/server": "reg.io/server@sha256:" + "a" * 64,
+               "pyko://./cmd/worker": "reg.io/worker@sha256:" + "b" * 64, "ko://": "x@sha256:" + "c" * 64}
+    out = kube.joined(docs, digests)
+    first, second = YAML.split("---\n")
+    expected = (first.replace("ko://example.com/app/cmd/server", digests["ko://example.com/app/cmd/server"])
+                .replace("pyko://./cmd/worker", digests["pyko://./cmd/worker"])
+                .replace("ko://   #", digests["ko://"] + "   #"))
+    assert out == expected + "---\n" + second  # the second document has no reference: untouched
+    assert kube.documents("out.yaml", out)[0].data["spec"]["containers"][3]["image"].startswith("reg.io/server@")
+
+
+def test_selectors_keep_matching_documents():
+    docs = kube.documents("app.yaml", YAML)
+    keep = lambda text: [d.data["metadata"]["name"] for d in docs if kube.selected(d, kube.parse_selector(text))]  # noqa: E731
+    assert keep("") == ["a", "b"]
+    assert keep("app=web") == ["a"] and keep("app==db") == ["b"] and keep("app!=web") == ["b"]
+    assert keep("tier") == ["a"] and keep("!tier") == ["b"] and keep("app=web,tier=back") == []
+    with pytest.raises(UsageError, match="is not a label requirement"):
+        kube.parse_selector("app in (a,b)")
+
+
+def test_files_are_separated_and_errors_name_the_line(tmp_path):
+    one, two = kube.documents("one.yaml", "a: 1"), kube.documents("two.yaml", "b: 2\n")
+    assert kube.joined(one + two, {}) == "a: 1\n---\nb: 2\n"
+    with pytest.raises(MalformedInput, match=r"bad.yaml:3: not valid YAML"):
+        kube.documents("bad.yaml", "a: 1\n---\nb: ]\n")
+    docs = kube.documents("app.yaml", YAML)
+    with pytest.raises(UsageError, match=r"app.yaml:13: ko:// names no Go main package"):
+        kube.build_paths([r for d in docs for r in d.refs], lambda target: "/dir" if target != "" else None)
+
+
+def test_inputs_from_directories(tmp_path):
+    (tmp_path / "a.yaml").write_text("a: 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.yml").write_text("b: 2\n")
+    (tmp_path / "notes.txt").write_text("ko://x\n")
+    names = lambda recursive: [n for n, _ in kube.read_inputs([str(tmp_path)], recursive, str)]  # noqa: E731
+    assert names(False) == [str(tmp_path / "a.yaml")]
+    assert names(True) == [str(tmp_path / "a.yaml"), str(tmp_path / "sub" / "b.yml")]
+    assert kube.read_inputs(["-"], False, lambda: "c: 3") == [("-", "c: 3")]
+    with pytest.raises(UsageError, match="no such file"):
+        kube.read_inputs([str(tmp_path / "missing")], False, str)
