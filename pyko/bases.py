@@ -19,6 +19,7 @@ from .transport.registry.pull import open_remote_base
 
 class Base(Protocol):
     name: str
+    digest: str                         # the base's own manifest (or index) digest
 
     def platforms(self) -> List[Platform]: ...
 
@@ -38,6 +39,7 @@ class BuiltinBase:
 
     def __init__(self, cache_dir: str):
         self.index: Index = static_base(cache_dir)
+        self.digest = self.index.digest
 
     def platforms(self) -> List[Platform]:
         return self.index.platforms()

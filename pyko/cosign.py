@@ -165,8 +165,10 @@ def load_public_key(path: str):
 
 # --- signatures ----------------------------------------------------------------
 def sign(private_key, data: bytes) -> str:
+    """A base64 signature over `data`. ECDSA is deterministic (RFC 6979): signing the same
+    payload twice gives the same signature, so a rebuild adds no second copy."""
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        raw = private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+        raw = private_key.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
     elif isinstance(private_key, ed25519.Ed25519PrivateKey):
         raw = private_key.sign(data)
     elif isinstance(private_key, rsa.RSAPrivateKey):

@@ -192,7 +192,8 @@ def create_index(request: IndexRequest, registries, signer, sign, reporter) -> s
     store = RegistryAttachments(registries(ref.registry), ref.repository)
     if request.sbom:
         children = [(entry.platform, entry.descriptor.digest) for entry in chosen]
-        attach_sbom(store, digest, sbom.index_sbom(ref.name, digest, rfc3339(request.epoch), children))
+        attach_sbom(store, digest, sbom.index_sbom(ref.name, digest, rfc3339(request.epoch), children),
+                    manifest.descriptor, rfc3339(request.epoch))
     if signer is not None:
         sign(store, digest, ref.name)
     one = tags[0] if len(tags) == 1 and tags[0] != "latest" else ""

@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
+from .attestations import format_or_default
 from .config import BuildConfig, Config
 from .errors import UsageError
 from .image.timestamps import source_date_epoch
@@ -66,6 +67,8 @@ class Flags:
     sign_key: str = ""
     sign_recursive: bool = False
     sign_annotations: Tuple[Tuple[str, str], ...] = ()
+    attest: Optional[bool] = None               # None: attest whenever signing
+    signature_format: str = ""                  # legacy (default) or bundle
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,8 @@ class SigningSettings:
     key: str = ""                               # path of the private key; "" signs nothing
     recursive: bool = False
     annotations: Tuple[Tuple[str, str], ...] = ()
+    attest: bool = False                        # SBOM and provenance attestations, signed with the key
+    form: str = "legacy"                        # legacy (.sig/.att tags) or bundle (cosign v3's referrers)
 
 
 @dataclass(frozen=True)
@@ -203,7 +208,7 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
         builds=builds,
         outputs=outputs,
         registry=_registry(flags),
-        signing=SigningSettings(flags.sign_key, flags.sign_recursive, flags.sign_annotations),
+        signing=_signing(flags),
         jobs=default_jobs(flags.jobs),
         cache_dir=cache_dir(environ),
         epoch=epoch,
@@ -226,6 +231,16 @@ def _check_combinations(flags: Flags, repo: str, local: bool, images: int) -> No
         raise UsageError("--push-by-digest pushes to a registry: it cannot go with --local")
     if local and flags.sign_key:
         raise UsageError("--sign-key signs what is pushed or written to --oci-layout, not what --local loads")
+
+
+def _signing(flags: Flags) -> SigningSettings:
+    if flags.attest and not flags.sign_key:
+        raise UsageError("--attest signs attestations: give --sign-key too")
+    form = format_or_default(flags.signature_format)
+    attest = bool(flags.sign_key) if flags.attest is None else flags.attest
+    if attest and flags.sbom == "none":
+        raise UsageError("attestations hold the SBOM: with --sbom=none, add --no-attest")
+    return SigningSettings(flags.sign_key, flags.sign_recursive, flags.sign_annotations, attest, form)
 
 
 def _registry(flags: Flags) -> RegistrySettings:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import json
 import os
 import tempfile
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import sbom
+from . import attestations, provenance, sbom
 from .bases import Base, BuiltinBase, open_base
 from .cosign import load_private_key
 from .errors import UsageError
@@ -61,6 +62,7 @@ class Built:
     local: bool = False                 # --local: the reference is the engine's pyko.local/NAME:<hex>
     outputs: Tuple[Tuple[str, str], ...] = ()    # (kind, where) of each destination written
     attachments: Tuple[Stored, ...] = ()         # signatures and SBOMs stored beside it
+    provenance: Tuple[Tuple[str, dict], ...] = ()   # (subject digest, SLSA predicate), when attesting
 
     @property
     def one_tag(self) -> str:
@@ -129,13 +131,15 @@ def build(plan: Plan, reporter) -> List[Built]:
         makes = {task.key: (job.spec, target.name) for job in jobs for target in job.targets
                  for task in target.tasks.values()}
         layers = LayerCache(plan.cache_dir)
+        started = time.time()
         # Each binary becomes its layer in the worker that built it, while other platforms still compile.
         binary_layers = _run_tasks(
             [task for job in jobs for target in job.targets for task in target.tasks.values()],
             lambda task, binary: binary_layer(binary, makes[task.key][0], layers, makes[task.key][1]),
             plan.jobs, reporter,
         )
-        results = [_assemble(job, binary_layers, layers, plan, reporter) for job in jobs]
+        times = (started, time.time())
+        results = [_assemble(job, binary_layers, layers, plan, reporter, times) for job in jobs]
         if layers.hits:
             reporter.info(f"layer cache: {layers.hits} layer(s) reused, {layers.misses} written")
         return [_write(built, plan, destinations, signer, reporter) for built in results]
@@ -216,7 +220,8 @@ def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter) -> D
             raise
 
 
-def _assemble(job: _Job, built_binaries: Dict, layers: LayerCache, plan: Plan, reporter) -> Built:
+def _assemble(job: _Job, built_binaries: Dict, layers: LayerCache, plan: Plan, reporter,
+              times: Tuple[float, float] = (0.0, 0.0)) -> Built:
     extra = [kodata_layer(job.kodata, job.spec, layers)] if job.kodata is not None else []
     ours = dict(job.build.image.annotations)
     images = [
@@ -226,11 +231,27 @@ def _assemble(job: _Job, built_binaries: Dict, layers: LayerCache, plan: Plan, r
         for platform in sorted(job.platforms, key=platform_order)
     ]
     index = Index.build(images, {**job.base.annotations(), **ours})
-    # Only when something receives them: a push (attached) or --sbom-dir.
-    wanted = plan.outputs.sboms and (plan.outputs.sbom_dir or plan.outputs.push)
+    # Only when something receives them: a push (attached), --sbom-dir, or attestations.
+    wanted = plan.outputs.sboms and (plan.outputs.sbom_dir or plan.outputs.push or plan.signing.attest)
     sboms = _sboms(job.name, job, index, built_binaries, reporter) if wanted else ()
+    provenance = _provenance(job, index, plan, times) if plan.signing.attest else ()
     return Built(job.name, index, job.build.tags, job.ref, sboms, tag_only=plan.outputs.tag_only,
-                 by_digest=plan.outputs.push_by_digest, local=bool(plan.outputs.local_engine))
+                 by_digest=plan.outputs.push_by_digest, local=bool(plan.outputs.local_engine), provenance=provenance)
+
+
+def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float]) -> Tuple[Tuple[str, dict], ...]:
+    """An SLSA v1 predicate for the index and for each platform image."""
+    epoch = provenance.epoch_if_set(plan.environ, plan.epoch)
+    binaries = tuple((target.name, dict(target.provenance)) for target in job.targets)
+    out = []
+    for subject, base_identity, platforms in [(index, (job.base.name, job.base.digest),
+                                               provenance.platforms_of(index.images))] + \
+            [(image, job.base.identity(image.platform), (str(image.platform),)) for image in index.images]:
+        facts = provenance.BuildFacts(job.build.path, job.name, job.build.tags, job.build.base, base_identity,
+                                      platforms, binaries, *times)
+        out.append((subject.digest, provenance.predicate(facts, plan.environ, epoch)))
+    return tuple(out)
+
 
 
 def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter) -> Tuple[Sbom, ...]:
@@ -269,16 +290,37 @@ def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer
         for item in built.sboms:
             write_bytes(os.path.join(plan.outputs.sbom_dir, item.filename), item.document)
         reporter.info(f"wrote {len(built.sboms)} SBOM(s) to {plan.outputs.sbom_dir}")
+    descriptors = _descriptors(built.index)
     for store, takes_sboms in stores:
         for item in (built.sboms if takes_sboms else ()):
-            stored.append(attach_sbom(store, item.subject, item.document))
+            stored += attach_sbom(store, item.subject, item.document, descriptors[item.subject],
+                                  rfc3339(plan.epoch))
         if signer is not None:
-            subjects = [built.index.digest] + ([img.digest for img in built.index.images]
-                                               if plan.signing.recursive else [])
-            for digest in subjects:
-                stored.append(sign_digest(store, digest, built.name, signer, dict(plan.signing.annotations)))
-            reporter.info(f"signed {len(subjects)} manifest(s) of {built.name}")
+            stored += _sign_and_attest(store, built, plan, signer, reporter)
     return dataclasses.replace(built, outputs=tuple(written), attachments=tuple(stored))
+
+
+def _descriptors(index: Index) -> Dict[str, object]:
+    return {index.digest: index.descriptor, **{image.digest: image.descriptor for image in index.images}}
+
+
+def _sign_and_attest(store, built: Built, plan: Plan, signer, reporter) -> List[Stored]:
+    """Signatures (the index; with --recursive each platform too), then the attestations."""
+    signing, created = plan.signing, rfc3339(plan.epoch)
+    descriptors = _descriptors(built.index)
+    subjects = [built.index.digest] + ([img.digest for img in built.index.images] if signing.recursive else [])
+    out = [sign_digest(store, digest, built.name, signer, dict(signing.annotations), signing.form,
+                       descriptors[digest], created) for digest in subjects]
+    sboms = {item.subject: item.document for item in built.sboms}
+    for digest, predicate in built.provenance:
+        subject = descriptors[digest]
+        items = [attestations.Attestation(subject, built.name, attestations.SPDX, json.loads(sboms[digest])),
+                 attestations.Attestation(subject, built.name, attestations.SLSA_V1, predicate)]
+        for tag, where in attestations.attest(store, items, signer, signing.form, created):
+            out.append(Stored("attestation", digest, tag, where))
+    attested = f", {len(built.provenance) * 2} attestation(s)" if built.provenance else ""
+    reporter.info(f"signed {len(subjects)} manifest(s) of {built.name}{attested} ({signing.form} format)")
+    return out
 
 
 def publish_base(plan: BasePlan, reporter) -> List[Built]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Mapping, Optional
 
-from . import cosign
-from .errors import UsageError, VerificationError
-from .image import mediatypes
+from . import attestations, bundles, cosign, dsse, referrers
+from .errors import MalformedInput, UsageError, VerificationError
+from .image import BytesBlob, Descriptor, mediatypes
 from .image.documents import parse_index
 
 SBOM_MEDIA_TYPE = "text/spdx+json"
@@ -25,8 +25,16 @@ class Stored:
 
 
 def sign_digest(store, digest: str, docker_reference: str, private_key,
-                annotations: Optional[Mapping[str, str]] = None) -> Stored:
-    """Sign `digest` and append the signature to its `.sig` manifest."""
+                annotations: Optional[Mapping[str, str]] = None, form: str = "legacy",
+                subject: Optional[Descriptor] = None, created: str = "") -> Stored:
+    """Sign `digest`: appended to its `.sig` manifest (legacy, cosign v2 and v3 read it), or as a
+    Sigstore bundle referrer (cosign v3's default; `subject` is then the signed manifest's descriptor)."""
+    if form == "bundle":
+        body = dsse.statement([(docker_reference, digest)], bundles.SIGN_PREDICATE, {}, dict(annotations or {}))
+        manifest, blobs = bundles.bundle_referrer(subject, bundles.signed_bundle(private_key, body),
+                                                  bundles.SIGN_PREDICATE, created)
+        referrers.attach(store, subject, manifest, blobs)
+        return Stored("signature", digest, "", manifest.descriptor.digest)  # a referrer: named by digest
     signed = cosign.payload(docker_reference, digest, annotations)
     signature = cosign.sign(private_key, signed)
     tag = cosign.tag_for(digest, "sig")
@@ -38,23 +46,65 @@ def sign_digest(store, digest: str, docker_reference: str, private_key,
 
 
 def verify_digest(store, digest: str, public_key, required: Mapping[str, str], shown: str) -> List[bytes]:
-    """The payloads of `digest`'s signatures that verify; raises with the reasons if none do."""
+    """The payloads of `digest`'s signatures that verify, legacy `.sig` ones and cosign v3 bundles
+    alike; raises with the reasons if none do."""
     raw = store.manifest(cosign.tag_for(digest, "sig"))
-    if raw is None:
-        raise VerificationError(f"no signatures found for {shown} ({digest})")
-    layers = cosign.existing_layers(raw, store.blob)
+    layers = cosign.existing_layers(raw, store.blob) if raw is not None else []
     good, reasons = cosign.verify_layers(public_key, layers, digest, required)
-    if not good:
+    payloads = [v.payload for v in good]
+    found = bool(layers)
+    for where, envelope in _signature_bundles(store, digest):
+        found = True
+        try:
+            statement = dsse.parse_statement(dsse.verify_envelope(public_key, envelope, where), where)
+        except MalformedInput as err:
+            reasons.append(str(err))
+            continue
+        problem = _bundle_problem(statement, digest, required)
+        if problem:
+            reasons.append(f"{where}: {problem}")
+        else:
+            payloads.append(statement.raw)
+    if not found:
+        raise VerificationError(f"no signatures found for {shown} ({digest})")
+    if not payloads:
         raise VerificationError(f"no valid signature for {shown}: " + "; ".join(reasons))
-    return [v.payload for v in good]
+    return payloads
 
 
-def attach_sbom(store, digest: str, document: bytes) -> Stored:
-    """Store an SPDX document at `sha256-<hex>.sbom`, cosign's convention."""
+def _signature_bundles(store, digest: str):
+    return attestations.bundle_envelopes(store, digest, bundles.SIGN_PREDICATE)
+
+
+def _bundle_problem(statement, digest: str, required: Mapping[str, str]) -> str:
+    if statement.predicate_type != bundles.SIGN_PREDICATE:
+        return f"not a signature (predicate {statement.predicate_type[:80]})"
+    if not statement.names_digest(digest):
+        return f"signs something else, not {digest}"
+    annotations = statement.subject_annotations(digest)
+    missing = {k: v for k, v in required.items() if annotations.get(k) != v}
+    if missing:
+        return "annotations do not match (" + ", ".join(f"{k}={v}" for k, v in missing.items()) + ")"
+    return ""
+
+
+SBOM_ARTIFACT = "application/spdx+json"
+
+
+def attach_sbom(store, digest: str, document: bytes, subject: Optional[Descriptor] = None,
+                created: str = "") -> List[Stored]:
+    """Store an SPDX document at `sha256-<hex>.sbom` (cosign's and ko's convention) and, given the
+    subject's descriptor, as an OCI 1.1 referrer too (artifactType application/spdx+json)."""
     tag = cosign.tag_for(digest, "sbom")
     manifest, blobs = cosign.artifact_manifest([cosign.ArtifactLayer(SBOM_MEDIA_TYPE, document, {})])
     store.put(tag, manifest, blobs)
-    return Stored("sbom", digest, tag, manifest.descriptor.digest)
+    out = [Stored("sbom", digest, tag, manifest.descriptor.digest)]
+    if subject is not None:
+        layer = BytesBlob(SBOM_ARTIFACT, document)
+        referrer = referrers.artifact(subject, SBOM_ARTIFACT, layer, {"org.opencontainers.image.created": created})
+        referrers.attach(store, subject, referrer, [referrers.EMPTY, layer])
+        out.append(Stored("sbom-referrer", digest, "", referrer.descriptor.digest))
+    return out
 
 
 def subjects(store, ident: str, recursive: bool) -> List[str]:

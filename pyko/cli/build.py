@@ -42,6 +42,7 @@ def flags_from(paths, options: dict):
         sbom=options["sbom"], sbom_dir=options["sbom_dir"] or "", sign_key=options["sign_key"] or "",
         sign_recursive=options["recursive"],
         sign_annotations=key_values(options["sign_annotations"], "--sign-annotation"),
+        attest=options["attest"], signature_format=options["signature_format"] or "",
     )
 
 
@@ -86,8 +87,13 @@ def image_refs(built, attachments: bool = False):
     lines = [f"{built.name}{tag}@{built.index.digest}"]
     lines += [f"{built.name}{tag}@{image.digest}" for image in built.index.images]
     if attachments:
-        lines += [f"{built.name}:{item.tag}@{item.digest}" for item in built.attachments]
+        lines += [_attachment_ref(built.name, item) for item in built.attachments]
     return lines
+
+
+def _attachment_ref(name: str, item) -> str:
+    """cosign's tag, pinned (repo:sha256-<hex>.sbom@sha256:…), or for a referrer its digest alone."""
+    return f"{name}:{item.tag}@{item.digest}" if item.tag else f"{name}@{item.digest}"
 
 
 def as_json(built) -> str:
@@ -97,8 +103,10 @@ def as_json(built) -> str:
         "digest": built.index.digest,
         "tags": list(built.tags),
         "platforms": [{"platform": str(image.platform), "digest": image.digest} for image in built.index.images],
-        "sboms": [f"{built.name}:{a.tag}@{a.digest}" for a in built.attachments if a.kind == "sbom"],
-        "signatures": [f"{built.name}:{a.tag}@{a.digest}" for a in built.attachments if a.kind == "signature"],
+        "sboms": [_attachment_ref(built.name, a) for a in built.attachments if a.kind.startswith("sbom")],
+        "signatures": [_attachment_ref(built.name, a) for a in built.attachments if a.kind == "signature"],
+        "attestations": [_attachment_ref(built.name, a) for a in built.attachments
+                         if a.kind.startswith("attestation")],
         "outputs": [{"kind": kind, "location": where} for kind, where in built.outputs],
     }, sort_keys=False)
 

@@ -91,19 +91,34 @@ def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str):
 @click.option("-a", "--annotation", "annotations", multiple=True, metavar="KEY=VALUE",
               help="Annotation to put in the signature payload (repeatable).")
 @click.option("--recursive", is_flag=True, help="For an index, also sign each platform's manifest.")
+@click.option("--signature-format", type=click.Choice(["legacy", "bundle"]), default="legacy", show_default=True,
+              help="legacy: the .sig tag (cosign v2 and v3 read it); bundle: a Sigstore bundle referrer (v3's).")
 @click.option("--oci-layout", default="", type=click.Path(), help="Sign an image in this OCI layout.")
 @click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS.")
 @click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
-def sign(image, key_path, annotations, recursive, oci_layout, insecure_registry, registry_ca_file):
+def sign(image, key_path, annotations, recursive, signature_format, oci_layout, insecure_registry,
+         registry_ca_file):
     """Sign IMAGE (by tag or digest) the way cosign does, and store the signature beside it."""
     from ..cosign import load_private_key
+    from ..image import Descriptor
+    from ..image.timestamps import rfc3339, source_date_epoch
     from ..supplychain import sign_digest, subjects
 
     key = load_private_key(key_path, os.environ)
     store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file)
+    created = rfc3339(source_date_epoch(os.environ))
     for digest in subjects(store, ident, recursive):
-        sign_digest(store, digest, name, key, dict(_key_values(annotations, "--annotation")))
+        raw = store.manifest_bytes(digest)
+        subject = Descriptor(_media_type(raw), digest, len(raw))
+        sign_digest(store, digest, name, key, dict(_key_values(annotations, "--annotation")), signature_format,
+                    subject, created)
         click.echo(f"{name}@{digest}")
+
+
+def _media_type(raw: bytes) -> str:
+    from ..image.documents import media_type_of
+
+    return media_type_of(raw, "the signed manifest")
 
 
 @cli.command()
@@ -127,3 +142,30 @@ def verify(image, key_path, annotations, oci_layout, insecure_registry, registry
                "payload names this digest" + (" and the annotations" if annotations else ""), err=True)
     for signed in payloads:
         click.echo(signed.decode())
+
+
+@cli.command("verify-attestation")
+@click.argument("image")
+@click.option("--key", "key_path", required=True, type=click.Path(), help="The public key (cosign.pub).")
+@click.option("--type", "kind", default="custom", show_default=True,
+              help="The predicate: spdxjson, slsaprovenance1, cyclonedx, ... (cosign's names) or a URI.")
+@click.option("--oci-layout", default="", type=click.Path(), help="Verify an image in this OCI layout.")
+@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS.")
+@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
+def verify_attestation(image, key_path, kind, oci_layout, insecure_registry, registry_ca_file):
+    """Check IMAGE's attestations of one type with a public key; print the statements that verify.
+
+    Reads both forms: cosign's .att tag and Sigstore bundle referrers (cosign v3's).
+    """
+    from ..attestations import predicate_type, verify_attestations
+    from ..cosign import load_public_key
+
+    wanted = predicate_type(kind)
+    key = load_public_key(key_path)
+    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file)
+    digest, _ = store.resolve(ident)
+    statements = verify_attestations(store, digest, key, wanted, image)
+    click.echo(f"Verified {len(statements)} {wanted} attestation(s) of {name}@{digest}: the signature, and "
+               "that the statement's subject is this digest", err=True)
+    for statement in statements:
+        click.echo(statement.raw.decode())

@@ -95,6 +95,12 @@ def build_options(func, yaml: bool = False):
                      help="With --sign-key: also sign each platform's manifest."),
         click.option("--sign-annotation", "sign_annotations", multiple=True, metavar="KEY=VALUE",
                      help="Annotation to put in the signature payload (repeatable)."),
+        click.option("--attest/--no-attest", "attest", default=None,
+                     help="With --sign-key (the default then): also sign the SBOM and SLSA provenance of the "
+                          "index and each platform as attestations."),
+        click.option("--signature-format", type=click.Choice(["legacy", "bundle"]), default=None,
+                     help="legacy: cosign's .sig/.att tags, read by cosign v2 and v3 (default); bundle: Sigstore "
+                          "bundles as OCI 1.1 referrers, cosign v3's default."),
         click.option("--image-refs", default="", type=click.Path(),
                      help="Write the references of what was pushed to this file, one per line (ko's format)."),
         click.option("--image-refs-attachments", is_flag=True,

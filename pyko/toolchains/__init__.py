@@ -42,6 +42,8 @@ class Target:
     #: What went into a built binary, for its SBOM: (binary path, platform) -> sbom.Inventory.
     packages: Callable[[str, Platform], object] = field(default=None, compare=False)
     import_path: str = ""               # Go: the main package's import path (for -P)
+    #: For the build's provenance: {"toolchain": {"name", "version"}, "flags": [...], "ldflags": [...]}.
+    provenance: Mapping[str, object] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

@@ -120,8 +120,26 @@ def go_target(build: ResolvedBuild, platforms: Iterable[Platform], context: Buil
                        f"{binary} ({platform})")
         tasks[platform] = BuildTask(key, f"{binary} {platform}", platform, run)
     go_env = {**environ, **go.env}
+    provenance = {"toolchain": {"name": "go", "version": go_version(go, environ)},
+                  "flags": list(flags), "ldflags": list(ldflags), "env": sorted(_names(settings.env))}
     return Target(binary, package.dir, tasks, packages=lambda path, platform: go_packages(go.go, path, go_env),
-                  import_path=package.import_path)
+                  import_path=package.import_path, provenance=provenance)
+
+
+def _names(entries) -> list:
+    """The variables a build's env entries set: names only, as values may be secrets."""
+    return [item.partition("=")[0] for item in entries]
+
+
+_VERSIONS: Dict[str, str] = {}
+
+
+def go_version(go: GoBinary, environ: Mapping[str, str]) -> str:
+    """`go env GOVERSION`, asked once per toolchain and run."""
+    if go.go not in _VERSIONS:
+        proc = go.run(["env", "GOVERSION"], cwd=".", env=dict(environ))
+        _VERSIONS[go.go] = proc.stdout.strip() if proc.returncode == 0 else ""
+    return _VERSIONS[go.go]
 
 
 class GoDriver:

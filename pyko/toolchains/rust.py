@@ -148,7 +148,21 @@ def rust_target(build: ResolvedBuild, platforms: Iterable[Platform],
     def packages(binary: str, platform: Platform):
         return crate_inventory(cargo, crate.dir, triples[platform], settings.flags, environ, binary)
 
-    return Target(name, crate.dir, tasks, packages=packages)
+    provenance = {"toolchain": {"name": "rustc", "version": rustc_version(environ)}, "flags": list(settings.flags),
+                  "builder": builder, "libc": settings.rust_libc,
+                  "env": sorted(item.partition("=")[0] for item in settings.env)}
+    return Target(name, crate.dir, tasks, packages=packages, provenance=provenance)
+
+
+def rustc_version(environ: Mapping[str, str]) -> str:
+    rustc = shutil.which(environ.get("RUSTC", "rustc"), path=environ.get("PATH")) or "rustc"
+    return _rustc_version(rustc)
+
+
+@functools.lru_cache(maxsize=None)
+def _rustc_version(rustc: str) -> str:
+    proc = children.run([rustc, "--version"], text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
 class RustDriver:

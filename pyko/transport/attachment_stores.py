@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Optional, Protocol, Tuple
 
 from ..errors import PykoError
-from ..image import Blob, BytesBlob, Descriptor
+from ..image import Blob, BytesBlob, Descriptor, mediatypes
 from ..image.digest import check_digest
 from ..image.documents import media_type_of
 from . import layout
@@ -32,10 +32,17 @@ class AttachmentStore(Protocol):
     def put(self, tag: str, manifest: BytesBlob, blobs: Iterable[Blob]) -> None:
         """Store `manifest` (and the blobs it needs) under `tag`."""
 
+    def put_referrer(self, manifest: BytesBlob, blobs: Iterable[Blob]) -> bool:
+        """Store a manifest with a subject, by digest; True if the store indexed it as a referrer itself."""
+
+    def referrers_index(self, digest: str) -> Optional[bytes]:
+        """The referrers API's index for `digest`, or None when the store has no such API."""
+
 
 class RegistryAttachments:
     def __init__(self, registry: Registry, repository: str):
         self.repository = registry.repository(repository)
+        self._api: Optional[bool] = None
 
     def resolve(self, ident: str) -> Tuple[str, str]:
         """(digest, media type) of the image `ident` (a tag or digest) names."""
@@ -57,8 +64,24 @@ class RegistryAttachments:
             return  # already there, byte for byte (an SBOM from an earlier, identical push)
         stats = PushStats()
         for blob in blobs:
+            if blob.descriptor.media_type in mediatypes.MANIFEST_TYPES:
+                continue  # a referrer's manifest, pushed by put_referrer
             push_blob(self.repository, blob, "", stats)
         self.repository.put_manifest(tag, manifest.data, manifest.media_type)
+
+    def put_referrer(self, manifest: BytesBlob, blobs: Iterable[Blob]) -> bool:
+        stats = PushStats()
+        for blob in blobs:
+            push_blob(self.repository, blob, "", stats)
+        return self.repository.put_manifest_answer(manifest.descriptor.digest, manifest.data,
+                                                   manifest.media_type)[1]
+
+    def referrers_index(self, digest: str) -> Optional[bytes]:
+        if self._api is False:
+            return None  # asked once: this registry has no referrers API
+        found = self.repository.referrers(digest)
+        self._api = found is not None
+        return found
 
 
 class LayoutAttachments:
@@ -95,3 +118,9 @@ class LayoutAttachments:
 
     def put(self, tag: str, manifest: BytesBlob, blobs: Iterable[Blob]) -> None:
         layout.add_manifest(self.path, manifest.descriptor, [*blobs, manifest], [(self._ref(tag), "")])
+
+    def put_referrer(self, manifest: BytesBlob, blobs: Iterable[Blob]) -> bool:
+        return False  # a layout has no referrers API: the sha256-<hex> index (put) lists it
+
+    def referrers_index(self, digest: str) -> Optional[bytes]:
+        return None

@@ -216,3 +216,34 @@ def token_server(directory: str, users=None, refresh_tokens=None) -> TokenServer
     os.makedirs(directory, exist_ok=True)
     cert, key, _, _ = make_cert(directory, "token-signer")
     return TokenServer("pyko-test-registry", cert, key, dict(users or {}), dict(refresh_tokens or {})).start()
+
+
+REFERRERS_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "referrers_registry")
+
+
+def start_referrers_registry(directory: str) -> RunningRegistry:
+    """go-containerregistry's in-memory registry with the OCI 1.1 referrers API (a ten-line Go
+    main in tests/helpers/referrers_registry, built from the Go module proxy once and cached)."""
+    go = shutil.which("go")
+    if not go:
+        pytest.skip("needs go to build the referrers registry")
+    cache = os.path.join(os.path.expanduser("~"), ".cache", "pyko-tests")
+    binary = os.path.join(cache, "referrers-registry-ggcr-v0.22.1")
+    if not os.path.exists(binary):
+        os.makedirs(cache, exist_ok=True)
+        built = subprocess.run([go, "build", "-o", binary, "."], cwd=REFERRERS_SOURCE, capture_output=True,
+                               text=True, env={**os.environ, "GOFLAGS": "-mod=mod"}, timeout=600)
+        if built.returncode != 0:
+            pytest.skip(f"could not build the referrers registry: {built.stderr[-500:]}")
+    port = free_port()
+    os.makedirs(directory, exist_ok=True)
+    log = open(os.path.join(directory, "registry.log"), "w")
+    proc = subprocess.Popen([binary, f"127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return RunningRegistry(f"127.0.0.1:{port}", directory, proc)
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("the referrers registry did not start")

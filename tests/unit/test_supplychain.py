@@ -35,13 +35,18 @@ class MemoryStore:
             self.blobs[blob.descriptor.digest] = blob.data
         self.tags[tag] = manifest.data
 
+    def referrers_index(self, digest):
+        return None  # no referrers API: the sha256-<hex> tag is used
+
 
 def test_sign_then_verify_and_each_way_it_fails():
     store, key, other = MemoryStore(), ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     sign_digest(store, DIGEST, "reg.io/app", key, {"env": "prod"})
-    sign_digest(store, DIGEST, "reg.io/app", key, {"env": "prod"})  # ECDSA is randomised: a second signature
+    sign_digest(store, DIGEST, "reg.io/app", key, {"env": "prod"})  # deterministic ECDSA: the same signature
     tag = "sha256-" + "ab" * 32 + ".sig"
-    assert len(json.loads(store.tags[tag])["layers"]) == 2  # appended, as cosign does
+    assert len(json.loads(store.tags[tag])["layers"]) == 1
+    sign_digest(store, DIGEST, "reg.io/app", key, {"env": "prod", "n": "2"})
+    assert len(json.loads(store.tags[tag])["layers"]) == 2  # another payload: appended, as cosign does
     payloads = verify_digest(store, DIGEST, key.public_key(), {"env": "prod"}, "app")
     assert len(payloads) == 2
     assert json.loads(payloads[0])["critical"]["image"]["docker-manifest-digest"] == DIGEST
@@ -55,7 +60,7 @@ def test_sign_then_verify_and_each_way_it_fails():
 
 def test_sbom_goes_under_cosigns_tag():
     store = MemoryStore()
-    assert attach_sbom(store, DIGEST, b'{"spdxVersion":"SPDX-2.3"}').tag == "sha256-" + "ab" * 32 + ".sbom"
+    assert attach_sbom(store, DIGEST, b'{"spdxVersion":"SPDX-2.3"}')[0].tag == "sha256-" + "ab" * 32 + ".sbom"
     layer = json.loads(store.tags["sha256-" + "ab" * 32 + ".sbom"])["layers"][0]
     assert layer["mediaType"] == "text/spdx+json" and store.blobs[layer["digest"]] == b'{"spdxVersion":"SPDX-2.3"}'
 

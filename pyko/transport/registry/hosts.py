@@ -30,7 +30,7 @@ class Registries:
     def __init__(self, environ: Mapping[str, str], insecure: bool = False, ca_file: str = "", jobs: int = 4,
                  timeout: float = 0, reporter=None):
         self.transport = TransportOptions(
-            insecure=insecure, ca_file=ca_file, retries=int(_number(environ, "PYKO_REGISTRY_RETRIES", 6)),
+            insecure=insecure, ca_file=ca_file, retries=int(_number(environ, "PYKO_REGISTRY_RETRIES", 8)),
             backoff=_number(environ, "PYKO_REGISTRY_BACKOFF", 0.5),
             deadline=timeout or _number(environ, "PYKO_REGISTRY_TIMEOUT", 300), pool=max(8, jobs + 4),
             environ=environ)

@@ -42,7 +42,7 @@ Origin = Tuple[str, str, int]
 class TransportOptions:
     insecure: bool = False        # --insecure-registry: plain HTTP and unverified TLS allowed
     ca_file: str = ""             # an extra CA bundle to trust
-    retries: int = 6              # attempts after the first, per operation
+    retries: int = 8              # attempts after the first, per operation
     backoff: float = 0.5          # seconds, doubled each attempt, with jitter
     deadline: float = 300.0       # seconds of retrying one operation before giving up
     pool: int = 16                # HTTP connections per registry

@@ -114,6 +114,11 @@ class Repository:
         return self._run(f"checking manifest {self.name}:{ident}", attempt)
 
     def put_manifest(self, ident: str, data: bytes, media_type: str) -> str:
+        return self.put_manifest_answer(ident, data, media_type)[0]
+
+    def put_manifest_answer(self, ident: str, data: bytes, media_type: str) -> Tuple[str, bool]:
+        """Push a manifest; (its digest, whether the registry said it indexed its subject:
+        the OCI-Subject header of a registry with the referrers API)."""
         local = digest_of(data)
         what = f"pushing manifest {self.name}:{ident}"
 
@@ -126,9 +131,29 @@ class Repository:
             if is_digest(remote) and remote.startswith("sha256:") and remote != local:
                 raise RegistryError(f"{self.registry.registry}/{self.name}: the registry stored manifest "
                                     f"{ident} as {remote}, but pyko sent {local}")
+            return is_digest(resp.headers.get("OCI-Subject", ""))
 
-        self._run(what, attempt)
-        return local
+        indexed = self._run(what, attempt)
+        return local, indexed
+
+    def referrers(self, digest: str) -> Optional[bytes]:
+        """The OCI 1.1 referrers index of `digest` (an image index's bytes), or None when the
+        registry has no referrers API (404), so the sha256-<hex> tag scheme applies."""
+        check_digest(digest)
+        what = f"the referrers of {self.name}@{_short(digest)}"
+
+        def attempt():
+            resp = self.registry.request("GET", f"/v2/{self.name}/referrers/{digest}", self.pull,
+                                         headers={"Accept": mediatypes.OCI_INDEX})
+            if resp.status_code == 404:
+                resp.close()
+                return None
+            self.registry.check(resp, what, self.name, [200])
+            data = read_bounded(resp, MAX_MANIFEST, f"{self.registry.registry}: {what}")
+            media_type_of(data, f"{self.registry.registry}: {what}")
+            return data
+
+        return self._run(f"getting {what}", attempt)
 
     # --- blobs -------------------------------------------------------------
     def blob_exists(self, digest: str) -> bool:

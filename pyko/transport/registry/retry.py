@@ -79,7 +79,7 @@ class RetryCounter:
 
 
 class RetryPolicy:
-    def __init__(self, retries: int = 6, backoff: float = 0.5, deadline: float = 300.0,
+    def __init__(self, retries: int = 8, backoff: float = 0.5, deadline: float = 300.0,
                  on_retry: Optional[Callable[[str], None]] = None, counter: Optional[RetryCounter] = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
         self.retries, self.backoff, self.deadline = retries, backoff, deadline
