@@ -61,3 +61,31 @@ def open_base(ref: str, cache_dir: str, registries: Registries) -> Base:
     if "://" in ref:
         raise UsageError(f"base image {ref!r}: the only pyko:// base is {BUILTIN_BASE}")
     return open_remote_base(ref, registries, cache_dir)
+
+
+def verify_base(base: Base, policy, registries: Registries, environ) -> str:
+    """Check the base's signature against `policy` (a BasePolicy) before anything is built on it;
+    returns a line for the user. The built-in base is made here and has nothing to check."""
+    from .base_policy import BasePolicy
+    from .cosign import load_public_key
+    from .errors import VerificationError
+    from .transport.attachment_stores import RegistryAttachments
+    from .verification import KeylessVerifier, KeyVerifier, verify_signatures
+
+    assert isinstance(policy, BasePolicy)
+    if isinstance(base, BuiltinBase):
+        return f"{BUILTIN_BASE} is built here: no signature to check"
+    if policy.key:
+        verifier = KeyVerifier(load_public_key(policy.key))
+    else:
+        from .keyless import Identity, KeylessPolicy, load_trusted_root
+
+        identity = Identity(policy.identity, policy.identity_regexp, policy.issuer, policy.issuer_regexp)
+        verifier = KeylessVerifier(KeylessPolicy(identity, load_trusted_root(policy.trusted_root, environ)))
+    store = RegistryAttachments(registries(base.ref.registry), base.ref.repository)
+    try:
+        verify_signatures(store, base.digest, verifier, {}, base.name)
+    except VerificationError as err:
+        raise VerificationError(f"the base image {base.name} ({base.digest}) is not {policy.describe()}: "
+                                f"{str(err).split(': ', 1)[-1]}") from None
+    return f"base {base.name}@{base.digest[:19]}… verified: {policy.describe()}"

@@ -23,6 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on old Pythons only
     import tomli as tomllib
 
+from .base_policy import BasePolicy, policy_from
 from .errors import ConfigError
 from .image.static_base import REFERENCE as BUILTIN_BASE
 
@@ -83,6 +84,8 @@ class Config:
     rust_libc: str = "musl"
     rust_builder: str = "auto"
     image: ImageConfig = field(default_factory=ImageConfig)   # defaults for every build
+    base_policy: Optional[BasePolicy] = None                  # basePolicy: who every base must be signed by
+    base_policies: Mapping[str, BasePolicy] = field(default_factory=dict)   # basePolicies: per base
 
     def build_for(self, path: str) -> BuildConfig:
         """The [[builds]] entry for a package directory, or one from the defaults."""
@@ -96,6 +99,19 @@ class Config:
         """`build` with ko's rule applied: its own env/flags/ldflags, else the defaults."""
         return dataclasses.replace(build, env=build.env or self.default_env, flags=build.flags or self.default_flags,
                                    ldflags=build.ldflags or self.default_ldflags)
+
+    def policy_for(self, path: str, build: BuildConfig, base: str) -> Optional[BasePolicy]:
+        """[basePolicies] by the base's repository (or the reference as written), by build id or by
+        path (as baseImageOverrides matches), else basePolicy."""
+        repository = base.split("@", 1)[0]
+        if ":" in repository.rsplit("/", 1)[-1]:
+            repository = repository[:repository.rindex(":")]
+        target = os.path.realpath(path)
+        for key, policy in self.base_policies.items():
+            if key in (base, repository) or (key and key == build.id) or \
+                    os.path.realpath(os.path.join(self.root, key)) == target:
+                return policy
+        return self.base_policy
 
     def base_for(self, path: str, build: BuildConfig) -> str:
         """baseImageOverrides matched by build id or by path, else defaultBaseImage."""
@@ -112,6 +128,7 @@ _IMAGE_KEYS = {"labels", "annotations", "imageEnv", "workingDir", "exposedPorts"
 _TOP_KEYS = {
     "defaultBaseImage", "baseImageOverrides", "defaultPlatforms",
     "defaultEnv", "defaultFlags", "defaultLdflags", "builds", "rustLibc", "rustBuilder",
+    "basePolicy", "basePolicies",
 } | _IMAGE_KEYS
 _BUILD_KEYS = {"id", "dir", "main", "env", "flags", "ldflags", "bin", "name", "binaries",
                "mains", "bins", "cmd"} | _IMAGE_KEYS
@@ -307,7 +324,24 @@ def _parse_file(path: str, is_pyproject: bool) -> Config:
         rust_libc=reader.choice(data, "rustLibc", ("musl", "gnu")),
         rust_builder=reader.choice(data, "rustBuilder", ("auto", "cargo", "auditable", "zigbuild")),
         image=reader.image(data),
+        base_policy=_policy(reader, data.get("basePolicy"), "basePolicy", path) if "basePolicy" in data else None,
+        base_policies=_policies(reader, data.get("basePolicies"), path),
     )
+
+
+def _policy(reader: _Reader, table: object, where: str, path: str) -> BasePolicy:
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        reader.fail(where.split(".")[0], f"{where} must be a table of strings (preset, key, certificateIdentity, ...)")
+    root = os.path.dirname(os.path.abspath(path))
+    return policy_from(table, reader.fail, lambda value: os.path.join(root, value))
+
+
+def _policies(reader: _Reader, tables: object, path: str) -> Mapping[str, BasePolicy]:
+    if tables is None:
+        return {}
+    if not isinstance(tables, dict):
+        reader.fail("basePolicies", "basePolicies must be a table of base = { policy }")
+    return {key: _policy(reader, table, f"basePolicies.{key}", path) for key, table in tables.items()}
 
 
 def _parse_build(reader: _Reader, table: dict, n: int) -> BuildConfig:

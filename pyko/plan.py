@@ -18,7 +18,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
+from . import base_policy
 from .attestations import format_or_default
+from .base_policy import BasePolicy
 from .config import BuildConfig, Config
 from .errors import UsageError
 from .image.timestamps import source_date_epoch
@@ -69,6 +71,8 @@ class Flags:
     sign_annotations: Tuple[Tuple[str, str], ...] = ()
     attest: Optional[bool] = None               # None: attest whenever signing
     signature_format: str = ""                  # legacy (default) or bundle
+    base_policy: Mapping[str, str] = field(default_factory=dict)   # --base-key, --base-certificate-…, --base-policy
+    trusted_root: str = ""                      # --trusted-root
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ class ResolvedBuild:
     preserve_import_paths: bool = False
     programs: Tuple[Program, ...] = ()          # several binaries in one image ([[builds]] mains/bins)
     command: str = ""                           # with several: the binary that is the image's Cmd
+    base_policy: Optional[BasePolicy] = None    # who the base must be signed by, checked before compiling
 
     @property
     def prebuilt(self) -> bool:
@@ -316,7 +321,16 @@ def _build(flags: Flags, config: Config, path: str, entry: BuildConfig, binaries
         preserve_import_paths=flags.preserve_import_paths,
         programs=() if binaries else _programs(config, entry),
         command=entry.cmd,
+        base_policy=_base_policy(flags, config, path, entry, flags.base or config.base_for(path, entry)),
     )
+
+
+def _base_policy(flags: Flags, config: Config, path: str, entry: BuildConfig, base: str) -> Optional[BasePolicy]:
+    """The command line's policy, else the config's for this base; --trusted-root applies to either."""
+    policy = base_policy.from_flags(flags.base_policy) or config.policy_for(path, entry, base)
+    if policy is not None and flags.trusted_root:
+        policy = dataclasses.replace(policy, trusted_root=flags.trusted_root)
+    return policy
 
 
 def _programs(config: Config, entry: BuildConfig) -> Tuple[Program, ...]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import attestations, provenance, sbom
-from .bases import Base, BuiltinBase, open_base
+from .bases import Base, BuiltinBase, open_base, verify_base
 from .cosign import load_private_key
 from .errors import UsageError
 from .image import Index, Layer
@@ -148,6 +148,8 @@ def build(plan: Plan, reporter) -> List[Built]:
 def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter) -> _Job:
     """Open the base, pick the platforms, get the drivers' tasks, check kodata: all before compiling."""
     base = open_base(build.base, plan.cache_dir, registries)
+    if build.base_policy is not None:
+        reporter.info(verify_base(base, build.base_policy, registries, plan.environ))
     platforms = parse_platforms(build.platforms, available=base.platforms())
     context = BuildContext(workdir, plan.cache_dir, plan.epoch, plan.environ)
     targets = tuple(driver_for(part).target(part, platforms, context) for part in build.parts())

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Mapping, Optional
 
-from . import attestations, bundles, cosign, dsse, referrers
-from .errors import MalformedInput, UsageError, VerificationError
+from . import bundles, cosign, dsse, referrers
+from .errors import UsageError
 from .image import BytesBlob, Descriptor, mediatypes
 from .image.documents import parse_index
 
@@ -43,49 +43,6 @@ def sign_digest(store, digest: str, docker_reference: str, private_key,
     manifest, blobs = cosign.artifact_manifest(layers)
     store.put(tag, manifest, blobs)
     return Stored("signature", digest, tag, manifest.descriptor.digest)
-
-
-def verify_digest(store, digest: str, public_key, required: Mapping[str, str], shown: str) -> List[bytes]:
-    """The payloads of `digest`'s signatures that verify, legacy `.sig` ones and cosign v3 bundles
-    alike; raises with the reasons if none do."""
-    raw = store.manifest(cosign.tag_for(digest, "sig"))
-    layers = cosign.existing_layers(raw, store.blob) if raw is not None else []
-    good, reasons = cosign.verify_layers(public_key, layers, digest, required)
-    payloads = [v.payload for v in good]
-    found = bool(layers)
-    for where, envelope in _signature_bundles(store, digest):
-        found = True
-        try:
-            statement = dsse.parse_statement(dsse.verify_envelope(public_key, envelope, where), where)
-        except MalformedInput as err:
-            reasons.append(str(err))
-            continue
-        problem = _bundle_problem(statement, digest, required)
-        if problem:
-            reasons.append(f"{where}: {problem}")
-        else:
-            payloads.append(statement.raw)
-    if not found:
-        raise VerificationError(f"no signatures found for {shown} ({digest})")
-    if not payloads:
-        raise VerificationError(f"no valid signature for {shown}: " + "; ".join(reasons))
-    return payloads
-
-
-def _signature_bundles(store, digest: str):
-    return attestations.bundle_envelopes(store, digest, bundles.SIGN_PREDICATE)
-
-
-def _bundle_problem(statement, digest: str, required: Mapping[str, str]) -> str:
-    if statement.predicate_type != bundles.SIGN_PREDICATE:
-        return f"not a signature (predicate {statement.predicate_type[:80]})"
-    if not statement.names_digest(digest):
-        return f"signs something else, not {digest}"
-    annotations = statement.subject_annotations(digest)
-    missing = {k: v for k, v in required.items() if annotations.get(k) != v}
-    if missing:
-        return "annotations do not match (" + ", ".join(f"{k}={v}" for k, v in missing.items()) + ")"
-    return ""
 
 
 SBOM_ARTIFACT = "application/spdx+json"

@@ -43,6 +43,12 @@ def flags_from(paths, options: dict):
         sign_recursive=options["recursive"],
         sign_annotations=key_values(options["sign_annotations"], "--sign-annotation"),
         attest=options["attest"], signature_format=options["signature_format"] or "",
+        base_policy={"preset": options["base_preset"], "key": options["base_key"],
+                     "certificateIdentity": options["base_certificate_identity"],
+                     "certificateIdentityRegexp": options["base_certificate_identity_regexp"],
+                     "certificateOidcIssuer": options["base_certificate_oidc_issuer"],
+                     "certificateOidcIssuerRegexp": options["base_certificate_oidc_issuer_regexp"]},
+        trusted_root=options["trusted_root"] or "",
     )
 
 

@@ -123,25 +123,70 @@ def _media_type(raw: bytes) -> str:
 
 @cli.command()
 @click.argument("image")
-@click.option("--key", "key_path", required=True, type=click.Path(), help="The public key (cosign.pub).")
+@click.option("--key", "key_path", default="", type=click.Path(), help="The public key (cosign.pub).")
+@click.option("--certificate-identity", default="", help="Keyless: the signer's identity, exactly.")
+@click.option("--certificate-identity-regexp", default="", help="Keyless: a regular expression for the identity.")
+@click.option("--certificate-oidc-issuer", default="", help="Keyless: the OIDC issuer, exactly.")
+@click.option("--certificate-oidc-issuer-regexp", default="", help="Keyless: a regular expression for the issuer.")
+@click.option("--trusted-root", default="", type=click.Path(),
+              help="Keyless: Sigstore's trusted root file (default: the public-good one).")
 @click.option("-a", "--annotation", "annotations", multiple=True, metavar="KEY=VALUE",
               help="Require this annotation in the signed payload (repeatable).")
 @click.option("--oci-layout", default="", type=click.Path(), help="Verify an image in this OCI layout.")
 @click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS.")
 @click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
-def verify(image, key_path, annotations, oci_layout, insecure_registry, registry_ca_file):
-    """Check IMAGE's signatures with a public key; print the payloads that verify."""
-    from ..cosign import load_public_key
-    from ..supplychain import verify_digest
+def verify(image, key_path, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
+           certificate_oidc_issuer_regexp, trusted_root, annotations, oci_layout, insecure_registry,
+           registry_ca_file):
+    """Check IMAGE's signatures with a public key, or keyless (cosign's flags); print what verifies."""
+    from ..verification import verify_signatures
 
-    key = load_public_key(key_path)
+    verifier = _verifier(key_path, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
+                         certificate_oidc_issuer_regexp, trusted_root)
     store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file)
     digest, _ = store.resolve(ident)
-    payloads = verify_digest(store, digest, key, dict(_key_values(annotations, "--annotation")), image)
-    click.echo(f"Verified {len(payloads)} signature(s) of {name}@{digest}: the signature, and that the "
+    payloads = verify_signatures(store, digest, verifier, dict(_key_values(annotations, "--annotation")), image)
+    what = "the certificate chain, SCT, SET, identity and issuer, the signature" if not key_path else "the signature"
+    click.echo(f"Verified {len(payloads)} signature(s) of {name}@{digest}: {what}, and that the "
                "payload names this digest" + (" and the annotations" if annotations else ""), err=True)
     for signed in payloads:
         click.echo(signed.decode())
+
+
+_FLAGS = (("certificateIdentityRegexp", "--certificate-identity-regexp"),
+          ("certificateIdentity", "--certificate-identity"),
+          ("certificateOidcIssuerRegexp", "--certificate-oidc-issuer-regexp"),
+          ("certificateOidcIssuer", "--certificate-oidc-issuer"))
+
+
+def _flag_error(key: str, problem: str) -> None:
+    """A policy problem, said with the flags' names rather than the config's."""
+    from ..errors import UsageError
+
+    for config_name, flag in _FLAGS:
+        problem = problem.replace(config_name, flag)
+    raise UsageError(problem)
+
+
+def _verifier(key_path, identity, identity_regexp, issuer, issuer_regexp, trusted_root):
+    """A key verifier or a keyless one; one error for each combination that cannot work."""
+    from ..base_policy import BasePolicy, check
+    from ..errors import UsageError
+    from ..verification import KeylessVerifier, KeyVerifier
+
+    keyless = identity or identity_regexp or issuer or issuer_regexp
+    if bool(key_path) == bool(keyless):
+        raise UsageError("give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]")
+    if key_path:
+        from ..cosign import load_public_key
+
+        return KeyVerifier(load_public_key(key_path))
+    policy = BasePolicy(identity=identity, identity_regexp=identity_regexp, issuer=issuer, issuer_regexp=issuer_regexp)
+    check(policy, _flag_error)
+    from ..keyless import Identity, KeylessPolicy, load_trusted_root
+
+    root = load_trusted_root(trusted_root)
+    return KeylessVerifier(KeylessPolicy(Identity(identity, identity_regexp, issuer, issuer_regexp), root))
 
 
 @cli.command("verify-attestation")

@@ -98,3 +98,27 @@ def test_git_templates(tmp_path):
                           text=True).stdout.strip()
     short, whole = expand(["{{.Git.ShortCommit}}", "{{.Git.FullCommit}}"], {}, str(tmp_path), 0)
     assert whole == full and full.startswith(short) and len(short) >= 7
+
+
+def test_base_policies_by_base_by_build_and_by_default(tmp_path):
+    write(tmp_path, ".pyko.toml", """
+basePolicy = { preset = "chainguard" }
+
+[basePolicies]
+"reg.io/team/base" = { key = "keys/base.pub" }
+"cmd/tool" = { certificateIdentity = "https://ci.example/tool", certificateOidcIssuer = "https://issuer.example" }
+
+[[builds]]
+id = "svc"
+dir = "svc"
+""")
+    config = load_config(str(tmp_path), {})
+    svc = config.build_for(str(tmp_path / "svc"))
+    assert config.policy_for(str(tmp_path / "svc"), svc, "reg.io/team/base:1.2").key == str(tmp_path / "keys/base.pub")
+    assert config.policy_for(str(tmp_path / "svc"), svc, "cgr.dev/chainguard/static").preset == "chainguard"
+    tool = config.policy_for(str(tmp_path / "cmd" / "tool"), config.build_for(str(tmp_path / "cmd" / "tool")),
+                             "cgr.dev/chainguard/static")
+    assert tool.identity == "https://ci.example/tool"
+    write(tmp_path, ".pyko.toml", 'basePolicy = { preset = "chainguard", key = "k.pub" }\n')
+    with pytest.raises(ConfigError, match=r"\.pyko\.toml:1: a base policy is a key or a keyless identity"):
+        load_config(str(tmp_path), {})

@@ -6,7 +6,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from pyko.errors import VerificationError
 from pyko.image import BytesBlob, mediatypes
-from pyko.supplychain import attach_sbom, sign_digest, subjects, verify_digest
+from pyko.supplychain import attach_sbom, sign_digest, subjects
+from pyko.verification import KeyVerifier, verify_signatures
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -47,15 +48,15 @@ def test_sign_then_verify_and_each_way_it_fails():
     assert len(json.loads(store.tags[tag])["layers"]) == 1
     sign_digest(store, DIGEST, "reg.io/app", key, {"env": "prod", "n": "2"})
     assert len(json.loads(store.tags[tag])["layers"]) == 2  # another payload: appended, as cosign does
-    payloads = verify_digest(store, DIGEST, key.public_key(), {"env": "prod"}, "app")
+    payloads = verify_signatures(store, DIGEST, KeyVerifier(key.public_key()), {"env": "prod"}, "app")
     assert len(payloads) == 2
     assert json.loads(payloads[0])["critical"]["image"]["docker-manifest-digest"] == DIGEST
     with pytest.raises(VerificationError, match="does not verify with this key"):
-        verify_digest(store, DIGEST, other.public_key(), {}, "app")
+        verify_signatures(store, DIGEST, KeyVerifier(other.public_key()), {}, "app")
     with pytest.raises(VerificationError, match="annotations do not match"):
-        verify_digest(store, DIGEST, key.public_key(), {"env": "dev"}, "app")
+        verify_signatures(store, DIGEST, KeyVerifier(key.public_key()), {"env": "dev"}, "app")
     with pytest.raises(VerificationError, match="no signatures found"):
-        verify_digest(store, "sha256:" + "cd" * 32, key.public_key(), {}, "app")
+        verify_signatures(store, "sha256:" + "cd" * 32, KeyVerifier(key.public_key()), {}, "app")
 
 
 def test_sbom_goes_under_cosigns_tag():
