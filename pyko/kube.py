@@ -18,6 +18,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 import yaml
 
 from .errors import MalformedInput, UsageError, clean_text
+from .files import read_capped
 
 PREFIXES = ("pyko://", "ko://")
 MAX_YAML = 16 << 20
@@ -75,13 +76,7 @@ def _yaml_files(directory: str, recursive: bool) -> List[str]:
 
 
 def _read(path: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_YAML + 1)
-    except OSError as err:
-        raise UsageError(f"cannot read {path}: {err.strerror}") from None
-    if len(data) > MAX_YAML:
-        raise UsageError(f"{path} is larger than {MAX_YAML} bytes")
+    data = read_capped(path, MAX_YAML, "YAML file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ..errors import MalformedInput, UsageError
+from ..files import read_capped
 
 MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json"
 MAX_ROOT = 4 << 20
@@ -62,14 +63,7 @@ class TrustedRoot:
 
     @classmethod
     def from_file(cls, path: str) -> "TrustedRoot":
-        try:
-            with open(path, "rb") as f:
-                data = f.read(MAX_ROOT + 1)
-        except OSError as err:
-            raise UsageError(f"cannot read --trusted-root {path}: {err.strerror}") from None
-        if len(data) > MAX_ROOT:
-            raise MalformedInput(f"trusted root {path} is larger than {MAX_ROOT} bytes")
-        return cls.from_json(data, path)
+        return cls.from_json(read_capped(path, MAX_ROOT, "the trusted root"), path)
 
     @classmethod
     def from_json(cls, data: bytes, where: str) -> "TrustedRoot":
