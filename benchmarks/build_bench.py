@@ -88,7 +88,7 @@ def main():
 def push_figures(src, env, work):
     """First push of all 8 platforms (on a registry-hosted base, so its layer is
     mounted), then an unchanged re-push, which must upload nothing."""
-    sys.path.insert(0, os.path.join(REPO, "tests"))
+    sys.path.insert(0, os.path.join(REPO, "tests", "helpers"))
     from registry_fixtures import start_registry
 
     reg = start_registry(os.path.join(work, "registry"))

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "tests"))
+sys.path.insert(0, os.path.join(REPO, "tests", "helpers"))
 
 from faultproxy import FaultProxy  # noqa: E402
 from registry_fixtures import start_registry  # noqa: E402
@@ -45,7 +45,7 @@ def push(host, repo, binaries, key, env):
     started = time.perf_counter()
     proc = subprocess.run(args, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
-    retried = sum(int(n) for n in re.findall(r"(\d+) request\(s\) retried", proc.stderr))
+    retried = sum(int(n) for n in re.findall(r"(\d+) registry request\(s\) retried in all", proc.stderr))
     return elapsed, retried, proc.returncode == 0
 
 

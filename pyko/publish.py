@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
-import json
 import os
 import tempfile
 import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import attestations, provenance, sbom
+from . import provenance, sbom
+from .attaching import Attaching, Subject, attach_all
 from .bases import Base, BuiltinBase, open_base, verify_base
 from .cosign import load_private_key
 from .errors import UsageError
@@ -30,7 +30,7 @@ from .image.timestamps import rfc3339
 from .plan import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
 from .platforms import parse_platforms, platform_order
 from .reference import Reference
-from .supplychain import Stored, attach_sbom, sign_digest
+from .supplychain import Stored
 from .toolchains import BuildContext, BuildTask, Target
 from .toolchains.drivers import driver_for
 from .toolchains.elf import check_static_for
@@ -142,7 +142,11 @@ def build(plan: Plan, reporter) -> List[Built]:
         results = [_assemble(job, binary_layers, layers, plan, reporter, times) for job in jobs]
         if layers.hits:
             reporter.info(f"layer cache: {layers.hits} layer(s) reused, {layers.misses} written")
-        return [_write(built, plan, destinations, signer, reporter) for built in results]
+        written = [_write(built, plan, destinations, signer, reporter) for built in results]
+    if registries.retries:
+        # The push line counts the image's own requests; this one also counts the base, SBOMs and signatures.
+        reporter.info(f"{registries.retries} registry request(s) retried in all")
+    return written
 
 
 def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter) -> _Job:
@@ -292,37 +296,26 @@ def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer
         for item in built.sboms:
             write_bytes(os.path.join(plan.outputs.sbom_dir, item.filename), item.document)
         reporter.info(f"wrote {len(built.sboms)} SBOM(s) to {plan.outputs.sbom_dir}")
-    descriptors = _descriptors(built.index)
+    how = Attaching(built.name, signer, plan.signing.form, tuple(plan.signing.annotations), rfc3339(plan.epoch))
+    subjects = _subjects(built, signer is not None and plan.signing.recursive)
     for store, takes_sboms in stores:
-        for item in (built.sboms if takes_sboms else ()):
-            stored += attach_sbom(store, item.subject, item.document, descriptors[item.subject],
-                                  rfc3339(plan.epoch))
+        stored += attach_all(store, subjects, dataclasses.replace(how, takes_sboms=takes_sboms), plan.jobs,
+                             parallel=store.parallel)
         if signer is not None:
-            stored += _sign_and_attest(store, built, plan, signer, reporter)
+            attested = f", {len(built.provenance) * 2} attestation(s)" if built.provenance else ""
+            signed = sum(subject.signed for subject in subjects)
+            reporter.info(f"signed {signed} manifest(s) of {built.name}{attested} ({plan.signing.form} format)")
     return dataclasses.replace(built, outputs=tuple(written), attachments=tuple(stored))
 
 
-def _descriptors(index: Index) -> Dict[str, object]:
-    return {index.digest: index.descriptor, **{image.digest: image.descriptor for image in index.images}}
-
-
-def _sign_and_attest(store, built: Built, plan: Plan, signer, reporter) -> List[Stored]:
-    """Signatures (the index; with --recursive each platform too), then the attestations."""
-    signing, created = plan.signing, rfc3339(plan.epoch)
-    descriptors = _descriptors(built.index)
-    subjects = [built.index.digest] + ([img.digest for img in built.index.images] if signing.recursive else [])
-    out = [sign_digest(store, digest, built.name, signer, dict(signing.annotations), signing.form,
-                       descriptors[digest], created) for digest in subjects]
+def _subjects(built: Built, recursive: bool) -> List[Subject]:
+    """The index, then each platform's image: its SBOM, whether it is signed, its provenance."""
     sboms = {item.subject: item.document for item in built.sboms}
-    for digest, predicate in built.provenance:
-        subject = descriptors[digest]
-        items = [attestations.Attestation(subject, built.name, attestations.SPDX, json.loads(sboms[digest])),
-                 attestations.Attestation(subject, built.name, attestations.SLSA_V1, predicate)]
-        for tag, where in attestations.attest(store, items, signer, signing.form, created):
-            out.append(Stored("attestation", digest, tag, where))
-    attested = f", {len(built.provenance) * 2} attestation(s)" if built.provenance else ""
-    reporter.info(f"signed {len(subjects)} manifest(s) of {built.name}{attested} ({signing.form} format)")
-    return out
+    predicates = dict(built.provenance)
+    manifests = [(built.index.digest, built.index.descriptor)] + \
+        [(image.digest, image.descriptor) for image in built.index.images]
+    return [Subject(descriptor, sboms.get(digest), signed=(n == 0 or recursive), provenance=predicates.get(digest))
+            for n, (digest, descriptor) in enumerate(manifests)]
 
 
 def publish_base(plan: BasePlan, reporter) -> List[Built]:

@@ -19,6 +19,8 @@ from .registry.push import PushStats, push_blob
 
 
 class AttachmentStore(Protocol):
+    parallel: bool      # True if different subjects' attachments may be written at the same time
+
     def resolve(self, ident: str) -> Tuple[str, str]:
         """(digest, media type) of the image a tag or digest names, its manifest checked."""
 
@@ -40,6 +42,8 @@ class AttachmentStore(Protocol):
 
 
 class RegistryAttachments:
+    parallel = True     # subjects may be written at once: each has its own tags and referrers
+
     def __init__(self, registry: Registry, repository: str):
         self.repository = registry.repository(repository)
         self._api: Optional[bool] = None
@@ -86,6 +90,8 @@ class RegistryAttachments:
 
 class LayoutAttachments:
     """In a layout, a tag is the ref.name `<image name>:<tag>`, as pyko names images there."""
+
+    parallel = False    # one index.json under one lock: one subject at a time
 
     def __init__(self, path: str, name: str):
         self.path, self.name = path, name

@@ -43,6 +43,10 @@ def _one_push_through(registry, c_binaries, env, key, pub, rates, seed, clean, t
     try:
         proc = _push(env, f"{proxy.host}/run{seed}", c_binaries, key)
         assert _digest(proc) == clean, f"seed {seed}: {proc.stderr}"
+        # The summary counts every retry of the run (base, image, SBOMs, signatures, attestations).
+        retried = proc.stderr.count("pyko: retrying ")
+        in_all = f"{retried} registry request(s) retried in all" if retried else "retried in all"
+        assert (in_all in proc.stderr) == bool(retried), f"seed {seed}: {proc.stderr}"
         # Read back through the same proxy: the signature and its blobs (GETs with bodies).
         verified = pyko("verify", "--key", pub, f"{proxy.host}/run{seed}/app:latest", env=env)
         assert verified.returncode == 0, f"seed {seed}: {verified.stderr}"
