@@ -48,6 +48,12 @@ class PushStats:
 
 def push_blob(repository: Repository, blob: Blob, mount_from: str, stats: PushStats) -> None:
     digest = blob.descriptor.digest
+    with repository.registry.blob_lock(repository.name, digest):
+        _push_blob(repository, blob, mount_from, stats)
+
+
+def _push_blob(repository: Repository, blob: Blob, mount_from: str, stats: PushStats) -> None:
+    digest = blob.descriptor.digest
     if repository.blob_exists(digest):
         stats.add(existing=1)
         return

@@ -29,6 +29,11 @@ MAX_MANIFEST = 4 << 20
 MAX_SMALL_BLOB = 16 << 20     # signature payloads, SBOMs, configs read into memory
 #: Blobs at least this big get a byte bar on a terminal and a line each in CI logs.
 LARGE_BLOB = 8 << 20
+# A manifest refused for naming a blob the registry does not know, although pyko pushed it first, is
+# tried again this many times: another process may be rewriting that blob's link (distribution does,
+# on every upload: two split-build runners attaching to one repository), or the storage may be
+# eventually consistent. Then the refusal is the answer.
+BLOB_UNKNOWN_RETRIES = 2
 
 Progress = Optional[Callable[[int], None]]
 
@@ -121,12 +126,19 @@ class Repository:
         the OCI-Subject header of a registry with the referrers API)."""
         local = digest_of(data)
         what = f"pushing manifest {self.name}:{ident}"
+        unknown_blob = {"retries": 0}
 
         def attempt():
             resp = self.registry.request("PUT", f"/v2/{self.name}/manifests/{ident}", self.push,
                                          headers={"Content-Type": media_type}, body=data)
-            resp.close()
+            if resp.status_code == 400:
+                refusal = self.registry.error(resp, what, self.name)
+                if refusal.code == "MANIFEST_BLOB_UNKNOWN" and unknown_blob["retries"] < BLOB_UNKNOWN_RETRIES:
+                    unknown_blob["retries"] += 1
+                    raise Transient("the registry did not know a blob it names yet", 400)
+                raise refusal
             self.registry.check(resp, what, self.name, [200, 201])
+            resp.close()  # after check: an error's body says why
             remote = resp.headers.get("Docker-Content-Digest", "")
             if is_digest(remote) and remote.startswith("sha256:") and remote != local:
                 raise RegistryError(f"{self.registry.registry}/{self.name}: the registry stored manifest "
@@ -231,8 +243,8 @@ class Repository:
                                          self.push + [f"repository:{from_repo}:pull"],
                                          params={"mount": digest, "from": from_repo},
                                          headers={"Content-Length": "0"})
-            resp.close()
             self.registry.check(resp, what, self.name, [201, 202])
+            resp.close()  # after check: an error's body says why
             return None if resp.status_code == 201 else self._location(resp)
 
         return self._run(f"{what} into {self.name}", attempt)
@@ -261,9 +273,9 @@ class Repository:
             url += ("&" if query else "?") + "digest=" + urllib.parse.quote(desc.digest)
             resp = self.registry.request("PUT", url, self.push, body=lambda: _Reader(blob, progress), headers={
                 "Content-Type": "application/octet-stream", "Content-Length": str(desc.size)})
-            resp.close()
             self.registry.check(resp, f"uploading blob {_short(desc.digest)} (to {describe(url)})", self.name,
                                 [201, 204])
+            resp.close()
 
         with self._progress("uploading", desc.digest, desc.size) as progress:
             self._run(what, lambda: attempt(progress))
@@ -275,8 +287,8 @@ class Repository:
         def attempt():
             resp = self.registry.request("POST", f"/v2/{self.name}/blobs/uploads/", self.push,
                                          headers={"Content-Length": "0"})
-            resp.close()
             self.registry.check(resp, what, self.name, [202])
+            resp.close()  # after check: an error's body says why
             return self._location(resp)
 
         return self._run(f"{what} in {self.registry.registry}/{self.name}", attempt)

@@ -79,6 +79,52 @@ def test_failed_upload_restarts_with_a_new_session():
         fake.close()
 
 
+@pytest.mark.parametrize("method, call", [
+    ("PUT", lambda repo: repo.put_manifest("latest", b"{}", "application/vnd.oci.image.manifest.v1+json")),
+    ("POST", lambda repo: repo.upload_blob(BytesBlob("application/octet-stream", b"x"))),
+])
+def test_a_refusal_says_what_the_registry_said(method, call):
+    refusal = json.dumps({"errors": [{"code": "MANIFEST_BLOB_UNKNOWN", "message": "blob unknown to registry"}]})
+
+    def script(m, p, h, n):
+        if p == "/v2/":
+            return 200, {}, b""
+        return (400, {"Content-Type": "application/json"}, refusal.encode()) if m == method else (404, {}, b"")
+    fake = Fake(script)
+    try:
+        with pytest.raises(RegistryError, match=r"answered 400 .*\(MANIFEST_BLOB_UNKNOWN: blob unknown to registry\)"):
+            call(client(fake.host).repository("a/b"))
+    finally:
+        fake.close()
+
+
+def test_a_manifest_naming_a_blob_the_registry_does_not_know_yet_is_put_again_twice_at_most():
+    refusal = json.dumps({"errors": [{"code": "MANIFEST_BLOB_UNKNOWN", "message": "blob unknown to registry"}]})
+    manifest = b'{"schemaVersion": 2}'
+
+    def script(refusals):
+        def answer(m, p, h, n):
+            if m != "PUT":
+                return 200, {}, b""
+            puts = sum(1 for s in fake.seen if s[0] == "PUT")
+            if puts <= refusals:
+                return 400, {"Content-Type": "application/json"}, refusal.encode()
+            return 201, {"Docker-Content-Digest": "sha256:" + hashlib.sha256(manifest).hexdigest()}, b""
+        return answer
+    for refusals, lands in ((1, True), (2, True), (3, False)):
+        fake = Fake(script(refusals))
+        try:
+            repo = client(fake.host, retries=8).repository("a/b")
+            if lands:
+                repo.put_manifest("v1", manifest, "application/vnd.oci.image.manifest.v1+json")
+            else:
+                with pytest.raises(RegistryError, match="MANIFEST_BLOB_UNKNOWN"):
+                    repo.put_manifest("v1", manifest, "application/vnd.oci.image.manifest.v1+json")
+            assert sum(1 for s in fake.seen if s[0] == "PUT") == min(refusals + 1, 3)
+        finally:
+            fake.close()
+
+
 def test_manifest_with_wrong_digest_is_refused():
     body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}).encode()
     fake = Fake(lambda m, p, h, n: (200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, body))

@@ -1,8 +1,13 @@
 """Pushing an index: existing blobs skipped, base layers mounted, manifests then tags."""
+import collections
+import concurrent.futures as cf
+import threading
+import time
+
 from pyko.image import BytesBlob, Image, Index, Layer
 from pyko.reference import Reference
 from pyko.transport.registry.hosts import Registries
-from pyko.transport.registry.push import push_index
+from pyko.transport.registry.push import PushStats, push_blob, push_index
 
 from hostile import FakeRegistry
 
@@ -71,5 +76,35 @@ def test_an_index_already_there_only_moves_the_tags_that_need_it():
         assert not [s for s in fake.seen if "/blobs/" in s.path]  # no blob was even looked at
         assert stats.uploaded == 0 and stats.tags_already == 1
         assert "1 tag(s) already pointed at it" in stats.summary()
+    finally:
+        fake.close()
+
+
+def test_threads_never_upload_one_blob_into_one_repository_at_once():
+    """Referrers of different subjects all carry the empty config `{}`. distribution rewrites a blob's
+    link file on every upload, and a manifest PUT that reads it mid-rewrite is refused (seen in CI)."""
+    fake = FakeRegistry()
+    in_flight, most, lock = collections.Counter(), collections.Counter(), threading.Lock()
+
+    def slow_put(h):
+        digest = h.path.split("digest=", 1)[1].replace("%3A", ":")
+        with lock:
+            in_flight[digest] += 1
+            most[digest] = max(most[digest], in_flight[digest])
+        time.sleep(0.2)      # long enough for every other thread to find the blob missing
+        fake.blobs[digest] = h.body
+        with lock:
+            in_flight[digest] -= 1
+        h.reply(201)
+    fake.route("PUT", "/v2/team/app/blobs/uploads/.*", slow_put)
+    fake.accepting_pushes("team/app")
+    try:
+        registry = Registries({})(fake.host)
+        empty = BytesBlob("application/vnd.oci.empty.v1+json", b"{}")
+        stats = [PushStats() for _ in range(4)]
+        with cf.ThreadPoolExecutor(4) as pool:   # one Repository each, as each attachment store has
+            list(pool.map(lambda s: push_blob(registry.repository("team/app"), empty, "", s), stats))
+        assert most[empty.descriptor.digest] == 1
+        assert sum(s.uploaded for s in stats) == 1 and sum(s.existing for s in stats) == 3
     finally:
         fake.close()
