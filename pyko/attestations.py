@@ -141,11 +141,6 @@ def verify_attestations(store, digest: str, public_key, wanted_type: str, shown:
     return good
 
 
-def subjects_of(index, recursive: bool) -> Sequence[Descriptor]:
-    """What a build attests: the index, and (always) each platform image."""
-    return [index.descriptor] + [image.descriptor for image in index.images] if recursive else [index.descriptor]
-
-
 def format_or_default(text: Optional[str]) -> str:
     form = text or "legacy"
     if form not in FORMATS:

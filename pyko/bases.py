@@ -67,21 +67,14 @@ def verify_base(base: Base, policy, registries: Registries, environ) -> str:
     """Check the base's signature against `policy` (a BasePolicy) before anything is built on it;
     returns a line for the user. The built-in base is made here and has nothing to check."""
     from .base_policy import BasePolicy
-    from .cosign import load_public_key
     from .errors import VerificationError
     from .transport.attachment_stores import RegistryAttachments
-    from .verification import KeylessVerifier, KeyVerifier, verify_signatures
+    from .verification import verifier_for, verify_signatures
 
     assert isinstance(policy, BasePolicy)
     if isinstance(base, BuiltinBase):
         return f"{BUILTIN_BASE} is built here: no signature to check"
-    if policy.key:
-        verifier = KeyVerifier(load_public_key(policy.key))
-    else:
-        from .keyless import Identity, KeylessPolicy, load_trusted_root
-
-        identity = Identity(policy.identity, policy.identity_regexp, policy.issuer, policy.issuer_regexp)
-        verifier = KeylessVerifier(KeylessPolicy(identity, load_trusted_root(policy.trusted_root, environ)))
+    verifier = verifier_for(policy, environ)
     store = RegistryAttachments(registries(base.ref.registry), base.ref.repository)
     try:
         verify_signatures(store, base.digest, verifier, {}, base.name)

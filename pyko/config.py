@@ -26,6 +26,7 @@ else:  # pragma: no cover - exercised on old Pythons only
 from .base_policy import BasePolicy, policy_from
 from .errors import ConfigError
 from .image.static_base import REFERENCE as BUILTIN_BASE
+from .reference import without_tag
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,10 @@ class Config:
     def policy_for(self, path: str, build: BuildConfig, base: str) -> Optional[BasePolicy]:
         """[basePolicies] by the base's repository (or the reference as written), by build id or by
         path (as baseImageOverrides matches), else basePolicy."""
-        repository = base.split("@", 1)[0]
-        if ":" in repository.rsplit("/", 1)[-1]:
-            repository = repository[:repository.rindex(":")]
+        repository = without_tag(base)
         target = os.path.realpath(path)
         for key, policy in self.base_policies.items():
-            if key in (base, repository) or (key and key == build.id) or \
-                    os.path.realpath(os.path.join(self.root, key)) == target:
+            if key in (base, repository) or self._names_build(key, build, target):
                 return policy
         return self.base_policy
 
@@ -117,11 +115,13 @@ class Config:
         """baseImageOverrides matched by build id or by path, else defaultBaseImage."""
         target = os.path.realpath(path)
         for key, ref in self.base_image_overrides.items():
-            if key == build.id and key:
-                return ref
-            if os.path.realpath(os.path.join(self.root, key)) == target:
+            if self._names_build(key, build, target):
                 return ref
         return self.default_base_image
+
+    def _names_build(self, key: str, build: BuildConfig, real_path: str) -> bool:
+        """Whether a baseImageOverrides/basePolicies key is the build's id or its directory."""
+        return (bool(key) and key == build.id) or os.path.realpath(os.path.join(self.root, key)) == real_path
 
 
 _IMAGE_KEYS = {"labels", "annotations", "imageEnv", "workingDir", "exposedPorts", "args", "user"}

@@ -22,7 +22,8 @@ from .errors import UsageError, clean_text
 from .image import BytesBlob, Descriptor, canonical_json, mediatypes
 from .image.documents import parse_config, parse_index, parse_manifest
 from .platforms import Platform, platform_order
-from .reference import Reference
+from .reference import Reference, shown_tag
+from .referrers import fallback_tag
 from .transport.registry.copy import copy_manifest, same_place
 from .transport.registry.push import PushStats
 from .transport.registry.repository import Repository
@@ -129,7 +130,7 @@ def gather(entries: Sequence[Entry], target: Repository, stats: PushStats) -> No
 
 def _attachment_tags(digest: str) -> Tuple[str, ...]:
     # cosign's .sig/.sbom/.att tags, and the OCI 1.1 referrers fallback tag (sha256-<hex>).
-    return tuple(cosign.tag_for(digest, suffix) for suffix in ATTACHMENT_SUFFIXES) + (digest.replace(":", "-"),)
+    return tuple(cosign.tag_for(digest, suffix) for suffix in ATTACHMENT_SUFFIXES) + (fallback_tag(digest),)
 
 
 def target_reference(text: str) -> Reference:
@@ -196,5 +197,5 @@ def create_index(request: IndexRequest, registries, signer, sign, reporter) -> s
                     manifest.descriptor, rfc3339(request.epoch))
     if signer is not None:
         sign(store, digest, ref.name)
-    one = tags[0] if len(tags) == 1 and tags[0] != "latest" else ""
+    one = shown_tag(tags)
     return f"{ref.name}{':' + one if one else ''}@{digest}"

@@ -98,8 +98,7 @@ def documents(source: str, text: str) -> List[Document]:
 
 def _parse(doc: Document):
     try:
-        nodes = list(yaml.compose_all(doc.text, Loader=yaml.SafeLoader))
-        data = list(yaml.load_all(doc.text, Loader=yaml.SafeLoader))
+        nodes, data = _compose_and_construct(doc.text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = doc.first_line + (mark.line if mark else 0)
@@ -111,6 +110,20 @@ def _parse(doc: Document):
     for node in nodes:
         _walk(node, doc, refs)
     return (data[0] if len(data) == 1 else data), tuple(refs)
+
+
+def _compose_and_construct(text: str) -> Tuple[list, list]:
+    """Each document's node tree (for the spans) and its data (for selectors), from one parse."""
+    loader = yaml.SafeLoader(text)
+    nodes, data = [], []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            nodes.append(node)
+            data.append(loader.construct_document(node))
+    finally:
+        loader.dispose()
+    return nodes, data
 
 
 def _walk(node, doc: Document, refs: List[Found]) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 from .config import ImageConfig
 from .errors import UsageError, clean_text
@@ -74,10 +74,15 @@ def resolve_image(flags: ImageFlags, defaults: ImageConfig, entry: ImageConfig, 
     def expanded(value: str) -> str:
         return expand_one(value, template_env, source_dir or ".", epoch)
 
-    def merged(key: str, flag_pairs: Pairs, vcs: Mapping[str, str] = None) -> Pairs:
-        out: Dict[str, str] = dict(vcs or {})
+    def layered(key: str, flag_pairs: Pairs, below: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+        """The map `key` (labels, annotations, env): defaults, then the entry's, then the flags', key by key."""
+        out: Dict[str, str] = dict(below or {})
         for level in (getattr(defaults, key), getattr(entry, key), dict(flag_pairs)):
             out.update(level)
+        return out
+
+    def merged(key: str, flag_pairs: Pairs, vcs: Optional[Mapping[str, str]] = None) -> Pairs:
+        out = layered(key, flag_pairs, vcs)
         return tuple((_checked_key(k, key), expanded(v)) for k, v in sorted(out.items()) if v != "")
 
     ports = flags.exposed_ports or _first(entry.exposed_ports, defaults.exposed_ports) or ()
@@ -90,7 +95,7 @@ def resolve_image(flags: ImageFlags, defaults: ImageConfig, entry: ImageConfig, 
         labels=merged("labels", flags.labels),
         annotations=merged("annotations", flags.annotations, vcs_annotations(source_dir, epoch)),
         env=tuple((_env_name(k), _plain(expanded(v), f"the value of {k}"))
-                  for k, v in _merge_env(flags, defaults, entry)),
+                  for k, v in layered("env", flags.env).items()),
         working_dir=_working_dir(working_dir),
         exposed_ports=tuple(dict.fromkeys(exposed_port(p) for p in ports)),
         args=tuple(_plain(a, "an argument") for a in (flags.args or _first(entry.args, defaults.args) or ())),
@@ -110,13 +115,6 @@ def vcs_annotations(source_dir: str, epoch: int) -> Dict[str, str]:
 
 def _first(*values):
     return next((v for v in values if v is not None), None)
-
-
-def _merge_env(flags: ImageFlags, defaults: ImageConfig, entry: ImageConfig) -> Iterable[Tuple[str, str]]:
-    out: Dict[str, str] = {}
-    for level in (defaults.env, entry.env, dict(flags.env)):
-        out.update(level)
-    return out.items()
 
 
 def _plain(value: str, what: str) -> str:

@@ -26,7 +26,7 @@ from .errors import UsageError
 from .image.timestamps import source_date_epoch
 from .metadata import ImageFlags, ImageSettings, resolve_image
 from .platforms import Platform
-from .reference import Reference, check_image_name, check_tag, registry_of, repository_under, sanitized_name
+from .reference import Reference, check_image_name, check_tag, registry_of, repository_under, sanitized_name, shown_tag
 from .templates import expand
 from .toolchains import with_build_env
 from .transport.cachedir import cache_dir
@@ -230,7 +230,7 @@ def _check_combinations(flags: Flags, repo: str, local: bool, images: int) -> No
         raise UsageError("--bare names one image: build one PATH at a time")
     if flags.tag_only and flags.push_by_digest:
         raise UsageError("--tag-only prints repo:TAG and --push-by-digest moves no tag: choose one")
-    if flags.tag_only and (len(flags.tags) != 1 or flags.tags[0] == "latest"):
+    if flags.tag_only and not shown_tag(flags.tags):
         raise UsageError("--tag-only needs exactly one -t TAG, and not latest (as in ko)")
     if local and flags.push_by_digest:
         raise UsageError("--push-by-digest pushes to a registry: it cannot go with --local")

@@ -20,6 +20,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from . import __version__
 from .image.timestamps import rfc3339
+from .reference import without_tag
 from .vcs import source_of
 
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
@@ -85,10 +86,7 @@ def _dependencies(facts: BuildFacts) -> List[dict]:
 def _oci_uri(name: str) -> str:
     if "://" in name:
         return name                             # pyko://static
-    repository = name.split("@", 1)[0]
-    last = repository.rsplit("/", 1)
-    if ":" in last[-1]:
-        repository = repository[:repository.rindex(":")]
+    repository = without_tag(name)
     return f"pkg:oci/{repository.rsplit('/', 1)[-1]}?repository_url={urllib.parse.quote(repository, safe='')}"
 
 

@@ -29,7 +29,7 @@ from .image.layer_cache import LayerCache
 from .image.timestamps import rfc3339
 from .plan import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
 from .platforms import parse_platforms, platform_order
-from .reference import Reference
+from .reference import Reference, shown_tag
 from .supplychain import Stored
 from .toolchains import BuildContext, BuildTask, Target
 from .toolchains.drivers import driver_for
@@ -66,10 +66,8 @@ class Built:
 
     @property
     def one_tag(self) -> str:
-        """ko's rule: the reference names the tag when exactly one was given and it is not latest."""
-        if self.by_digest or len(self.tags) != 1 or self.tags[0] == "latest":
-            return ""
-        return self.tags[0]
+        """The tag the reference names (ko's rule, reference.shown_tag); none when no tag was moved."""
+        return "" if self.by_digest else shown_tag(self.tags)
 
     @property
     def reference(self) -> str:
@@ -118,11 +116,17 @@ def destinations_for(outputs: OutputSettings, registries: Registries, jobs: int,
     return found
 
 
-def build(plan: Plan, reporter) -> List[Built]:
+def _open_outputs(plan, reporter) -> Tuple[Registries, List[Destination]]:
+    """The registry clients and the checked destinations of a Plan or BasePlan."""
     registries = registries_for(plan.registry, plan.environ, plan.jobs, reporter)
     destinations = destinations_for(plan.outputs, registries, plan.jobs, plan.environ)
     for destination in destinations:
         destination.check()  # an unwritable output or a registry that is down fails before compiling
+    return registries, destinations
+
+
+def build(plan: Plan, reporter) -> List[Built]:
+    registries, destinations = _open_outputs(plan, reporter)
     # Ask for the key's password before compiling, not after.
     signer = load_private_key(plan.signing.key, plan.environ) if plan.signing.key else None
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
@@ -259,7 +263,6 @@ def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float])
     return tuple(out)
 
 
-
 def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter) -> Tuple[Sbom, ...]:
     """One SPDX document per platform image, then one for the index."""
     created = rfc3339(job.spec.epoch)
@@ -320,10 +323,7 @@ def _subjects(built: Built, recursive: bool) -> List[Subject]:
 
 def publish_base(plan: BasePlan, reporter) -> List[Built]:
     """`pyko base`: the built-in base itself, pushed and/or written."""
-    registries = registries_for(plan.registry, plan.environ, plan.jobs, reporter)
-    destinations = destinations_for(plan.outputs, registries, plan.jobs, plan.environ)
-    for destination in destinations:
-        destination.check()
+    _, destinations = _open_outputs(plan, reporter)
     full = BuiltinBase(plan.cache_dir)
     platforms = parse_platforms(plan.platforms, available=full.platforms())
     index = Index.build([full.image_for(p) for p in platforms])

@@ -43,6 +43,19 @@ def check_image_name(name: str, source: str = "--name", path: bool = False) -> s
     return name
 
 
+def without_tag(reference: str) -> str:
+    """A reference as written, minus its @digest and :tag (no normalisation): the repository part."""
+    repository = reference.split("@", 1)[0]
+    if ":" in repository.rsplit("/", 1)[-1]:
+        repository = repository[:repository.rindex(":")]
+    return repository
+
+
+def shown_tag(tags) -> str:
+    """ko's rule: the printed reference names the tag when exactly one was given and it is not latest."""
+    return tags[0] if len(tags) == 1 and tags[0] != "latest" else ""
+
+
 def check_tag(tag: str) -> str:
     if not isinstance(tag, str) or not _TAG.match(tag) or "\n" in tag:
         raise UsageError(f"invalid tag {clean_text(repr(tag), 80)}: use up to 128 letters, digits, '_', '.' or '-', "

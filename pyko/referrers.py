@@ -9,7 +9,7 @@ mediaType, digest, size, artifactType and the manifest's annotations.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Mapping, Optional
+from typing import Iterable, List, Mapping, Optional, Tuple
 
 from .image import Blob, BytesBlob, Descriptor, canonical_json, mediatypes
 from .image.documents import load_json, parse_index
@@ -45,13 +45,11 @@ def attach(store, subject: Descriptor, manifest: BytesBlob, blobs: Iterable[Blob
     """Store a referrer. Where the store has the referrers API, pushing it is enough; elsewhere
     it is added to the fallback index. One already listed (a rebuild's) costs one lookup."""
     digest = manifest.descriptor.digest
-    api = store.referrers_index(subject.digest)
-    listed = parse_index(api, f"the referrers of {subject.digest[:19]}").manifests if api is not None \
-        else _fallback_entries(store, fallback_tag(subject.digest))
+    listed, by_api = _listed(store, subject.digest)
     if any(entry.digest == digest for entry in listed):
         return
     blobs = list(blobs)
-    if store.put_referrer(manifest, blobs) or api is not None:
+    if store.put_referrer(manifest, blobs) or by_api:
         return  # the registry indexes it itself
     index = {"schemaVersion": 2, "mediaType": mediatypes.OCI_INDEX,
              "manifests": [e.to_json() for e in listed] + [_entry(manifest).to_json()]}
@@ -65,18 +63,19 @@ def _entry(manifest: BytesBlob) -> Descriptor:
                                      annotations=doc.get("annotations") or None)
 
 
-def _fallback_entries(store, tag: str) -> List[Descriptor]:
+def _listed(store, digest: str) -> Tuple[List[Descriptor], bool]:
+    """The referrers listed for `digest`, and whether the referrers API listed them (else the fallback tag)."""
+    raw = store.referrers_index(digest)
+    if raw is not None:
+        return list(parse_index(raw, f"the referrers of {digest[:19]}").manifests), True
+    tag = fallback_tag(digest)
     raw = store.manifest(tag)
-    return list(parse_index(raw, f"the referrers index {tag}").manifests) if raw else []
+    return (list(parse_index(raw, f"the referrers index {tag}").manifests) if raw else []), False
 
 
 def find(store, digest: str, artifact_type: str = "") -> List[Descriptor]:
     """The referrers of `digest` (of one artifact type, if given): the API's answer, else the fallback tag's."""
-    raw = store.referrers_index(digest)
-    if raw is not None:
-        entries = parse_index(raw, f"the referrers of {digest[:19]}").manifests
-    else:
-        entries = _fallback_entries(store, fallback_tag(digest))
+    entries, _ = _listed(store, digest)
     return [e for e in entries if not artifact_type or _artifact_type(store, e) == artifact_type]
 
 

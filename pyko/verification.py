@@ -8,7 +8,7 @@ signature was refused.
 from __future__ import annotations
 
 import json
-from typing import List, Mapping, Protocol
+from typing import List, Mapping, Optional, Protocol
 
 from . import attestations, bundles, cosign, dsse
 from .errors import MalformedInput, VerificationError
@@ -58,6 +58,18 @@ class KeylessVerifier:
         from .keyless import verify_bundle
 
         return verify_bundle(data, digest, self.policy, where)
+
+
+def verifier_for(policy, environ: Optional[Mapping[str, str]] = None) -> Verifier:
+    """The verifier a BasePolicy asks for: its key's, else keyless (its identity, its trusted root)."""
+    if policy.key:
+        from .cosign import load_public_key
+
+        return KeyVerifier(load_public_key(policy.key))
+    from .keyless import Identity, KeylessPolicy, load_trusted_root
+
+    identity = Identity(policy.identity, policy.identity_regexp, policy.issuer, policy.issuer_regexp)
+    return KeylessVerifier(KeylessPolicy(identity, load_trusted_root(policy.trusted_root, environ)))
 
 
 def verify_signatures(store, digest: str, verifier: Verifier, required: Mapping[str, str], shown: str) -> List[bytes]:

@@ -6,7 +6,7 @@ import os
 import click
 
 from . import cli
-from .options import push_options, registry_options
+from .options import push_options, registries_from_flags, registry_options
 
 
 def run_and_print(run, plan, quiet) -> None:
@@ -75,9 +75,7 @@ def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, ins
     from ..image.documents import parse_index
     from ..image.timestamps import source_date_epoch
     from ..indexes import IndexRequest, create_index
-    from ..plan import RegistrySettings, default_jobs
     from ..progress import make_reporter
-    from ..publish import registries_for
     from ..supplychain import sign_digest
 
     environ = dict(os.environ)
@@ -94,8 +92,7 @@ def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, ins
                            source_date_epoch(environ))
     reporter = make_reporter(quiet)
     try:
-        registries = registries_for(RegistrySettings(insecure_registry, registry_ca_file, registry_timeout or 0),
-                                    environ, default_jobs(None), reporter)
+        registries = registries_from_flags(insecure_registry, registry_ca_file, registry_timeout, environ, reporter)
         reference = create_index(request, registries, signer, sign, reporter)
     finally:
         reporter.close()
@@ -118,9 +115,7 @@ def rebase_command(image, new_base, old_base, tags, oci_layout, sign_key, insecu
     The app's layers and config stay; the base's layers, history and Env share are replaced.
     """
     from ..cosign import load_private_key
-    from ..plan import RegistrySettings, default_jobs
     from ..progress import make_reporter
-    from ..publish import registries_for
     from ..rebase import RebaseRequest, write_rebased
     from ..transport.cachedir import cache_dir
 
@@ -129,8 +124,7 @@ def rebase_command(image, new_base, old_base, tags, oci_layout, sign_key, insecu
     request = RebaseRequest(image, new_base, old_base, tuple(tags), oci_layout or "")
     reporter = make_reporter(quiet)
     try:
-        registries = registries_for(RegistrySettings(insecure_registry, registry_ca_file, registry_timeout or 0),
-                                    environ, default_jobs(None), reporter)
+        registries = registries_from_flags(insecure_registry, registry_ca_file, registry_timeout, environ, reporter)
         reference = write_rebased(request, cache_dir(environ), registries, signer, reporter)
     finally:
         reporter.close()

@@ -7,6 +7,7 @@ import sys
 import click
 
 from . import cli
+from .options import registries_from_flags, registry_options
 
 
 @cli.command()
@@ -42,16 +43,6 @@ def logout(registry):
         click.echo(f"Not logged in to {registry}", err=True)
 
 
-def _key_values(values, flag: str):
-    out = []
-    for value in values:
-        key, sep, val = value.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{value!r} must look like key=value", param_hint=flag)
-        out.append((key, val))
-    return out
-
-
 @cli.command("generate-key-pair")
 @click.option("--output-key-prefix", default="cosign", show_default=True,
               help="Writes PREFIX.key (encrypted, cosign's format) and PREFIX.pub.")
@@ -74,15 +65,11 @@ def generate_key_pair(output_key_prefix):
     click.echo(f"Public key written to {pub_path}", err=True)
 
 
-def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str):
+def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str, timeout):
     """(attachment store, identifier, name) of IMAGE in its registry or in an OCI layout."""
-    from ..plan import RegistrySettings, default_jobs
-    from ..publish import registries_for
     from ..supplychain import store_for
 
-    environ = dict(os.environ)
-    return store_for(image, oci_layout,
-                     registries_for(RegistrySettings(insecure, ca_file), environ, default_jobs(None)))
+    return store_for(image, oci_layout, registries_from_flags(insecure, ca_file, timeout, dict(os.environ)))
 
 
 @cli.command()
@@ -94,23 +81,23 @@ def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str):
 @click.option("--signature-format", type=click.Choice(["legacy", "bundle"]), default="legacy", show_default=True,
               help="legacy: the .sig tag (cosign v2 and v3 read it); bundle: a Sigstore bundle referrer (v3's).")
 @click.option("--oci-layout", default="", type=click.Path(), help="Sign an image in this OCI layout.")
-@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS.")
-@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
+@registry_options
 def sign(image, key_path, annotations, recursive, signature_format, oci_layout, insecure_registry,
-         registry_ca_file):
+         registry_ca_file, registry_timeout):
     """Sign IMAGE (by tag or digest) the way cosign does, and store the signature beside it."""
     from ..cosign import load_private_key
     from ..image import Descriptor
     from ..image.timestamps import rfc3339, source_date_epoch
+    from ..metadata import key_values
     from ..supplychain import sign_digest, subjects
 
     key = load_private_key(key_path, os.environ)
-    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file)
+    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
     created = rfc3339(source_date_epoch(os.environ))
     for digest in subjects(store, ident, recursive):
         raw = store.manifest_bytes(digest)
         subject = Descriptor(_media_type(raw), digest, len(raw))
-        sign_digest(store, digest, name, key, dict(_key_values(annotations, "--annotation")), signature_format,
+        sign_digest(store, digest, name, key, dict(key_values(annotations, "--annotation")), signature_format,
                     subject, created)
         click.echo(f"{name}@{digest}")
 
@@ -133,19 +120,19 @@ def _media_type(raw: bytes) -> str:
 @click.option("-a", "--annotation", "annotations", multiple=True, metavar="KEY=VALUE",
               help="Require this annotation in the signed payload (repeatable).")
 @click.option("--oci-layout", default="", type=click.Path(), help="Verify an image in this OCI layout.")
-@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS.")
-@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
+@registry_options
 def verify(image, key_path, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
            certificate_oidc_issuer_regexp, trusted_root, annotations, oci_layout, insecure_registry,
-           registry_ca_file):
+           registry_ca_file, registry_timeout):
     """Check IMAGE's signatures with a public key, or keyless (cosign's flags); print what verifies."""
+    from ..metadata import key_values
     from ..verification import verify_signatures
 
     verifier = _verifier(key_path, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
                          certificate_oidc_issuer_regexp, trusted_root)
-    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file)
+    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
     digest, _ = store.resolve(ident)
-    payloads = verify_signatures(store, digest, verifier, dict(_key_values(annotations, "--annotation")), image)
+    payloads = verify_signatures(store, digest, verifier, dict(key_values(annotations, "--annotation")), image)
     what = "the certificate chain, SCT, SET, identity and issuer, the signature" if not key_path else "the signature"
     click.echo(f"Verified {len(payloads)} signature(s) of {name}@{digest}: {what}, and that the "
                "payload names this digest" + (" and the annotations" if annotations else ""), err=True)
@@ -172,21 +159,15 @@ def _verifier(key_path, identity, identity_regexp, issuer, issuer_regexp, truste
     """A key verifier or a keyless one; one error for each combination that cannot work."""
     from ..base_policy import BasePolicy, check
     from ..errors import UsageError
-    from ..verification import KeylessVerifier, KeyVerifier
+    from ..verification import verifier_for
 
     keyless = identity or identity_regexp or issuer or issuer_regexp
     if bool(key_path) == bool(keyless):
         raise UsageError("give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]")
-    if key_path:
-        from ..cosign import load_public_key
-
-        return KeyVerifier(load_public_key(key_path))
-    policy = BasePolicy(identity=identity, identity_regexp=identity_regexp, issuer=issuer, issuer_regexp=issuer_regexp)
+    policy = BasePolicy(key=key_path, identity=identity, identity_regexp=identity_regexp, issuer=issuer,
+                        issuer_regexp=issuer_regexp, trusted_root=trusted_root)
     check(policy, _flag_error)
-    from ..keyless import Identity, KeylessPolicy, load_trusted_root
-
-    root = load_trusted_root(trusted_root)
-    return KeylessVerifier(KeylessPolicy(Identity(identity, identity_regexp, issuer, issuer_regexp), root))
+    return verifier_for(policy)
 
 
 @cli.command("verify-attestation")
@@ -195,9 +176,8 @@ def _verifier(key_path, identity, identity_regexp, issuer, issuer_regexp, truste
 @click.option("--type", "kind", default="custom", show_default=True,
               help="The predicate: spdxjson, slsaprovenance1, cyclonedx, ... (cosign's names) or a URI.")
 @click.option("--oci-layout", default="", type=click.Path(), help="Verify an image in this OCI layout.")
-@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS.")
-@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
-def verify_attestation(image, key_path, kind, oci_layout, insecure_registry, registry_ca_file):
+@registry_options
+def verify_attestation(image, key_path, kind, oci_layout, insecure_registry, registry_ca_file, registry_timeout):
     """Check IMAGE's attestations of one type with a public key; print the statements that verify.
 
     Reads both forms: cosign's .att tag and Sigstore bundle referrers (cosign v3's).
@@ -207,7 +187,7 @@ def verify_attestation(image, key_path, kind, oci_layout, insecure_registry, reg
 
     wanted = predicate_type(kind)
     key = load_public_key(key_path)
-    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file)
+    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
     digest, _ = store.resolve(ident)
     statements = verify_attestations(store, digest, key, wanted, image)
     click.echo(f"Verified {len(statements)} {wanted} attestation(s) of {name}@{digest}: the signature, and "
