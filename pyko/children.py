@@ -46,6 +46,11 @@ def run(args: Sequence[str], *, cwd: Optional[str] = None, env=None, input=None,
     return result
 
 
+def first_error_line(stderr: str, default: str) -> str:
+    """The first non-blank line a failed child wrote to stderr, stripped; `default` if it wrote none."""
+    return next((line.strip() for line in stderr.splitlines() if line.strip()), default)
+
+
 def stop_all(grace: float = 5.0) -> None:
     """Terminate every tracked child, and refuse to start new ones."""
     _stopping.set()

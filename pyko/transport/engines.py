@@ -144,8 +144,8 @@ class Cli:
         except OSError as err:
             raise OutputError(f"cannot run {self.program}: {err.strerror or err}") from None
         if proc.returncode != 0:
-            first = next((ln for ln in proc.stderr.splitlines() if ln.strip()), f"exit {proc.returncode}")
-            raise OutputError(f"`{self.name} {args[0]}` failed: {clean_text(first.strip(), 300)}")
+            first = children.first_error_line(proc.stderr, f"exit {proc.returncode}")
+            raise OutputError(f"`{self.name} {args[0]}` failed: {clean_text(first, 300)}")
         return proc.stdout
 
     def check(self) -> None:
@@ -176,8 +176,9 @@ def find_engine(choice: str, environ: Mapping[str, str]) -> Engine:
     podman = _podman(environ)
     if podman:
         return podman
-    if shutil.which("docker", path=path):
-        return Cli("docker", shutil.which("docker", path=path), environ)
+    docker_cli = shutil.which("docker", path=path)
+    if docker_cli:
+        return Cli("docker", docker_cli, environ)
     return _fail("no local container engine found: start Docker (or set DOCKER_HOST), or install Podman")
 
 

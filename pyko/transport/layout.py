@@ -56,11 +56,16 @@ def blob_name(digest: str) -> str:
     return "/".join(("blobs", *digest_parts(digest)))
 
 
+def blob_path(root: str, digest: str) -> str:
+    """The file of a blob in the layout at `root`."""
+    return os.path.join(root, *blob_name(digest).split("/"))
+
+
 def _put_blobs(root: str, blobs: Iterable[Blob]) -> None:
     os.makedirs(os.path.join(root, "blobs", "sha256"), exist_ok=True)
     for blob in blobs:
         desc = blob.descriptor
-        final = os.path.join(root, *blob_name(desc.digest).split("/"))
+        final = blob_path(root, desc.digest)
         if os.path.isfile(final) and os.path.getsize(final) == desc.size:
             continue  # content-addressed: same name, same bytes
         os.makedirs(os.path.dirname(final), exist_ok=True)
@@ -168,7 +173,7 @@ def find(path: str, ref_name: str) -> Optional[Descriptor]:
 def read_blob(path: str, digest: str, size: Optional[int] = None) -> bytes:
     """A blob's bytes (at most `size`, or MAX_READ), checked against its name."""
     what = f"OCI layout {path}: blob {digest[:19]}"
-    name = os.path.join(path, *blob_name(digest).split("/"))
+    name = blob_path(path, digest)
     if not os.path.lexists(name):
         raise OutputError(f"OCI layout {path} lacks blob {digest}")
     data = _read_regular(name, MAX_READ if size is None else min(size, MAX_READ), what)

@@ -46,7 +46,7 @@ class LayoutImage:
         self._annotations[config.platform] = dict(manifest.annotations)
 
     def _layer_file(self, desc: Descriptor) -> str:
-        name = os.path.join(self.path, *layout.blob_name(desc.digest).split("/"))
+        name = layout.blob_path(self.path, desc.digest)
         try:
             st = os.lstat(name)
         except OSError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.parse
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Hashable, Iterable, List, Optional, Tuple
 
 import requests
 
@@ -41,6 +41,18 @@ def _body_factory(body):
     return lambda: body
 
 
+class KeyedLocks:
+    """A lock per key (a blob's digest, say), made on first use; thread-safe."""
+
+    def __init__(self):
+        self._locks: Dict[Hashable, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: Hashable) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+
 class Registry:
     """One registry host: its session, its scheme, its auth."""
 
@@ -57,8 +69,7 @@ class Registry:
         self.origin = None
         self.warnings: List[str] = []   # Warning: 299 headers, for the user
         self._ping_lock = threading.Lock()
-        self._blob_locks: Dict[Tuple[str, str], threading.Lock] = {}
-        self._blob_locks_guard = threading.Lock()
+        self._blob_locks = KeyedLocks()
 
     def repository(self, name: str):
         from .repository import Repository
@@ -70,8 +81,7 @@ class Registry:
         repository at once: distribution rewrites the blob's link file on each upload, and a manifest
         PUT that reads the file mid-rewrite is refused as naming an unknown blob (seen in the suite with
         the empty config `{}` that every referrer shares)."""
-        with self._blob_locks_guard:
-            return self._blob_locks.setdefault((repository, digest), threading.Lock())
+        return self._blob_locks.get((repository, digest))
 
     @property
     def retries(self) -> int:

@@ -17,7 +17,7 @@ from ...image.documents import media_type_of, parse_config, parse_index, parse_m
 from ...platforms import Platform
 from ...reference import Reference
 from ..atomic import write_bytes
-from .client import Registry
+from .client import KeyedLocks, Registry
 from .repository import MAX_MANIFEST, Repository
 
 MAX_CONFIG = 8 << 20   # bytes: real configs are a few KiB
@@ -88,7 +88,7 @@ class RemoteBase:
         self.name = str(ref.with_tag(ref.tag or "latest")) if not ref.digest else str(ref)
         self._images: Dict[Platform, Image] = {}
         self._lock = threading.Lock()
-        self._blob_locks: Dict[str, threading.Lock] = {}
+        self._blob_locks = KeyedLocks()
         self.media_type = media_type
         self._index_annotations: Dict[str, str] = {}
         if media_type in mediatypes.INDEX_TYPES:
@@ -171,14 +171,10 @@ class RemoteBase:
 
     def _blob(self, desc: Descriptor) -> str:
         """The blob's file in the cache, downloaded (once, whoever asks first) if it is not there."""
-        with self._lock_for(desc.digest):
+        with self._blob_locks.get(desc.digest):
             if not self.cache.has(desc.digest, desc.size):
                 self.repository.fetch_blob(desc.digest, desc.size, self.cache.path(desc.digest))
         return self.cache.path(desc.digest)
-
-    def _lock_for(self, digest: str) -> threading.Lock:
-        with self._lock:
-            return self._blob_locks.setdefault(digest, threading.Lock())
 
     def _image(self, raw: bytes, media_type: str) -> Image:
         manifest = parse_manifest(raw, self._where(f"manifest {digest_of(raw)[:19]}"))

@@ -1,0 +1,32 @@
+"""Cargo's own files, found the way cargo finds them: from a crate's directory upwards."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Iterator, Optional
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def upwards(directory: str) -> Iterator[str]:
+    """`directory` (resolved), then each of its parents up to the root."""
+    current = os.path.realpath(directory)
+    while True:
+        yield current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return
+        current = parent
+
+
+def read_toml(path: str, limit: int) -> Optional[dict]:
+    """The TOML document in the first `limit` bytes of `path`, or None if it cannot be read or parsed
+    (a hint pyko can do without: cargo itself reports a broken file)."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.loads(f.read(limit).decode("utf-8"))
+    except (OSError, ValueError):
+        return None
