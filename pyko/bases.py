@@ -66,10 +66,10 @@ def open_base(ref: str, cache_dir: str, registries: Registries) -> Base:
 def verify_base(base: Base, policy, registries: Registries, environ) -> str:
     """Check the base's signature against `policy` (a BasePolicy) before anything is built on it;
     returns a line for the user. The built-in base is made here and has nothing to check."""
-    from .base_policy import BasePolicy
     from .errors import VerificationError
+    from .supplychain.policy import BasePolicy
+    from .supplychain.verify import verifier_for, verify_signatures
     from .transport.attachment_stores import RegistryAttachments
-    from .verification import verifier_for, verify_signatures
 
     assert isinstance(policy, BasePolicy)
     if isinstance(base, BuiltinBase):

@@ -18,15 +18,15 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
-from . import base_policy
-from .attestations import format_or_default
-from .base_policy import BasePolicy
 from .config import BuildConfig, Config
 from .errors import UsageError
 from .image.timestamps import source_date_epoch
 from .metadata import ImageFlags, ImageSettings, resolve_image
 from .platforms import Platform
 from .reference import Reference, check_image_name, check_tag, registry_of, repository_under, sanitized_name, shown_tag
+from .supplychain import policy as base_policy
+from .supplychain.attestations import format_or_default
+from .supplychain.policy import BasePolicy
 from .templates import expand
 from .toolchains import with_build_env
 from .transport.cachedir import cache_dir

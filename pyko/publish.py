@@ -17,10 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import provenance, sbom
-from .attaching import Attaching, Subject, attach_all
 from .bases import Base, BuiltinBase, open_base, verify_base
-from .cosign import load_private_key
 from .errors import UsageError
 from .image import Index, Layer
 from .image.app import AppSpec, app_image, binary_layer, kodata_layer
@@ -30,7 +27,10 @@ from .image.timestamps import rfc3339
 from .plan import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
 from .platforms import parse_platforms, platform_order
 from .reference import Reference, shown_tag
-from .supplychain import Stored
+from .supplychain import provenance, sbom
+from .supplychain.attach import Attaching, Subject, attach_all
+from .supplychain.cosign import load_private_key
+from .supplychain.sign import Stored
 from .toolchains import BuildContext, BuildTask, Target
 from .toolchains.drivers import driver_for
 from .toolchains.elf import check_static_for

@@ -98,7 +98,7 @@ def write_rebased(request: RebaseRequest, cache_dir: str, registries, signer, re
     """Rebase, then write the result where the image was (its repository, or its layout); returns
     the reference to deploy."""
     from .reference import check_tag
-    from .supplychain import sign_digest
+    from .supplychain.sign import sign_digest
     from .transport.attachment_stores import LayoutAttachments, RegistryAttachments
     from .transport.destinations import Outgoing
     from .transport.destinations.layout import LayoutDestination

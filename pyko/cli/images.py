@@ -71,12 +71,12 @@ def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, ins
     Per-runner builds pushed with --push-by-digest merge here into one index;
     blobs are mounted within a registry and streamed across registries.
     """
-    from ..cosign import load_private_key
     from ..image.documents import parse_index
     from ..image.timestamps import source_date_epoch
     from ..indexes import IndexRequest, create_index
     from ..progress import make_reporter
-    from ..supplychain import sign_digest
+    from ..supplychain.cosign import load_private_key
+    from ..supplychain.sign import sign_digest
 
     environ = dict(os.environ)
     signer = load_private_key(sign_key, environ) if sign_key else None
@@ -114,9 +114,9 @@ def rebase_command(image, new_base, old_base, tags, oci_layout, sign_key, insecu
 
     The app's layers and config stay; the base's layers, history and Env share are replaced.
     """
-    from ..cosign import load_private_key
     from ..progress import make_reporter
     from ..rebase import RebaseRequest, write_rebased
+    from ..supplychain.cosign import load_private_key
     from ..transport.cachedir import cache_dir
 
     environ = dict(os.environ)

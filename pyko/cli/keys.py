@@ -48,8 +48,8 @@ def logout(registry):
               help="Writes PREFIX.key (encrypted, cosign's format) and PREFIX.pub.")
 def generate_key_pair(output_key_prefix):
     """Make an ECDSA P-256 key pair for signing (password from COSIGN_PASSWORD or a prompt)."""
-    from ..cosign import generate_key_pair as make
-    from ..cosign import password_from
+    from ..supplychain.cosign import generate_key_pair as make
+    from ..supplychain.cosign import password_from
     from ..transport.atomic import atomic_file
 
     key_path, pub_path = f"{output_key_prefix}.key", f"{output_key_prefix}.pub"
@@ -67,7 +67,7 @@ def generate_key_pair(output_key_prefix):
 
 def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str, timeout):
     """(attachment store, identifier, name) of IMAGE in its registry or in an OCI layout."""
-    from ..supplychain import store_for
+    from ..supplychain.sign import store_for
 
     return store_for(image, oci_layout, registries_from_flags(insecure, ca_file, timeout, dict(os.environ)))
 
@@ -85,11 +85,11 @@ def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str, timeou
 def sign(image, key_path, annotations, recursive, signature_format, oci_layout, insecure_registry,
          registry_ca_file, registry_timeout):
     """Sign IMAGE (by tag or digest) the way cosign does, and store the signature beside it."""
-    from ..cosign import load_private_key
     from ..image import Descriptor
     from ..image.timestamps import rfc3339, source_date_epoch
     from ..metadata import key_values
-    from ..supplychain import sign_digest, subjects
+    from ..supplychain.cosign import load_private_key
+    from ..supplychain.sign import sign_digest, subjects
 
     key = load_private_key(key_path, os.environ)
     store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
@@ -126,7 +126,7 @@ def verify(image, key_path, certificate_identity, certificate_identity_regexp, c
            registry_ca_file, registry_timeout):
     """Check IMAGE's signatures with a public key, or keyless (cosign's flags); print what verifies."""
     from ..metadata import key_values
-    from ..verification import verify_signatures
+    from ..supplychain.verify import verify_signatures
 
     verifier = _verifier(key_path, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
                          certificate_oidc_issuer_regexp, trusted_root)
@@ -157,9 +157,9 @@ def _flag_error(key: str, problem: str) -> None:
 
 def _verifier(key_path, identity, identity_regexp, issuer, issuer_regexp, trusted_root):
     """A key verifier or a keyless one; one error for each combination that cannot work."""
-    from ..base_policy import BasePolicy, check
     from ..errors import UsageError
-    from ..verification import verifier_for
+    from ..supplychain.policy import BasePolicy, check
+    from ..supplychain.verify import verifier_for
 
     keyless = identity or identity_regexp or issuer or issuer_regexp
     if bool(key_path) == bool(keyless):
@@ -182,8 +182,8 @@ def verify_attestation(image, key_path, kind, oci_layout, insecure_registry, reg
 
     Reads both forms: cosign's .att tag and Sigstore bundle referrers (cosign v3's).
     """
-    from ..attestations import predicate_type, verify_attestations
-    from ..cosign import load_public_key
+    from ..supplychain.attestations import predicate_type, verify_attestations
+    from ..supplychain.cosign import load_public_key
 
     wanted = predicate_type(kind)
     key = load_public_key(key_path)

@@ -18,7 +18,7 @@ from .. import children
 from ..errors import BuildError
 from ..plan import ResolvedBuild
 from ..platforms import Platform
-from ..sbom import Inventory, Package
+from ..supplychain.sbom import Inventory, Package
 from ..templates import expand
 from . import BuildContext, BuildTask, Target, env_names, with_build_env
 

@@ -21,7 +21,7 @@ import zlib
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import children
-from ..sbom import Inventory, Package
+from ..supplychain.sbom import Inventory, Package
 from .cargo_files import read_toml, upwards
 from .elf import read_section
 

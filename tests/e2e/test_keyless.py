@@ -41,7 +41,7 @@ def _store(reference):
 
 
 def sign_legacy(sigstore, reference, signer, **kwargs):
-    from pyko import cosign
+    from pyko.supplychain import cosign
 
     name, digest = reference.split("@")
     payload, annotations = legacy_layer(sigstore, signer, cosign.payload(name, digest), **kwargs)
@@ -50,9 +50,10 @@ def sign_legacy(sigstore, reference, signer, **kwargs):
 
 
 def sign_bundle(sigstore, reference, signer, about=None, **kwargs):
-    from pyko import bundles, referrers
+    from pyko import referrers
     from pyko.image import Descriptor
     from pyko.image.documents import media_type_of
+    from pyko.supplychain import bundles
 
     name, digest = reference.split("@")
     store = _store(reference)

@@ -92,7 +92,7 @@ def test_verify_refuses_unsigned_image(registry, session_env, hello_src, keys):
 
 def _put_sig(registry_host, repo, digest, layers):
     """Store a hand-made .sig manifest (test tampering) through pyko's own attachment code."""
-    from pyko import cosign as sign
+    from pyko.supplychain import cosign as sign
     from pyko.transport.attachment_stores import RegistryAttachments
     from pyko.transport.registry.client import Registry, TransportOptions
     from pyko.transport.registry.credentials import Credentials
@@ -104,7 +104,7 @@ def _put_sig(registry_host, repo, digest, layers):
 
 
 def test_verify_refuses_tampered_payload_and_wrong_digest_claim(registry, session_env, hello_src, keys):
-    from pyko import cosign as sign
+    from pyko.supplychain import cosign as sign
 
     repo = "tampered"
     built = pyko("build", hello_src, "--platform", "linux/amd64,linux/arm64", "--repo", f"{registry.host}/{repo}",

@@ -6,10 +6,10 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pyko.base_policy import PRESETS, BasePolicy, from_flags, policy_from
 from pyko.errors import UsageError
-from pyko.keyless.checks import CheckFailed, LogEntry, check_inclusion
-from pyko.keyless.trustroot import LogKey, TrustedRoot, Window
+from pyko.supplychain.keyless.checks import CheckFailed, LogEntry, check_inclusion
+from pyko.supplychain.keyless.trustroot import LogKey, TrustedRoot, Window
+from pyko.supplychain.policy import PRESETS, BasePolicy, from_flags, policy_from
 
 
 def _leaf(data: bytes) -> bytes:

@@ -1,5 +1,5 @@
 """SLSA provenance: the builder from the CI environment, times from SOURCE_DATE_EPOCH when set."""
-from pyko import provenance
+from pyko.supplychain import provenance
 
 
 def _facts(**changes):

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Mapping, Optional
 
-from . import bundles, cosign, dsse, referrers
-from .errors import UsageError
-from .image import BytesBlob, Descriptor, mediatypes
-from .image.documents import parse_index
+from .. import referrers
+from ..errors import UsageError
+from ..image import BytesBlob, Descriptor, mediatypes
+from ..image.documents import parse_index
+from . import bundles, cosign, dsse
 
 SBOM_MEDIA_TYPE = "text/spdx+json"
 
@@ -77,8 +78,8 @@ def subjects(store, ident: str, recursive: bool) -> List[str]:
 def store_for(image: str, oci_layout: str, registries):
     """(attachment store, identifier, name) for IMAGE in a registry or, with
     `oci_layout`, in that layout (named NAME:TAG or NAME@DIGEST there)."""
-    from .reference import Reference
-    from .transport.attachment_stores import LayoutAttachments, RegistryAttachments
+    from ..reference import Reference
+    from ..transport.attachment_stores import LayoutAttachments, RegistryAttachments
 
     if oci_layout:
         name, _, ident = image.rpartition("@") if "@" in image else image.rpartition(":")

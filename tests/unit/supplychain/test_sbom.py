@@ -2,7 +2,7 @@
 import json
 
 from pyko.platforms import Platform
-from pyko.sbom import Binary, Package, image_sbom, index_sbom, sbom_filename
+from pyko.supplychain.sbom import Binary, Package, image_sbom, index_sbom, sbom_filename
 from pyko.toolchains.go import parse_go_version_m
 
 IMAGE = "sha256:" + "1" * 64

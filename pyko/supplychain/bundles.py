@@ -20,9 +20,10 @@ from typing import List, Tuple
 
 from cryptography.hazmat.primitives import serialization
 
-from . import dsse, referrers
-from .errors import MalformedInput
-from .image import BytesBlob, Descriptor
+from .. import referrers
+from ..errors import MalformedInput
+from ..image import BytesBlob, Descriptor
+from . import dsse
 
 BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 BUNDLE_TYPES = (BUNDLE_V03, "application/vnd.dev.sigstore.bundle.v0.2+json",

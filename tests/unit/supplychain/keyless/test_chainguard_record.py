@@ -9,11 +9,12 @@ import os
 import pytest
 
 from pyko.errors import VerificationError
-from pyko.keyless import Identity, KeylessPolicy, load_trusted_root, verify_rekor_bundle
+from pyko.supplychain.keyless import Identity, KeylessPolicy, load_trusted_root, verify_rekor_bundle
+
+from oci_tools import REPO
 
 # A copy of ../shared/testvectors/chainguard-static-rekor-entry.json: Chainguard's genuine record.
-VECTOR = os.path.join(os.path.dirname(__file__), "..", "..", "testdata", "sigstore",
-                      "chainguard-static-rekor-entry.json")
+VECTOR = os.path.join(REPO, "testdata", "sigstore", "chainguard-static-rekor-entry.json")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +95,7 @@ def test_any_changed_byte_is_refused(vector, policy, part, at):
 
 
 def test_a_trusted_root_without_that_log_refuses_it(vector, policy, tmp_path):
-    from pyko.keyless.trustroot import TrustedRoot
+    from pyko.supplychain.keyless.trustroot import TrustedRoot
 
     empty = TrustedRoot(policy.root.authorities, {}, policy.root.ctlogs, "no logs")
     with pytest.raises(VerificationError, match="^SET: the entry is from log"):

@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from .errors import MalformedInput, PykoError, UsageError
-from .image import BytesBlob, canonical_json, mediatypes
-from .image.documents import parse_manifest
+from ..errors import MalformedInput, PykoError, UsageError
+from ..image import BytesBlob, canonical_json, mediatypes
+from ..image.documents import parse_manifest
 
 SIMPLESIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"

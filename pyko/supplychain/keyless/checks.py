@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
-from ..errors import VerificationError, clean_text
+from ...errors import VerificationError, clean_text
 from .trustroot import TrustedRoot
 
 ISSUER_V1 = ObjectIdentifier("1.3.6.1.4.1.57264.1.1")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import List, Mapping, Optional, Protocol
 
+from ..errors import MalformedInput, VerificationError
 from . import attestations, bundles, cosign, dsse
-from .errors import MalformedInput, VerificationError
 
 
 class Verifier(Protocol):

@@ -16,9 +16,9 @@ import json
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..image.blob import Descriptor
 from . import attestations
-from .image.blob import Descriptor
-from .supplychain import Stored, attach_sbom, sign_digest
+from .sign import Stored, attach_sbom, sign_digest
 
 KINDS = ("sbom", "signature", "attestation")   # the order results are reported in
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional
 
-from .errors import UsageError
+from ..errors import UsageError
 
 #: Chainguard signs its public images from GitHub Actions workflows of chainguard-images.
 PRESETS = {

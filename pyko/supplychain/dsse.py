@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple
 
+from ..errors import MalformedInput
 from . import cosign
-from .errors import MalformedInput
 
 IN_TOTO = "application/vnd.in-toto+json"
 STATEMENT_V1 = "https://in-toto.io/Statement/v1"

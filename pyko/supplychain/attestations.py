@@ -15,9 +15,10 @@ import json
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple
 
-from . import bundles, cosign, dsse, referrers
-from .errors import MalformedInput, UsageError, VerificationError
-from .image import Descriptor
+from .. import referrers
+from ..errors import MalformedInput, UsageError, VerificationError
+from ..image import Descriptor
+from . import bundles, cosign, dsse
 
 DSSE_LAYER = "application/vnd.dsse.envelope.v1+json"
 PREDICATE_ANNOTATION = "predicateType"
@@ -94,7 +95,7 @@ def bundle_envelopes(store, digest: str, wanted_type: str = "") -> List[Tuple[st
 
 def bundle_blobs(store, digest: str, wanted_type: str = "") -> List[Tuple[str, bytes]]:
     """(where, the bundle's bytes) of each Sigstore bundle referring to `digest`."""
-    from .image.documents import parse_manifest
+    from ..image.documents import parse_manifest
 
     out: List[Tuple[str, bytes]] = []
     for entry in referrers.find(store, digest, bundles.BUNDLE_V03):

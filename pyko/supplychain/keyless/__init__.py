@@ -16,8 +16,8 @@ from typing import List, Mapping, Sequence
 
 from cryptography import x509
 
+from ...errors import MalformedInput
 from .. import dsse
-from ..errors import MalformedInput
 from .checks import (
     CheckFailed,
     Identity,

@@ -14,10 +14,10 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from . import __version__
-from .image.digest import file_digest
-from .platforms import Platform
-from .reference import Reference
+from .. import __version__
+from ..image.digest import file_digest
+from ..platforms import Platform
+from ..reference import Reference
 
 
 @dataclass(frozen=True)

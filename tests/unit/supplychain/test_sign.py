@@ -5,12 +5,12 @@ import threading
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pyko.attaching import Attaching, Subject, attach_all
 from pyko.errors import VerificationError
 from pyko.image import BytesBlob, mediatypes
 from pyko.image.blob import Descriptor
-from pyko.supplychain import attach_sbom, sign_digest, subjects
-from pyko.verification import KeyVerifier, verify_signatures
+from pyko.supplychain.attach import Attaching, Subject, attach_all
+from pyko.supplychain.sign import attach_sbom, sign_digest, subjects
+from pyko.supplychain.verify import KeyVerifier, verify_signatures
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -7,8 +7,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from pyko import cosign as sign
 from pyko.errors import PykoError
+from pyko.supplychain import cosign as sign
 
 pytest.importorskip("nacl", reason="PyNaCl (pip install 'pyko[cosign]')")
 
