@@ -18,7 +18,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 import yaml
 
 from .errors import MalformedInput, UsageError, clean_text
-from .files import read_capped
+from .util.files import read_capped
 
 PREFIXES = ("pyko://", "ko://")
 MAX_YAML = 16 << 20

@@ -25,9 +25,9 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 from .config import ImageConfig
 from .errors import UsageError, clean_text
 from .image.conventions import NONROOT
-from .image.timestamps import rfc3339
-from .templates import expand_one
-from .vcs import source_of
+from .util.templates import expand_one
+from .util.timestamps import rfc3339
+from .util.vcs import source_of
 
 REVISION = "org.opencontainers.image.revision"
 SOURCE = "org.opencontainers.image.source"

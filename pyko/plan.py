@@ -20,16 +20,16 @@ from typing import Mapping, Optional, Sequence, Tuple
 
 from .config import BuildConfig, Config
 from .errors import UsageError
-from .image.timestamps import source_date_epoch
 from .metadata import ImageFlags, ImageSettings, resolve_image
 from .platforms import Platform
 from .reference import Reference, check_image_name, check_tag, registry_of, repository_under, sanitized_name, shown_tag
 from .supplychain import policy as base_policy
 from .supplychain.attestations import format_or_default
 from .supplychain.policy import BasePolicy
-from .templates import expand
 from .toolchains import with_build_env
-from .transport.cachedir import cache_dir
+from .util.cachedir import cache_dir
+from .util.templates import expand
+from .util.timestamps import source_date_epoch
 
 DEFAULT_TAGS = ("latest",)
 #: Repositories that mean "load into the local engine", as ko's ko.local does.

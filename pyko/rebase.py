@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from .bases import Base, open_base
 from .errors import UsageError, clean_text
 from .image import Image, Index
-from .image.rebase import RebaseError, rebase
+from .image.rebased import RebaseError, rebase
 from .platforms import Platform, platform_order
 from .reference import Reference
 from .transport.registry.pull import BASE_DIGEST, BASE_NAME, open_remote_base
@@ -88,7 +88,7 @@ def opener_for(cache_dir: str, registries) -> Callable[[str], Base]:
 def source_image(request: RebaseRequest, cache_dir: str, registries):
     """The image to rebase: from the layout, or from the registry (layers read only if needed)."""
     if request.oci_layout:
-        from .transport.layout_images import LayoutImage
+        from .transport.oci_layout_images import LayoutImage
 
         return LayoutImage(request.oci_layout, request.image)
     return open_remote_base(request.image, registries, cache_dir)

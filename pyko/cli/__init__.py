@@ -37,7 +37,7 @@ class Terminated(BaseException):
 
 
 def _on_signal(signum, frame) -> None:
-    from .. import children
+    from ..util import children
 
     # Children first: a work directory is removed only once nothing writes into it.
     children.stop_all()

@@ -56,9 +56,9 @@ def run_build(paths, options: dict):
     """Resolve the plan, build, write --image-refs; returns the Built images."""
     from ..config import load_config
     from ..plan import resolve
-    from ..progress import make_reporter
     from ..publish import build
-    from ..transport.atomic import check_directory_writable
+    from ..util.atomic import check_directory_writable
+    from ..util.progress import make_reporter
 
     environ = dict(os.environ)
     plan = resolve(flags_from(paths, options), load_config(os.getcwd(), environ), environ)
@@ -76,7 +76,7 @@ def run_build(paths, options: dict):
 
 
 def write_image_refs(path: str, results, attachments: bool) -> None:
-    from ..transport.atomic import write_bytes
+    from ..util.atomic import write_bytes
 
     lines = []
     for built in results:

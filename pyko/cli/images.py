@@ -10,7 +10,7 @@ from .options import push_options, registries_from_flags, registry_options
 
 
 def run_and_print(run, plan, quiet) -> None:
-    from ..progress import make_reporter
+    from ..util.progress import make_reporter
 
     reporter = make_reporter(quiet)
     try:
@@ -72,11 +72,11 @@ def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, ins
     blobs are mounted within a registry and streamed across registries.
     """
     from ..image.documents import parse_index
-    from ..image.timestamps import source_date_epoch
     from ..indexes import IndexRequest, create_index
-    from ..progress import make_reporter
     from ..supplychain.cosign import load_private_key
     from ..supplychain.sign import sign_digest
+    from ..util.progress import make_reporter
+    from ..util.timestamps import source_date_epoch
 
     environ = dict(os.environ)
     signer = load_private_key(sign_key, environ) if sign_key else None
@@ -114,10 +114,10 @@ def rebase_command(image, new_base, old_base, tags, oci_layout, sign_key, insecu
 
     The app's layers and config stay; the base's layers, history and Env share are replaced.
     """
-    from ..progress import make_reporter
     from ..rebase import RebaseRequest, write_rebased
     from ..supplychain.cosign import load_private_key
-    from ..transport.cachedir import cache_dir
+    from ..util.cachedir import cache_dir
+    from ..util.progress import make_reporter
 
     environ = dict(os.environ)
     signer = load_private_key(sign_key, environ) if sign_key else None

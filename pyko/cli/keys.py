@@ -50,7 +50,7 @@ def generate_key_pair(output_key_prefix):
     """Make an ECDSA P-256 key pair for signing (password from COSIGN_PASSWORD or a prompt)."""
     from ..supplychain.cosign import generate_key_pair as make
     from ..supplychain.cosign import password_from
-    from ..transport.atomic import atomic_file
+    from ..util.atomic import atomic_file
 
     key_path, pub_path = f"{output_key_prefix}.key", f"{output_key_prefix}.pub"
     for path in (key_path, pub_path):
@@ -86,10 +86,10 @@ def sign(image, key_path, annotations, recursive, signature_format, oci_layout, 
          registry_ca_file, registry_timeout):
     """Sign IMAGE (by tag or digest) the way cosign does, and store the signature beside it."""
     from ..image import Descriptor
-    from ..image.timestamps import rfc3339, source_date_epoch
     from ..metadata import key_values
     from ..supplychain.cosign import load_private_key
     from ..supplychain.sign import sign_digest, subjects
+    from ..util.timestamps import rfc3339, source_date_epoch
 
     key = load_private_key(key_path, os.environ)
     store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)

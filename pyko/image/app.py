@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
+from ..util.timestamps import rfc3339
 from . import mutate
 from .blob import Layer
 from .conventions import DEFAULT_PATH, NONROOT
 from .image import Image
 from .kodata import KODATA_PATH
 from .layer import TarEntry, dir_entry, file_entry
-from .timestamps import rfc3339
 
 APP_DIR = "/ko-app"
 

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Iterable, List, Optional
 
 from ..platforms import ALL_LINUX, Platform
+from ..util.timestamps import rfc3339
 from . import mediatypes
 from .blob import Descriptor, FileBlob, Layer
 from .conventions import DEFAULT_PATH, NONROOT, NONROOT_ID
@@ -23,7 +24,6 @@ from .digest import file_digest
 from .image import Image, Index
 from .layer import RECIPE as LAYER_RECIPE
 from .layer import TarEntry, dir_entry, file_entry, symlink_entry, write_layer
-from .timestamps import rfc3339
 
 #: The reference users write to mean this base; `://` keeps it from ever
 #: parsing as a registry image.

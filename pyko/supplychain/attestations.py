@@ -15,9 +15,9 @@ import json
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple
 
-from .. import referrers
 from ..errors import MalformedInput, UsageError, VerificationError
 from ..image import Descriptor
+from ..transport import referrers
 from . import bundles, cosign, dsse
 
 DSSE_LAYER = "application/vnd.dsse.envelope.v1+json"

@@ -20,9 +20,9 @@ from typing import List, Tuple
 
 from cryptography.hazmat.primitives import serialization
 
-from .. import referrers
 from ..errors import MalformedInput
 from ..image import BytesBlob, Descriptor
+from ..transport import referrers
 from . import dsse
 
 BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"

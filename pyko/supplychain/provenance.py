@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import __version__
-from ..image.timestamps import rfc3339
 from ..reference import without_tag
-from ..vcs import source_of
+from ..util.timestamps import rfc3339
+from ..util.vcs import source_of
 
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://pyko.dev/buildtypes/image/v1"

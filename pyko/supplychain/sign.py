@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Mapping, Optional
 
-from .. import referrers
 from ..errors import UsageError
 from ..image import BytesBlob, Descriptor, mediatypes
 from ..image.documents import parse_index
+from ..transport import referrers
 from . import bundles, cosign, dsse
 
 SBOM_MEDIA_TYPE = "text/spdx+json"

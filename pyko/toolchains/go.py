@@ -14,12 +14,12 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
-from .. import children
 from ..errors import BuildError
 from ..plan import ResolvedBuild
 from ..platforms import Platform
 from ..supplychain.sbom import Inventory, Package
-from ..templates import expand
+from ..util import children
+from ..util.templates import expand
 from . import BuildContext, BuildTask, Target, env_names, with_build_env
 
 NO_GO = ("no Go toolchain found: put `go` on PATH, set PYKO_GO to its path, "

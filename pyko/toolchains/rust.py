@@ -22,10 +22,10 @@ import shutil
 from dataclasses import dataclass
 from typing import Dict, Iterable, Mapping, Optional, Sequence
 
-from .. import children
 from ..errors import BuildError, UsageError
 from ..plan import ResolvedBuild
 from ..platforms import Platform, rust_triple
+from ..util import children
 from . import BuildContext, BuildTask, Target, env_names, with_build_env
 from .cargo_files import read_toml, upwards
 from .rust_packages import crate_inventory

@@ -13,7 +13,7 @@ from ..errors import PykoError
 from ..image import Blob, BytesBlob, Descriptor, mediatypes
 from ..image.digest import check_digest
 from ..image.documents import media_type_of
-from . import layout
+from . import oci_layout as layout
 from .registry.client import Registry
 from .registry.push import PushStats, push_blob
 

@@ -23,9 +23,9 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Mapping, Optional, Protocol
 
-from .. import children
 from ..errors import OutputError, UsageError, clean_text
 from ..reference import is_loopback
+from ..util import children
 
 DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 MAX_API_ANSWER = 1 << 20

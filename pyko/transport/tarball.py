@@ -17,8 +17,8 @@ from typing import Sequence
 from ..errors import OutputError
 from ..image import Image, Index, canonical_json
 from ..platforms import Platform
-from .atomic import atomic_file, check_directory_writable
-from .layout import CONTAINERD_NAME, LAYOUT_FILE, REF_NAME, blob_name
+from ..util.atomic import atomic_file, check_directory_writable
+from .oci_layout import CONTAINERD_NAME, LAYOUT_FILE, REF_NAME, blob_name
 
 
 def check_writable(path: str) -> None:

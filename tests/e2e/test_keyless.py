@@ -50,10 +50,10 @@ def sign_legacy(sigstore, reference, signer, **kwargs):
 
 
 def sign_bundle(sigstore, reference, signer, about=None, **kwargs):
-    from pyko import referrers
     from pyko.image import Descriptor
     from pyko.image.documents import media_type_of
     from pyko.supplychain import bundles
+    from pyko.transport import referrers
 
     name, digest = reference.split("@")
     store = _store(reference)

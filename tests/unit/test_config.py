@@ -3,7 +3,7 @@ import pytest
 from pyko.config import load_config
 from pyko.errors import ConfigError, UsageError
 from pyko.image.static_base import REFERENCE
-from pyko.templates import expand
+from pyko.util.templates import expand
 
 
 def write(tmp_path, name, text):

@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ...errors import MalformedInput, UsageError
-from ...files import read_capped
+from ...util.files import read_capped
 
 MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json"
 MAX_ROOT = 4 << 20

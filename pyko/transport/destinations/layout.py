@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ...reference import normalized
-from .. import layout
+from .. import oci_layout as layout
 from ..attachment_stores import AttachmentStore, LayoutAttachments
 from . import Outgoing
 

@@ -14,10 +14,10 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
-from ... import children
 from ...errors import PykoError, clean_text
 from ...reference import DOCKER_HUB, DOCKER_HUB_ALIASES
-from ..atomic import write_bytes
+from ...util import children
+from ...util.atomic import write_bytes
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 _HELPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

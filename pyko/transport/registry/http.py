@@ -24,8 +24,8 @@ from requests.adapters import HTTPAdapter
 
 from ...errors import PykoError, RegistryError
 from ...reference import is_loopback
-from ..atomic import write_bytes
-from ..cachedir import cache_dir
+from ...util.atomic import write_bytes
+from ...util.cachedir import cache_dir
 from .retry import Transient, parse_retry_after, retryable_status
 
 USER_AGENT = "pyko"

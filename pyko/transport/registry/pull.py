@@ -16,7 +16,7 @@ from ...image.digest import digest_of, digest_parts, file_digest
 from ...image.documents import media_type_of, parse_config, parse_index, parse_manifest
 from ...platforms import Platform
 from ...reference import Reference
-from ..atomic import write_bytes
+from ...util.atomic import write_bytes
 from .client import KeyedLocks, Registry
 from .repository import MAX_MANIFEST, Repository
 

@@ -5,10 +5,10 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pyko import referrers
 from pyko.errors import MalformedInput
 from pyko.image import BytesBlob, Descriptor, mediatypes
 from pyko.supplychain import bundles, dsse
+from pyko.transport import referrers
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -3,7 +3,7 @@ import pytest
 
 from pyko.image import BytesBlob, Layer, mediatypes
 from pyko.image.image import Image
-from pyko.image.rebase import RebaseError, rebase, rebased_env, rebased_labels
+from pyko.image.rebased import RebaseError, rebase, rebased_env, rebased_labels
 
 
 def _layer(data: bytes) -> Layer:

@@ -2,7 +2,7 @@ import io
 import subprocess
 import sys
 
-from pyko.progress import LineReporter, make_reporter
+from pyko.util.progress import LineReporter, make_reporter
 
 
 def test_pipes_get_plain_lines():
@@ -25,7 +25,7 @@ def test_quiet_says_nothing():
 
 
 def test_rich_is_not_imported_off_a_terminal():
-    code = ("import sys, io; from pyko.progress import make_reporter; "
+    code = ("import sys, io; from pyko.util.progress import make_reporter; "
             "make_reporter(stream=io.StringIO()).info('x'); print('rich' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

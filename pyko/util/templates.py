@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Mapping, Sequence, Tuple
 
-from .errors import UsageError
-from .image.timestamps import rfc3339
+from ..errors import UsageError
+from .timestamps import rfc3339
 from .vcs import git_values
 
 _FIELD = re.compile(r"\{\{-?\s*\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\s*-?\}\}")

@@ -7,7 +7,7 @@ import pytest
 from pyko.errors import OutputError
 from pyko.image import Image, Index
 from pyko.image.layer import file_entry, write_layer
-from pyko.transport import layout
+from pyko.transport import oci_layout as layout
 
 
 def tiny_index(tmp_path, content=b"x"):

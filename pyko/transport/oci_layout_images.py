@@ -11,7 +11,7 @@ from ..errors import MalformedInput, OutputError
 from ..image import BytesBlob, Descriptor, FileBlob, Image, Layer, mediatypes
 from ..image.documents import parse_config, parse_index, parse_manifest
 from ..platforms import Platform
-from . import layout
+from . import oci_layout as layout
 
 
 class LayoutImage:

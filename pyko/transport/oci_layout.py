@@ -25,7 +25,7 @@ from ..errors import MalformedInput, OutputError
 from ..image import Blob, Descriptor, Index, canonical_json, mediatypes
 from ..image.digest import digest_of, digest_parts
 from ..image.documents import load_json
-from .atomic import check_directory_writable, copy_stream, default_mode, write_bytes
+from ..util.atomic import check_directory_writable, copy_stream, default_mode, write_bytes
 
 #: index.json and blobs read into memory (manifests, signatures) are capped at this.
 MAX_READ = 16 << 20

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Iterable, List, Mapping, Optional, Tuple
 
-from .image import Blob, BytesBlob, Descriptor, canonical_json, mediatypes
-from .image.documents import load_json, parse_index
+from ..image import Blob, BytesBlob, Descriptor, canonical_json, mediatypes
+from ..image.documents import load_json, parse_index
 
 EMPTY = BytesBlob("application/vnd.oci.empty.v1+json", b"{}")
 

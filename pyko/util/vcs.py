@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from . import children
-from .image.timestamps import rfc3339
+from .timestamps import rfc3339
 
 
 def git(cwd: str, *args: str) -> str:

@@ -1,7 +1,7 @@
 """Reading files that come from the user or from outside: whole, but never more than a cap."""
 from __future__ import annotations
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def read_capped(path: str, limit: int, what: str) -> bytes:

@@ -1,7 +1,7 @@
 """What git says: credentials never leave in a published URL."""
 import pytest
 
-from pyko.vcs import without_credentials
+from pyko.util.vcs import without_credentials
 
 
 @pytest.mark.parametrize("url, published", [
