@@ -54,9 +54,9 @@ def flags_from(paths, options: dict):
 
 def run_build(paths, options: dict):
     """Resolve the plan, build, write --image-refs; returns the Built images."""
+    from ..commands.build import build
     from ..config import load_config
     from ..plan import resolve
-    from ..publish import build
     from ..util.atomic import check_directory_writable
     from ..util.progress import make_reporter
 

@@ -37,8 +37,8 @@ def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_regist
     With --repo REG/static it is pushed there (as the repository itself);
     with --oci-layout or --tarball it is written locally.
     """
+    from ..commands.build import publish_base
     from ..plan import Flags, resolve_base_command
-    from ..publish import publish_base
 
     flags = Flags(platforms=tuple(platforms), tags=tuple(tags), oci_layout=oci_layout or "", tarball=tarball or "",
                   repo=repo, push=push, insecure_registry=insecure_registry, registry_ca_file=registry_ca_file,
@@ -71,8 +71,8 @@ def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, ins
     Per-runner builds pushed with --push-by-digest merge here into one index;
     blobs are mounted within a registry and streamed across registries.
     """
+    from ..commands.index import IndexRequest, create_index
     from ..image.documents import parse_index
-    from ..indexes import IndexRequest, create_index
     from ..supplychain.cosign import load_private_key
     from ..supplychain.sign import sign_digest
     from ..util.progress import make_reporter
@@ -114,7 +114,7 @@ def rebase_command(image, new_base, old_base, tags, oci_layout, sign_key, insecu
 
     The app's layers and config stay; the base's layers, history and Env share are replaced.
     """
-    from ..rebase import RebaseRequest, write_rebased
+    from ..commands.rebase import RebaseRequest, write_rebased
     from ..supplychain.cosign import load_private_key
     from ..util.cachedir import cache_dir
     from ..util.progress import make_reporter

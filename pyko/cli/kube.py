@@ -27,7 +27,7 @@ def yaml_options(func):
 
 def resolved_yaml(filenames, recursive, selector, options) -> str:
     """The documents with every pyko:// and ko:// reference built, pushed and replaced by its digest."""
-    from .. import kube
+    from ..commands import kube_yaml as kube
     from ..errors import UsageError
     from ..toolchains.drivers import locate
 

@@ -26,8 +26,8 @@ def registry_options(func):
 def registries_from_flags(insecure_registry: bool, registry_ca_file: str, registry_timeout, environ,
                           reporter=None):
     """The registry clients of a command that took `registry_options` (and no build plan)."""
+    from ..commands.build import registries_for
     from ..plan import RegistrySettings, default_jobs
-    from ..publish import registries_for
 
     return registries_for(RegistrySettings(insecure_registry, registry_ca_file, registry_timeout or 0), environ,
                           default_jobs(None), reporter)

@@ -2,10 +2,10 @@
 annotations kept where the sources agree, the bytes exactly as pyko build writes an index."""
 import pytest
 
+from pyko.commands.index import Entry, agreed, choose, index_manifest
 from pyko.errors import UsageError
 from pyko.image import BytesBlob, Layer, mediatypes
 from pyko.image.image import Image, Index
-from pyko.indexes import Entry, agreed, choose, index_manifest
 from pyko.platforms import Platform
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Protocol, Tuple
 
-from .errors import UsageError
-from .image import Image, Index
-from .image.static_base import REFERENCE as BUILTIN_BASE
-from .image.static_base import static_base
-from .platforms import Platform
-from .transport.registry.hosts import Registries
-from .transport.registry.pull import open_remote_base
+from ..errors import UsageError
+from ..image import Image, Index
+from ..image.static_base import REFERENCE as BUILTIN_BASE
+from ..image.static_base import static_base
+from ..platforms import Platform
+from ..transport.registry.hosts import Registries
+from ..transport.registry.pull import open_remote_base
 
 
 class Base(Protocol):
@@ -66,10 +66,10 @@ def open_base(ref: str, cache_dir: str, registries: Registries) -> Base:
 def verify_base(base: Base, policy, registries: Registries, environ) -> str:
     """Check the base's signature against `policy` (a BasePolicy) before anything is built on it;
     returns a line for the user. The built-in base is made here and has nothing to check."""
-    from .errors import VerificationError
-    from .supplychain.policy import BasePolicy
-    from .supplychain.verify import verifier_for, verify_signatures
-    from .transport.attachment_stores import RegistryAttachments
+    from ..errors import VerificationError
+    from ..supplychain.policy import BasePolicy
+    from ..supplychain.verify import verifier_for, verify_signatures
+    from ..transport.attachment_stores import RegistryAttachments
 
     assert isinstance(policy, BasePolicy)
     if isinstance(base, BuiltinBase):

@@ -1,7 +1,7 @@
 """Bases: the built-in one and a registry's, behind one protocol."""
 import pytest
 
-from pyko.bases import BuiltinBase, open_base
+from pyko.commands.bases import BuiltinBase, open_base
 from pyko.errors import UsageError
 from pyko.platforms import Platform
 from pyko.transport.registry.hosts import Registries

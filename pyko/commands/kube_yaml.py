@@ -17,8 +17,8 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 
-from .errors import MalformedInput, UsageError, clean_text
-from .util.files import read_capped
+from ..errors import MalformedInput, UsageError, clean_text
+from ..util.files import read_capped
 
 PREFIXES = ("pyko://", "ko://")
 MAX_YAML = 16 << 20

@@ -17,30 +17,30 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..errors import UsageError
+from ..image import Index, Layer
+from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
+from ..image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
+from ..image.layer_cache import LayerCache
+from ..plan import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
+from ..platforms import parse_platforms, platform_order
+from ..reference import Reference, shown_tag
+from ..supplychain import provenance, sbom
+from ..supplychain.attach import Attaching, Subject, attach_all
+from ..supplychain.cosign import load_private_key
+from ..supplychain.sign import Stored
+from ..toolchains import BuildContext, BuildTask, Target
+from ..toolchains.drivers import driver_for
+from ..toolchains.elf import check_static_for
+from ..transport.destinations import Destination, Outgoing
+from ..transport.destinations.layout import LayoutDestination
+from ..transport.destinations.local import LocalDestination
+from ..transport.destinations.registry import RegistryDestination
+from ..transport.destinations.tarball import TarballDestination
+from ..transport.registry.hosts import Registries
+from ..util.atomic import write_bytes
+from ..util.timestamps import rfc3339
 from .bases import Base, BuiltinBase, open_base, verify_base
-from .errors import UsageError
-from .image import Index, Layer
-from .image.app import AppSpec, app_image, binary_layer, kodata_layer
-from .image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
-from .image.layer_cache import LayerCache
-from .plan import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
-from .platforms import parse_platforms, platform_order
-from .reference import Reference, shown_tag
-from .supplychain import provenance, sbom
-from .supplychain.attach import Attaching, Subject, attach_all
-from .supplychain.cosign import load_private_key
-from .supplychain.sign import Stored
-from .toolchains import BuildContext, BuildTask, Target
-from .toolchains.drivers import driver_for
-from .toolchains.elf import check_static_for
-from .transport.destinations import Destination, Outgoing
-from .transport.destinations.layout import LayoutDestination
-from .transport.destinations.local import LocalDestination
-from .transport.destinations.registry import RegistryDestination
-from .transport.destinations.tarball import TarballDestination
-from .transport.registry.hosts import Registries
-from .util.atomic import write_bytes
-from .util.timestamps import rfc3339
 
 
 @dataclass(frozen=True)

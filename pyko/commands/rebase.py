@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
+from ..errors import UsageError, clean_text
+from ..image import Image, Index
+from ..image.rebased import RebaseError, rebase
+from ..platforms import Platform, platform_order
+from ..reference import Reference
+from ..transport.registry.pull import BASE_DIGEST, BASE_NAME, open_remote_base
 from .bases import Base, open_base
-from .errors import UsageError, clean_text
-from .image import Image, Index
-from .image.rebased import RebaseError, rebase
-from .platforms import Platform, platform_order
-from .reference import Reference
-from .transport.registry.pull import BASE_DIGEST, BASE_NAME, open_remote_base
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def opener_for(cache_dir: str, registries) -> Callable[[str], Base]:
 def source_image(request: RebaseRequest, cache_dir: str, registries):
     """The image to rebase: from the layout, or from the registry (layers read only if needed)."""
     if request.oci_layout:
-        from .transport.oci_layout_images import LayoutImage
+        from ..transport.oci_layout_images import LayoutImage
 
         return LayoutImage(request.oci_layout, request.image)
     return open_remote_base(request.image, registries, cache_dir)
@@ -97,12 +97,12 @@ def source_image(request: RebaseRequest, cache_dir: str, registries):
 def write_rebased(request: RebaseRequest, cache_dir: str, registries, signer, reporter) -> str:
     """Rebase, then write the result where the image was (its repository, or its layout); returns
     the reference to deploy."""
-    from .reference import check_tag
-    from .supplychain.sign import sign_digest
-    from .transport.attachment_stores import LayoutAttachments, RegistryAttachments
-    from .transport.destinations import Outgoing
-    from .transport.destinations.layout import LayoutDestination
-    from .transport.destinations.registry import RegistryDestination
+    from ..reference import check_tag
+    from ..supplychain.sign import sign_digest
+    from ..transport.attachment_stores import LayoutAttachments, RegistryAttachments
+    from ..transport.destinations import Outgoing
+    from ..transport.destinations.layout import LayoutDestination
+    from ..transport.destinations.registry import RegistryDestination
 
     image = source_image(request, cache_dir, registries)
     index = rebased_index(image, request, opener_for(cache_dir, registries), request.image)

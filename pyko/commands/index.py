@@ -17,16 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .errors import UsageError, clean_text
-from .image import BytesBlob, Descriptor, canonical_json, mediatypes
-from .image.documents import parse_config, parse_index, parse_manifest
-from .platforms import Platform, platform_order
-from .reference import Reference, shown_tag
-from .supplychain import cosign
-from .transport.referrers import fallback_tag
-from .transport.registry.copy import copy_manifest, same_place
-from .transport.registry.push import PushStats
-from .transport.registry.repository import Repository
+from ..errors import UsageError, clean_text
+from ..image import BytesBlob, Descriptor, canonical_json, mediatypes
+from ..image.documents import parse_config, parse_index, parse_manifest
+from ..platforms import Platform, platform_order
+from ..reference import Reference, shown_tag
+from ..supplychain import cosign
+from ..transport.referrers import fallback_tag
+from ..transport.registry.copy import copy_manifest, same_place
+from ..transport.registry.push import PushStats
+from ..transport.registry.repository import Repository
 
 ATTESTATION = "attestation-manifest"
 #: What pyko copies beside each platform image when it moves to another repository.
@@ -159,11 +159,11 @@ class IndexRequest:
 def create_index(request: IndexRequest, registries, signer, sign, reporter) -> str:
     """Merge, gather, push and tag; returns the reference to deploy. `sign(store, digest,
     name)` signs when `signer` is given."""
-    from .reference import check_tag
-    from .supplychain import sbom
-    from .supplychain.sign import attach_sbom
-    from .transport.attachment_stores import RegistryAttachments
-    from .util.timestamps import rfc3339
+    from ..reference import check_tag
+    from ..supplychain import sbom
+    from ..supplychain.sign import attach_sbom
+    from ..transport.attachment_stores import RegistryAttachments
+    from ..util.timestamps import rfc3339
 
     ref = target_reference(request.target)
     tags = tuple(dict.fromkeys(check_tag(t) for t in (ref.tag or "latest", *request.tags)))

@@ -1,7 +1,7 @@
 """YAML for `pyko resolve`: references found where they are, replaced in place, nothing else touched."""
 import pytest
 
-from pyko import kube
+from pyko.commands import kube_yaml as kube
 from pyko.errors import MalformedInput, UsageError
 
 YAML = """\
