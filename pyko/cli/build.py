@@ -19,8 +19,8 @@ def split_binary(value: str):
 
 def flags_from(paths, options: dict):
     """plan.Flags from the keyword arguments of a command with build_options."""
-    from ..metadata import ImageFlags, key_values
-    from ..plan import Flags
+    from ..plan.metadata import ImageFlags, key_values
+    from ..plan.resolve import Flags
 
     image = ImageFlags(
         labels=key_values(options["labels"], "--image-label"),
@@ -55,8 +55,8 @@ def flags_from(paths, options: dict):
 def run_build(paths, options: dict):
     """Resolve the plan, build, write --image-refs; returns the Built images."""
     from ..commands.build import build
-    from ..config import load_config
-    from ..plan import resolve
+    from ..plan.config import load_config
+    from ..plan.resolve import resolve
     from ..util.atomic import check_directory_writable
     from ..util.progress import make_reporter
 

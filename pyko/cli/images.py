@@ -38,7 +38,7 @@ def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_regist
     with --oci-layout or --tarball it is written locally.
     """
     from ..commands.build import publish_base
-    from ..plan import Flags, resolve_base_command
+    from ..plan.resolve import Flags, resolve_base_command
 
     flags = Flags(platforms=tuple(platforms), tags=tuple(tags), oci_layout=oci_layout or "", tarball=tarball or "",
                   repo=repo, push=push, insecure_registry=insecure_registry, registry_ca_file=registry_ca_file,

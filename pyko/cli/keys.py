@@ -86,7 +86,7 @@ def sign(image, key_path, annotations, recursive, signature_format, oci_layout, 
          registry_ca_file, registry_timeout):
     """Sign IMAGE (by tag or digest) the way cosign does, and store the signature beside it."""
     from ..image import Descriptor
-    from ..metadata import key_values
+    from ..plan.metadata import key_values
     from ..supplychain.cosign import load_private_key
     from ..supplychain.sign import sign_digest, subjects
     from ..util.timestamps import rfc3339, source_date_epoch
@@ -125,7 +125,7 @@ def verify(image, key_path, certificate_identity, certificate_identity_regexp, c
            certificate_oidc_issuer_regexp, trusted_root, annotations, oci_layout, insecure_registry,
            registry_ca_file, registry_timeout):
     """Check IMAGE's signatures with a public key, or keyless (cosign's flags); print what verifies."""
-    from ..metadata import key_values
+    from ..plan.metadata import key_values
     from ..supplychain.verify import verify_signatures
 
     verifier = _verifier(key_path, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,

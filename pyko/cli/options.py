@@ -27,7 +27,7 @@ def registries_from_flags(insecure_registry: bool, registry_ca_file: str, regist
                           reporter=None):
     """The registry clients of a command that took `registry_options` (and no build plan)."""
     from ..commands.build import registries_for
-    from ..plan import RegistrySettings, default_jobs
+    from ..plan.resolve import RegistrySettings, default_jobs
 
     return registries_for(RegistrySettings(insecure_registry, registry_ca_file, registry_timeout or 0), environ,
                           default_jobs(None), reporter)

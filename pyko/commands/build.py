@@ -22,7 +22,7 @@ from ..image import Index, Layer
 from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
 from ..image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
 from ..image.layer_cache import LayerCache
-from ..plan import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
+from ..plan.resolve import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
 from ..platforms import parse_platforms, platform_order
 from ..reference import Reference, shown_tag
 from ..supplychain import provenance, sbom

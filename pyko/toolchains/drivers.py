@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ..errors import PykoError, UsageError
-from ..plan import ResolvedBuild
+from ..plan.resolve import ResolvedBuild
 from . import Driver
 from .go import GoDriver, find_go, is_go_package
 from .prebuilt import PrebuiltDriver

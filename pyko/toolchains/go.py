@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from ..errors import BuildError
-from ..plan import ResolvedBuild
+from ..plan.resolve import ResolvedBuild
 from ..platforms import Platform
 from ..supplychain.sbom import Inventory, Package
 from ..util import children

@@ -5,7 +5,7 @@ import os
 from typing import Iterable
 
 from ..errors import UsageError
-from ..plan import ResolvedBuild
+from ..plan.resolve import ResolvedBuild
 from ..platforms import Platform
 from . import BuildContext, BuildTask, Target
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, Mapping, Optional, Sequence
 
 from ..errors import BuildError, UsageError
-from ..plan import ResolvedBuild
+from ..plan.resolve import ResolvedBuild
 from ..platforms import Platform, rust_triple
 from ..util import children
 from . import BuildContext, BuildTask, Target, env_names, with_build_env

@@ -28,7 +28,7 @@ TOML_LINES = ['defaultBaseImage = "pyko://static"', 'defaultPlatforms = ["linux/
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(TOML_LINES) | st.text(max_size=30), max_size=10))
 def test_config_files_accept_or_refuse_cleanly(tmp_path, lines):
-    from pyko.config import load_config
+    from pyko.plan.config import load_config
 
     path = tmp_path / ".pyko.toml"
     path.write_text("\n".join(lines) + "\n", errors="surrogatepass")

@@ -18,18 +18,26 @@ import os
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence, Tuple
 
+from ..errors import UsageError
+from ..platforms import Platform
+from ..reference import (
+    Reference,
+    check_image_name,
+    check_tag,
+    registry_of,
+    repository_under,
+    sanitized_name,
+    shown_tag,
+)
+from ..supplychain import policy as base_policy
+from ..supplychain.attestations import format_or_default
+from ..supplychain.policy import BasePolicy
+from ..toolchains import with_build_env
+from ..util.cachedir import cache_dir
+from ..util.templates import expand
+from ..util.timestamps import source_date_epoch
 from .config import BuildConfig, Config
-from .errors import UsageError
 from .metadata import ImageFlags, ImageSettings, resolve_image
-from .platforms import Platform
-from .reference import Reference, check_image_name, check_tag, registry_of, repository_under, sanitized_name, shown_tag
-from .supplychain import policy as base_policy
-from .supplychain.attestations import format_or_default
-from .supplychain.policy import BasePolicy
-from .toolchains import with_build_env
-from .util.cachedir import cache_dir
-from .util.templates import expand
-from .util.timestamps import source_date_epoch
 
 DEFAULT_TAGS = ("latest",)
 #: Repositories that mean "load into the local engine", as ko's ko.local does.

@@ -1,8 +1,8 @@
 import pytest
 
-from pyko.config import load_config
 from pyko.errors import ConfigError, UsageError
 from pyko.image.static_base import REFERENCE
+from pyko.plan.config import load_config
 from pyko.util.templates import expand
 
 

@@ -23,10 +23,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on old Pythons only
     import tomli as tomllib
 
-from .errors import ConfigError
-from .image.static_base import REFERENCE as BUILTIN_BASE
-from .reference import without_tag
-from .supplychain.policy import BasePolicy, policy_from
+from ..errors import ConfigError
+from ..image.static_base import REFERENCE as BUILTIN_BASE
+from ..reference import without_tag
+from ..supplychain.policy import BasePolicy, policy_from
 
 
 @dataclass(frozen=True)

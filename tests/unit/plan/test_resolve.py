@@ -3,9 +3,9 @@ import os
 
 import pytest
 
-from pyko.config import BuildConfig, Config
 from pyko.errors import UsageError
-from pyko.plan import DEFAULT_TAGS, Flags, resolve, resolve_base_command
+from pyko.plan.config import BuildConfig, Config
+from pyko.plan.resolve import DEFAULT_TAGS, Flags, resolve, resolve_base_command
 from pyko.platforms import Platform
 
 

@@ -3,9 +3,9 @@ import subprocess
 
 import pytest
 
-from pyko.config import ImageConfig
 from pyko.errors import UsageError
-from pyko.metadata import CREATED, REVISION, SOURCE, ImageFlags, exposed_port, key_values, resolve_image
+from pyko.plan.config import ImageConfig
+from pyko.plan.metadata import CREATED, REVISION, SOURCE, ImageFlags, exposed_port, key_values, resolve_image
 
 
 def _resolve(flags=ImageFlags(), defaults=ImageConfig(), entry=ImageConfig(), source_dir="", env=None, epoch=0):

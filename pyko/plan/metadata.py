@@ -22,12 +22,12 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Mapping, Optional, Sequence, Tuple
 
+from ..errors import UsageError, clean_text
+from ..image.conventions import NONROOT
+from ..util.templates import expand_one
+from ..util.timestamps import rfc3339
+from ..util.vcs import source_of
 from .config import ImageConfig
-from .errors import UsageError, clean_text
-from .image.conventions import NONROOT
-from .util.templates import expand_one
-from .util.timestamps import rfc3339
-from .util.vcs import source_of
 
 REVISION = "org.opencontainers.image.revision"
 SOURCE = "org.opencontainers.image.source"
