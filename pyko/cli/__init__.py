@@ -80,4 +80,4 @@ def main(argv=None) -> None:
         sys.exit(70)
 
 
-from . import build, images, keys, kube  # noqa: E402,F401  (each registers its commands on `cli`)
+from . import building, images, keys, kubernetes  # noqa: E402,F401  (each registers its commands on `cli`)

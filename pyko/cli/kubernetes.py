@@ -10,7 +10,7 @@ import sys
 import click
 
 from . import cli
-from .build import run_build
+from .building import run_build
 from .options import apply_options, push_options, registry_options, yaml_build_options
 
 
