@@ -6,7 +6,7 @@ import os
 
 import click
 
-from . import cli
+from ..plan.environment import process_environment
 from .options import build_options, push_options, registry_options
 
 
@@ -60,12 +60,12 @@ def run_build(paths, options: dict):
     from ..util.atomic import check_directory_writable
     from ..util.progress import make_reporter
 
-    environ = dict(os.environ)
+    environ = process_environment()
     plan = resolve(flags_from(paths, options), load_config(os.getcwd(), environ), environ)
     refs_file = options.get("image_refs") or ""
     if refs_file:  # checked before compiling, written after: never half of a run's references
         check_directory_writable(os.path.dirname(os.path.abspath(refs_file)), f"--image-refs {refs_file}")
-    reporter = make_reporter(options["quiet"])
+    reporter = make_reporter(options["quiet"], environ)
     try:
         results = build(plan, reporter)
     finally:
@@ -122,7 +122,7 @@ def print_results(results, json_lines: bool) -> None:
         click.echo(as_json(built) if json_lines else built.reference)
 
 
-@cli.command()
+@click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--binary", "binaries", multiple=True, metavar="OS/ARCH[/VARIANT]=FILE",
               help="Pack a prebuilt static binary for a platform (repeat per platform; needs --name).")
@@ -135,3 +135,6 @@ def build(paths, **options):
     With no PATHS, builds every [[builds]] entry of the config, else '.'.
     """
     print_results(run_build(paths, options), options["as_json"])
+
+
+COMMANDS = (build,)

@@ -1,18 +1,16 @@
 """Commands on images as a whole: `base` (publish the built-in base), `index`, `rebase`."""
 from __future__ import annotations
 
-import os
-
 import click
 
-from . import cli
+from ..plan.environment import process_environment
 from .options import push_options, registries_from_flags, registry_options
 
 
 def run_and_print(run, plan, quiet) -> None:
     from ..util.progress import make_reporter
 
-    reporter = make_reporter(quiet)
+    reporter = make_reporter(quiet, process_environment())
     try:
         results = run(plan, reporter)
     finally:
@@ -21,7 +19,7 @@ def run_and_print(run, plan, quiet) -> None:
         click.echo(result.reference)
 
 
-@cli.command()
+@click.command()
 @click.option("--platform", "platforms", multiple=True, metavar="OS/ARCH[/VARIANT]",
               help="Platforms to include (default: all eight).")
 @click.option("--oci-layout", "oci_layout", type=click.Path(), help="Add it to this OCI image layout.")
@@ -43,10 +41,10 @@ def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_regist
     flags = Flags(platforms=tuple(platforms), tags=tuple(tags), oci_layout=oci_layout or "", tarball=tarball or "",
                   repo=repo, push=push, insecure_registry=insecure_registry, registry_ca_file=registry_ca_file,
                   registry_timeout=registry_timeout or 0)
-    run_and_print(publish_base, resolve_base_command(flags, dict(os.environ)), quiet)
+    run_and_print(publish_base, resolve_base_command(flags, process_environment()), quiet)
 
 
-@cli.group()
+@click.group()
 def index():
     """Multi-platform indexes made from images already in a registry."""
 
@@ -78,7 +76,7 @@ def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, ins
     from ..util.progress import make_reporter
     from ..util.timestamps import source_date_epoch
 
-    environ = dict(os.environ)
+    environ = process_environment()
     signer = load_private_key(sign_key, environ) if sign_key else None
 
     def sign(store, digest, name):
@@ -90,7 +88,7 @@ def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, ins
 
     request = IndexRequest(target, tuple(sources), tuple(tags), tuple(prefer), append, sbom != "none",
                            source_date_epoch(environ))
-    reporter = make_reporter(quiet)
+    reporter = make_reporter(quiet, process_environment())
     try:
         registries = registries_from_flags(insecure_registry, registry_ca_file, registry_timeout, environ, reporter)
         reference = create_index(request, registries, signer, sign, reporter)
@@ -99,7 +97,7 @@ def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, ins
     click.echo(reference)
 
 
-@cli.command(name="rebase")
+@click.command(name="rebase")
 @click.argument("image")
 @click.option("--base", "new_base", required=True, help="The new base image (a reference, or pyko://static).")
 @click.option("--old-base", default="", help="The base IMAGE is on now (default: what its annotations say).")
@@ -115,17 +113,20 @@ def rebase_command(image, new_base, old_base, tags, oci_layout, sign_key, insecu
     The app's layers and config stay; the base's layers, history and Env share are replaced.
     """
     from ..commands.rebase import RebaseRequest, write_rebased
+    from ..plan.environment import cache_dir
     from ..supplychain.cosign import load_private_key
-    from ..util.cachedir import cache_dir
     from ..util.progress import make_reporter
 
-    environ = dict(os.environ)
+    environ = process_environment()
     signer = load_private_key(sign_key, environ) if sign_key else None
     request = RebaseRequest(image, new_base, old_base, tuple(tags), oci_layout or "")
-    reporter = make_reporter(quiet)
+    reporter = make_reporter(quiet, process_environment())
     try:
         registries = registries_from_flags(insecure_registry, registry_ca_file, registry_timeout, environ, reporter)
         reference = write_rebased(request, cache_dir(environ), registries, signer, reporter)
     finally:
         reporter.close()
     click.echo(reference)
+
+
+COMMANDS = (base, index, rebase_command)

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from . import cli
+from ..plan.environment import docker_repo, kubectl_program, process_environment
 from .building import run_build
 from .options import apply_options, push_options, registry_options, yaml_build_options
 
@@ -33,7 +33,7 @@ def resolved_yaml(filenames, recursive, selector, options) -> str:
 
     if options.get("as_json"):
         raise UsageError("--json is for `pyko build`; resolve writes YAML")
-    if not (options["repo"] or os.environ.get("PYKO_DOCKER_REPO") or os.environ.get("KO_DOCKER_REPO")
+    if not (options["repo"] or docker_repo(process_environment())
             or options["local"]):
         raise UsageError("the YAML needs references a cluster can pull: set --repo or PYKO_DOCKER_REPO "
                          "(or --local for a local engine)")
@@ -41,7 +41,7 @@ def resolved_yaml(filenames, recursive, selector, options) -> str:
     docs = [doc for name, text in kube.read_inputs(filenames, recursive, sys.stdin.read)
             for doc in kube.documents(name, text) if kube.selected(doc, requirements)]
     refs = [ref for doc in docs for ref in doc.refs]
-    cwd, environ = os.getcwd(), dict(os.environ)
+    cwd, environ = os.getcwd(), process_environment()
     directories = kube.build_paths(refs, lambda target: locate(target, cwd, environ))
     if options.get("name") and len(set(directories.values())) > 1:
         raise UsageError("--name names one image, but the YAML references several")
@@ -51,7 +51,7 @@ def resolved_yaml(filenames, recursive, selector, options) -> str:
     return kube.joined(docs, digests)
 
 
-@cli.command()
+@click.command()
 @yaml_options
 @yaml_build_options
 @push_options
@@ -68,7 +68,7 @@ def resolve(filenames, recurse, selector, **options):
 def _kubectl(args, stdin: str = None) -> None:
     from ..errors import UsageError
 
-    kubectl = shutil.which(os.environ.get("PYKO_KUBECTL", "kubectl"))
+    kubectl = shutil.which(kubectl_program(process_environment()))
     if not kubectl:
         raise UsageError("kubectl is not on PATH: install it, or use `pyko resolve -f ... > out.yaml`")
     proc = subprocess.run([kubectl, *args], input=stdin, text=True)
@@ -77,7 +77,10 @@ def _kubectl(args, stdin: str = None) -> None:
 
 
 def _kube_command(verb: str):
-    @cli.command(verb, context_settings={"ignore_unknown_options": False})
+    # help= rather than setting __doc__ afterwards: click reads the help when the command is made.
+    @click.command(verb, context_settings={"ignore_unknown_options": False},
+                   help=f"Resolve the YAML as `pyko resolve` does, then `kubectl {verb} -f -` it.\n\n"
+                        f"Arguments after -- go to kubectl, e.g. pyko {verb} -f config/ -- --namespace dev")
     @yaml_options
     @yaml_build_options
     @push_options
@@ -87,8 +90,6 @@ def _kube_command(verb: str):
         text = resolved_yaml(filenames, recurse, selector, options)
         _kubectl([verb, "-f", "-", *kubectl_args], text)
 
-    command.__doc__ = (f"Resolve the YAML as `pyko resolve` does, then `kubectl {verb} -f -` it.\n\n"
-                       f"Arguments after -- go to kubectl, e.g. pyko {verb} -f config/ -- --namespace dev")
     return command
 
 
@@ -96,8 +97,11 @@ apply = _kube_command("apply")
 create = _kube_command("create")
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("kubectl_args", nargs=-1, type=click.UNPROCESSED)
 def delete(kubectl_args):
     """`kubectl delete` with these arguments (as ko's delete does)."""
     _kubectl(["delete", *kubectl_args])
+
+
+COMMANDS = (resolve, apply, create, delete)

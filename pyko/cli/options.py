@@ -18,8 +18,8 @@ def registry_options(func):
         click.option("--registry-ca-file", default="", type=click.Path(),
                      help="An extra CA bundle to trust for registries."),
         click.option("--registry-timeout", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
-                     envvar="PYKO_REGISTRY_TIMEOUT", show_envvar=True,
-                     help="Give up retrying one registry operation after this long (default: 300)."),
+                     help="Give up retrying one registry operation after this long "
+                          "(default: $PYKO_REGISTRY_TIMEOUT, else 300)."),
     ])
 
 
@@ -27,10 +27,10 @@ def registries_from_flags(insecure_registry: bool, registry_ca_file: str, regist
                           reporter=None):
     """The registry clients of a command that took `registry_options` (and no build plan)."""
     from ..commands.build import registries_for
-    from ..plan.resolve import RegistrySettings, default_jobs
+    from ..plan.resolve import registry_settings
 
-    return registries_for(RegistrySettings(insecure_registry, registry_ca_file, registry_timeout or 0), environ,
-                          default_jobs(None), reporter)
+    return registries_for(registry_settings(insecure_registry, registry_ca_file, registry_timeout, environ),
+                          environ, reporter)
 
 
 def push_options(func):
@@ -109,7 +109,7 @@ def build_options(func, yaml: bool = False):
         click.option("-L", "--local", is_flag=True,
                      help="Load the image into the local Docker or Podman instead of pushing it."),
         click.option("--local-engine", type=click.Choice(["auto", "docker", "podman"]), default=None,
-                     envvar="PYKO_LOCAL_ENGINE", help="Which engine --local loads into (default: auto)."),
+                     help="Which engine --local loads into (default: $PYKO_LOCAL_ENGINE, else auto)."),
         click.option("--sbom", type=click.Choice(["spdx", "none"]), default="spdx", show_default=True,
                      help="SPDX SBOMs, attached to pushed images; none turns them off."),
         click.option("--sbom-dir", default="", type=click.Path(), help="Also write the SBOMs as files here."),

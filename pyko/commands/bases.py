@@ -63,7 +63,7 @@ def open_base(ref: str, cache_dir: str, registries: Registries) -> Base:
     return open_remote_base(ref, registries, cache_dir)
 
 
-def verify_base(base: Base, policy, registries: Registries, environ) -> str:
+def verify_base(base: Base, policy, registries: Registries, sigstore_offline: bool = False) -> str:
     """Check the base's signature against `policy` (a BasePolicy) before anything is built on it;
     returns a line for the user. The built-in base is made here and has nothing to check."""
     from ..errors import VerificationError
@@ -74,7 +74,7 @@ def verify_base(base: Base, policy, registries: Registries, environ) -> str:
     assert isinstance(policy, BasePolicy)
     if isinstance(base, BuiltinBase):
         return f"{BUILTIN_BASE} is built here: no signature to check"
-    verifier = verifier_for(policy, environ)
+    verifier = verifier_for(policy, sigstore_offline)
     store = RegistryAttachments(registries(base.ref.registry), base.ref.repository)
     try:
         verify_signatures(store, base.digest, verifier, {}, base.name)

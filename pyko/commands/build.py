@@ -38,6 +38,7 @@ from ..transport.destinations.local import LocalDestination
 from ..transport.destinations.registry import RegistryDestination
 from ..transport.destinations.tarball import TarballDestination
 from ..transport.registry.hosts import Registries
+from ..transport.registry.http import TransportOptions
 from ..util.atomic import write_bytes
 from ..util.timestamps import rfc3339
 from .bases import Base, BuiltinBase, open_base, verify_base
@@ -96,9 +97,14 @@ class _Job:
         return list(self.targets[0].tasks)
 
 
-def registries_for(settings: RegistrySettings, environ, jobs: int, reporter=None) -> Registries:
-    return Registries(environ, settings.insecure, settings.ca_file, jobs, timeout=settings.timeout,
-                      reporter=reporter)
+def transport_for(settings: RegistrySettings, environ) -> TransportOptions:
+    return TransportOptions(insecure=settings.insecure, ca_file=settings.ca_file, retries=settings.retries,
+                            backoff=settings.backoff, deadline=settings.timeout, pool=settings.pool,
+                            environ=environ, cache_dir=settings.cache_dir)
+
+
+def registries_for(settings: RegistrySettings, environ, reporter=None) -> Registries:
+    return Registries(transport_for(settings, environ), reporter)
 
 
 def destinations_for(outputs: OutputSettings, registries: Registries, jobs: int, environ) -> List[Destination]:
@@ -118,7 +124,7 @@ def destinations_for(outputs: OutputSettings, registries: Registries, jobs: int,
 
 def _open_outputs(plan, reporter) -> Tuple[Registries, List[Destination]]:
     """The registry clients and the checked destinations of a Plan or BasePlan."""
-    registries = registries_for(plan.registry, plan.environ, plan.jobs, reporter)
+    registries = registries_for(plan.registry, plan.environ, reporter)
     destinations = destinations_for(plan.outputs, registries, plan.jobs, plan.environ)
     for destination in destinations:
         destination.check()  # an unwritable output or a registry that is down fails before compiling
@@ -157,10 +163,10 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
     """Open the base, pick the platforms, get the drivers' tasks, check kodata: all before compiling."""
     base = open_base(build.base, plan.cache_dir, registries)
     if build.base_policy is not None:
-        reporter.info(verify_base(base, build.base_policy, registries, plan.environ))
+        reporter.info(verify_base(base, build.base_policy, registries, plan.sigstore_offline))
     platforms = parse_platforms(build.platforms, available=base.platforms())
     context = BuildContext(workdir, plan.cache_dir, plan.epoch, plan.environ)
-    targets = tuple(driver_for(part).target(part, platforms, context) for part in build.parts())
+    targets = tuple(driver_for(source).target(source, platforms, context) for source in build.sources())
     command = _command(targets, build.command)
     image = build.image
     spec = AppSpec(name=command.name, user=image.user, entrypoint=image.entrypoint, epoch=image.epoch,
@@ -169,7 +175,7 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
     name = build.image_name(targets[0].name, targets[0].import_path)
     ref = build.target_for(name)
     reporter.info(f"{name}: {len(platforms)} platform(s) on {build.base}: " + ", ".join(str(p) for p in platforms))
-    return _Job(build, base, targets, spec, _kodata(targets, plan.environ), ref.name if ref else name, ref)
+    return _Job(build, base, targets, spec, _kodata(targets, plan.kodata_root), ref.name if ref else name, ref)
 
 
 def _command(targets: Sequence[Target], wanted: str) -> Target:
@@ -186,13 +192,13 @@ def _command(targets: Sequence[Target], wanted: str) -> Target:
     raise UsageError(f"cmd = {wanted!r} names none of the image's binaries ({', '.join(names)})")
 
 
-def _kodata(targets: Sequence[Target], environ) -> Optional[list]:
+def _kodata(targets: Sequence[Target], kodata_root: str) -> Optional[list]:
     """Every binary's kodata/, merged; one path with two different contents is an error."""
     found = []
     for target in targets:
         kodata_dir = os.path.join(target.source_dir, KODATA_DIR) if target.source_dir else ""
         if kodata_dir and os.path.lexists(kodata_dir):
-            found.append((kodata_dir, kodata_entries(kodata_dir, allowed_root(target.source_dir, environ))))
+            found.append((kodata_dir, kodata_entries(kodata_dir, allowed_root(target.source_dir, kodata_root))))
     return merge_kodata(found) if found else None
 
 

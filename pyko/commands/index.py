@@ -167,11 +167,11 @@ def create_index(request: IndexRequest, registries, signer, sign, reporter) -> s
 
     ref = target_reference(request.target)
     tags = tuple(dict.fromkeys(check_tag(t) for t in (ref.tag or "latest", *request.tags)))
-    target = registries(ref.registry).repository(ref.repository)
+    target = Repository(registries(ref.registry), ref.repository)
     found = Sources()
     for text in request.sources:
         source = Reference.parse(text)
-        read_source(text, registries(source.registry).repository(source.repository), source.identifier, found)
+        read_source(text, Repository(registries(source.registry), source.repository), source.identifier, found)
     replaceable = ()
     if request.append and existing(target, tags[0]):
         replaceable = (f"{ref.name}:{tags[0]} (the index appended to)",)

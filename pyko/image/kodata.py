@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import Dict, List, Mapping, Tuple
+from typing import Dict, List, Tuple
 
 from ..errors import BuildError
 from .digest import file_digest
@@ -26,9 +26,10 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
-def allowed_root(package_dir: str, environ: Mapping[str, str]) -> str:
-    """Where kodata and its symlinks may point: the package directory, or the root the user allows."""
-    return environ.get("PYKO_DATA_PATH_ALLOWED_ROOT") or environ.get("KO_DATA_PATH_ALLOWED_ROOT") or package_dir
+def allowed_root(package_dir: str, allowed: str = "") -> str:
+    """Where kodata and its symlinks may point: the package directory, or the root the user allows
+    (KO_DATA_PATH_ALLOWED_ROOT, read by the plan)."""
+    return allowed or package_dir
 
 
 _HINT = "copy the files into kodata/, or set KO_DATA_PATH_ALLOWED_ROOT to a directory that holds them"

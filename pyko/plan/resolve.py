@@ -32,11 +32,12 @@ from ..reference import (
 from ..supplychain import policy as base_policy
 from ..supplychain.attestations import format_or_default
 from ..supplychain.policy import BasePolicy
-from ..toolchains import with_build_env
-from ..util.cachedir import cache_dir
+from ..toolchains import Source, ToolchainSettings, with_build_env
 from ..util.templates import expand
 from ..util.timestamps import source_date_epoch
+from . import environment
 from .config import BuildConfig, Config
+from .environment import cache_dir
 from .metadata import ImageFlags, ImageSettings, resolve_image
 
 DEFAULT_TAGS = ("latest",)
@@ -84,18 +85,6 @@ class Flags:
 
 
 @dataclass(frozen=True)
-class ToolchainSettings:
-    """How a toolchain compiles one image's binary."""
-
-    env: Tuple[str, ...] = ()           # "KEY=VALUE", the build environment
-    flags: Tuple[str, ...] = ()
-    ldflags: Tuple[str, ...] = ()
-    bin: str = ""                       # Rust: the binary target of a crate with several
-    rust_libc: str = "musl"
-    rust_builder: str = "auto"
-
-
-@dataclass(frozen=True)
 class Program:
     """One binary of an image: a Go main package or a Rust crate (and which of its binaries)."""
 
@@ -126,14 +115,12 @@ class ResolvedBuild:
     def prebuilt(self) -> bool:
         return bool(self.binaries)
 
-    def parts(self) -> Tuple["ResolvedBuild", ...]:
-        """One build per binary: itself, or (with several programs) one per program, each
-        named by its toolchain; the image's name stays this build's."""
+    def sources(self) -> Tuple[Source, ...]:
+        """What the toolchains build, one Source per binary: this build's, or (with several
+        programs) one per program, each named by its toolchain; the image's name stays this build's."""
         if len(self.programs) <= 1:
-            return (self,)
-        return tuple(dataclasses.replace(self, name="", path=p.path, programs=(p,),
-                                         toolchain=dataclasses.replace(self.toolchain, bin=p.bin))
-                     for p in self.programs)
+            return (Source(self.path, self.name, self.toolchain, self.binaries),)
+        return tuple(Source(p.path, "", dataclasses.replace(self.toolchain, bin=p.bin)) for p in self.programs)
 
     def image_name(self, default: str, import_path: str = "") -> str:
         """The name: as given, else the toolchain's (`default`, or the import path with -P)."""
@@ -152,7 +139,11 @@ class ResolvedBuild:
 class RegistrySettings:
     insecure: bool = False
     ca_file: str = ""
-    timeout: float = 0                          # 0: the transport's default
+    timeout: float = environment.DEFAULT_REGISTRY_TIMEOUT   # seconds of retrying one operation
+    retries: int = environment.DEFAULT_REGISTRY_RETRIES     # attempts after the first
+    backoff: float = environment.DEFAULT_REGISTRY_BACKOFF   # seconds, doubled each attempt
+    pool: int = 16                              # HTTP connections per registry
+    cache_dir: str = ""                         # where a combined CA bundle is kept
 
 
 @dataclass(frozen=True)
@@ -188,6 +179,8 @@ class Plan:
     cache_dir: str
     epoch: int                                  # SOURCE_DATE_EPOCH, or 0
     environ: Mapping[str, str]
+    kodata_root: str = ""                       # where kodata links may point besides the package
+    sigstore_offline: bool = False              # never refresh Sigstore's trusted root
 
 
 def default_jobs(jobs: Optional[int]) -> int:
@@ -195,7 +188,7 @@ def default_jobs(jobs: Optional[int]) -> int:
 
 
 def repository_from(flags: Flags, environ: Mapping[str, str]) -> str:
-    return flags.repo or environ.get("PYKO_DOCKER_REPO") or environ.get("KO_DOCKER_REPO") or ""
+    return flags.repo or environment.docker_repo(environ)
 
 
 def _is_local(repo: str) -> bool:
@@ -214,18 +207,21 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
     epoch = source_date_epoch(environ)
     builds = tuple(_build(flags, config, path, entry, binaries, repo, environ, epoch)
                    for path, entry, binaries in entries)
-    outputs = _outputs(flags, repo, local, builds)
+    outputs = _outputs(flags, repo, local, builds, environ)
     if flags.sign_key and not (outputs.push or flags.oci_layout):
         raise UsageError("--sign-key signs what is pushed or written to --oci-layout: give a repo or a layout")
     return Plan(
         builds=builds,
         outputs=outputs,
-        registry=_registry(flags),
+        registry=registry_settings(flags.insecure_registry, flags.registry_ca_file, flags.registry_timeout, environ,
+                                   flags.jobs),
         signing=_signing(flags),
         jobs=default_jobs(flags.jobs),
         cache_dir=cache_dir(environ),
         epoch=epoch,
         environ=environ,
+        kodata_root=environment.kodata_root(environ),
+        sigstore_offline=environment.sigstore_offline(environ),
     )
 
 
@@ -256,16 +252,21 @@ def _signing(flags: Flags) -> SigningSettings:
     return SigningSettings(flags.sign_key, flags.sign_recursive, flags.sign_annotations, attest, form)
 
 
-def _registry(flags: Flags) -> RegistrySettings:
-    return RegistrySettings(flags.insecure_registry, flags.registry_ca_file, flags.registry_timeout or 0)
+def registry_settings(insecure: bool, ca_file: str, timeout: Optional[float], environ: Mapping[str, str],
+                      jobs: Optional[int] = None) -> RegistrySettings:
+    """How registries are reached: the flags, with limits from the environment."""
+    return RegistrySettings(insecure, ca_file or "", environment.registry_timeout(timeout or 0, environ),
+                            environment.registry_retries(environ), environment.registry_backoff(environ),
+                            pool=max(8, default_jobs(jobs) + 4), cache_dir=cache_dir(environ))
 
 
-def _outputs(flags: Flags, repo: str, local: bool, builds: Sequence[ResolvedBuild]) -> OutputSettings:
+def _outputs(flags: Flags, repo: str, local: bool, builds: Sequence[ResolvedBuild],
+             environ: Mapping[str, str]) -> OutputSettings:
     push = bool(repo and flags.push and not local)
     hosts = [registry_of(repo)] if push else []
     return OutputSettings(oci_layout=flags.oci_layout, tarball=flags.tarball, push=push,
                           push_by_digest=flags.push_by_digest, tag_only=flags.tag_only,
-                          local_engine=(flags.local_engine or "auto") if local else "",
+                          local_engine=environment.local_engine(flags.local_engine, environ) if local else "",
                           sboms=flags.sbom != "none", sbom_dir=flags.sbom_dir, registry_hosts=tuple(hosts))
 
 
@@ -378,6 +379,8 @@ def resolve_base_command(flags: Flags, environ: Mapping[str, str]) -> BasePlan:
     outputs = OutputSettings(oci_layout=flags.oci_layout, tarball=flags.tarball, push=push, sboms=False,
                              registry_hosts=(target.registry,) if target else (),
                              tags=tuple(check_tag(t) for t in (flags.tags or DEFAULT_TAGS)))
-    return BasePlan(platforms=flags.platforms or ("all",), outputs=outputs, registry=_registry(flags),
+    registry = registry_settings(flags.insecure_registry, flags.registry_ca_file, flags.registry_timeout, environ,
+                                 flags.jobs)
+    return BasePlan(platforms=flags.platforms or ("all",), outputs=outputs, registry=registry,
                     target=target, jobs=default_jobs(flags.jobs), cache_dir=cache_dir(environ),
                     environ=dict(environ))

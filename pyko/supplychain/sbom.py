@@ -16,27 +16,9 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from .. import __version__
 from ..image.digest import file_digest
+from ..inventory import Inventory, Package
 from ..platforms import Platform
 from ..reference import Reference
-
-
-@dataclass(frozen=True)
-class Package:
-    name: str
-    version: str = ""
-    purl: str = ""
-    sha256: str = ""          # hex
-    comment: str = ""
-    purpose: str = "LIBRARY"  # SPDX primaryPackagePurpose
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """What a toolchain says went into one binary: its packages, and whether that is all of them."""
-
-    packages: Tuple[Package, ...] = ()
-    complete: bool = True
-    note: str = ""              # why it is incomplete
 
 
 def file_sha256(path: str) -> str:

@@ -8,7 +8,7 @@ signature was refused.
 from __future__ import annotations
 
 import json
-from typing import List, Mapping, Optional, Protocol
+from typing import List, Mapping, Protocol
 
 from ..errors import MalformedInput, VerificationError
 from . import attestations, bundles, cosign, dsse
@@ -60,8 +60,9 @@ class KeylessVerifier:
         return verify_bundle(data, digest, self.policy, where)
 
 
-def verifier_for(policy, environ: Optional[Mapping[str, str]] = None) -> Verifier:
-    """The verifier a BasePolicy asks for: its key's, else keyless (its identity, its trusted root)."""
+def verifier_for(policy, sigstore_offline: bool = False) -> Verifier:
+    """The verifier a BasePolicy asks for: its key's, else keyless (its identity, its trusted root;
+    the public-good root is refreshed through TUF unless `sigstore_offline`)."""
     if policy.key:
         from .cosign import load_public_key
 
@@ -69,7 +70,7 @@ def verifier_for(policy, environ: Optional[Mapping[str, str]] = None) -> Verifie
     from .keyless import Identity, KeylessPolicy, load_trusted_root
 
     identity = Identity(policy.identity, policy.identity_regexp, policy.issuer, policy.issuer_regexp)
-    return KeylessVerifier(KeylessPolicy(identity, load_trusted_root(policy.trusted_root, environ)))
+    return KeylessVerifier(KeylessPolicy(identity, load_trusted_root(policy.trusted_root, sigstore_offline)))
 
 
 def verify_signatures(store, digest: str, verifier: Verifier, required: Mapping[str, str], shown: str) -> List[bytes]:

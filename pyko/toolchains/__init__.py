@@ -1,15 +1,17 @@
 """Toolchain drivers: each turns a source directory into one static binary per platform.
 
-A driver (Driver) says whether a resolved build is its own and gives the
-orchestrator a Target: the image's name, its source directory (where kodata is
-looked for), and one BuildTask per platform. Tasks with the same key make the
-same binary (e.g. two platforms that map to one GOARCH), so they run once.
+A driver (Driver) is handed a Source, a narrow description of one binary to make
+(where its source is, how to compile it, or which prebuilt files it is), never the
+whole plan. It says whether the Source is its own and gives the orchestrator a
+Target: the image's name, its source directory (where kodata is looked for),
+and one BuildTask per platform. Tasks with the same key make the same binary
+(e.g. two platforms that map to one GOARCH), so they run once.
 The drivers, in the order they are asked, are in drivers.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Hashable, Iterable, Mapping, Protocol
+from typing import Callable, Dict, Hashable, Iterable, Mapping, Protocol, Tuple
 
 from ..errors import UsageError
 from ..platforms import Platform
@@ -32,6 +34,32 @@ def env_names(entries: Iterable[str]) -> list:
 
 
 @dataclass(frozen=True)
+class ToolchainSettings:
+    """How a toolchain compiles one binary."""
+
+    env: Tuple[str, ...] = ()           # "KEY=VALUE", the build environment
+    flags: Tuple[str, ...] = ()
+    ldflags: Tuple[str, ...] = ()
+    bin: str = ""                       # Rust: the binary target of a crate with several
+    rust_libc: str = "musl"
+    rust_builder: str = "auto"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One binary to make: what a driver needs to know, and nothing more."""
+
+    path: str                           # the source directory ("" for bare prebuilt files)
+    name: str = ""                      # the binary's name as given; "" lets the toolchain name it
+    settings: ToolchainSettings = field(default_factory=ToolchainSettings)
+    binaries: Mapping[Platform, str] = field(default_factory=dict)   # prebuilt: platform -> file
+
+    @property
+    def prebuilt(self) -> bool:
+        return bool(self.binaries)
+
+
+@dataclass(frozen=True)
 class BuildTask:
     key: Hashable                       # equal keys build the same binary
     label: str                          # shown in progress, e.g. "hello-go linux/arm/v7"
@@ -44,7 +72,7 @@ class Target:
     name: str                           # the binary's name, /ko-app/NAME; also the image's default name
     source_dir: str                     # the package/crate directory (kodata lives here); "" if none
     tasks: Dict[Platform, BuildTask]
-    #: What went into a built binary, for its SBOM: (binary path, platform) -> sbom.Inventory.
+    #: What went into a built binary, for its SBOM: (binary path, platform) -> inventory.Inventory.
     packages: Callable[[str, Platform], object] = field(default=None, compare=False)
     import_path: str = ""               # Go: the main package's import path (for -P)
     #: For the build's provenance: {"toolchain": {"name", "version"}, "flags": [...], "ldflags": [...]}.
@@ -62,8 +90,8 @@ class BuildContext:
 
 
 class Driver(Protocol):
-    def claims(self, build) -> bool:
-        """Is this resolved build (a pyko.plan.ResolvedBuild) this toolchain's?"""
+    def claims(self, source: Source) -> bool:
+        """Is this source this toolchain's?"""
 
-    def target(self, build, platforms: Iterable[Platform], context: BuildContext) -> Target:
-        """The tasks that make the build's binaries (nothing runs yet)."""
+    def target(self, source: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
+        """The tasks that make the source's binaries (nothing runs yet)."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 
 from ..errors import PykoError, UsageError
-from ..plan.resolve import ResolvedBuild
-from . import Driver
+from . import Driver, Source
 from .go import GoDriver, find_go, is_go_package
 from .prebuilt import PrebuiltDriver
 from .rust import RustDriver, is_crate
@@ -14,7 +13,7 @@ from .rust import RustDriver, is_crate
 DRIVERS = (PrebuiltDriver(), RustDriver(), GoDriver())
 
 
-def driver_for(build: ResolvedBuild) -> Driver:
+def driver_for(build: Source) -> Driver:
     for driver in DRIVERS:
         if driver.claims(build):
             return driver

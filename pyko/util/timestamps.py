@@ -1,15 +1,14 @@
 """Build time: SOURCE_DATE_EPOCH, or 0 so that builds are reproducible by default."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
-from typing import Mapping, Optional
+from typing import Mapping
 
 from ..errors import UsageError
 
 
-def source_date_epoch(environ: Optional[Mapping[str, str]] = None) -> int:
-    value = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "").strip()
+def source_date_epoch(environ: Mapping[str, str]) -> int:
+    value = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not value:
         return 0
     if not value.isdigit():

@@ -35,9 +35,10 @@ def _image(registry, c_binaries, session_env, repo):
 def _store(reference):
     from pyko.transport.attachment_stores import RegistryAttachments
     from pyko.transport.registry.hosts import Registries
+    from pyko.transport.registry.http import TransportOptions
 
     host, repository = reference.split("@")[0].split("/", 1)
-    return RegistryAttachments(Registries({})(host), repository)
+    return RegistryAttachments(Registries(TransportOptions())(host), repository)
 
 
 def sign_legacy(sigstore, reference, signer, **kwargs):

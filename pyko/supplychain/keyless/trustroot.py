@@ -14,7 +14,6 @@ import binascii
 import datetime
 import hashlib
 import json
-import os
 import threading
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple
@@ -115,24 +114,24 @@ _lock = threading.Lock()
 _cached: Dict[str, TrustedRoot] = {}
 
 
-def load_trusted_root(path: str = "", environ: Optional[Mapping[str, str]] = None) -> TrustedRoot:
-    """`path`'s root, else the public-good one (refreshed through TUF when the network allows)."""
+def load_trusted_root(path: str = "", offline: bool = False) -> TrustedRoot:
+    """`path`'s root, else the public-good one (refreshed through TUF when the network allows,
+    unless `offline`)."""
     if path:
         return TrustedRoot.from_file(path)
-    environ = os.environ if environ is None else environ
     with _lock:
         if "public-good" not in _cached:
-            _cached["public-good"] = TrustedRoot.from_json(_public_good_json(environ), "Sigstore's public-good root")
+            _cached["public-good"] = TrustedRoot.from_json(_public_good_json(offline), "Sigstore's public-good root")
         return _cached["public-good"]
 
 
-def _public_good_json(environ: Mapping[str, str]) -> bytes:
+def _public_good_json(offline: bool) -> bytes:
     try:
         import sigstore  # noqa: F401  (only to know it is there)
     except ImportError:
         raise UsageError("keyless verification needs Sigstore's trusted root: pip install 'pyko[keyless]' "
                          "for the public-good one, or give --trusted-root FILE") from None
-    if not environ.get("PYKO_SIGSTORE_OFFLINE"):
+    if not offline:
         refreshed = _refresh_through_tuf()
         if refreshed:
             return refreshed

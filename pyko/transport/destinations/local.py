@@ -29,9 +29,9 @@ class LocalDestination:
     kind = "local"
     takes_sboms = False
 
-    def __init__(self, choice: str, environ=None):
+    def __init__(self, choice: str, environ):
         self.choice = choice
-        self.environ = dict(os.environ if environ is None else environ)
+        self.environ = dict(environ)
         self._engine = None
 
     @property

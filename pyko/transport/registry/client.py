@@ -71,11 +71,6 @@ class Registry:
         self._ping_lock = threading.Lock()
         self._blob_locks = KeyedLocks()
 
-    def repository(self, name: str):
-        from .repository import Repository
-
-        return Repository(self, name)
-
     def blob_lock(self, repository: str, digest: str) -> threading.Lock:
         """One lock per blob and repository, so two threads never upload or mount one blob into one
         repository at once: distribution rewrites the blob's link file on each upload, and a manifest

@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Mapping
 
 from ...errors import PykoError, clean_text
 from ...reference import DOCKER_HUB, DOCKER_HUB_ALIASES
@@ -39,8 +39,7 @@ class Credentials:
 ANONYMOUS = Credentials()
 
 
-def config_dir(environ: Optional[Mapping[str, str]] = None) -> str:
-    environ = os.environ if environ is None else environ
+def config_dir(environ: Mapping[str, str]) -> str:
     return environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
 
 

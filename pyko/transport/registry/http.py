@@ -25,7 +25,6 @@ from requests.adapters import HTTPAdapter
 from ...errors import PykoError, RegistryError
 from ...reference import is_loopback
 from ...util.atomic import write_bytes
-from ...util.cachedir import cache_dir
 from .retry import Transient, parse_retry_after, retryable_status
 
 USER_AGENT = "pyko"
@@ -46,7 +45,8 @@ class TransportOptions:
     backoff: float = 0.5          # seconds, doubled each attempt, with jitter
     deadline: float = 300.0       # seconds of retrying one operation before giving up
     pool: int = 16                # HTTP connections per registry
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    environ: Mapping[str, str] = field(default_factory=dict)   # proxies, SSL_CERT_FILE, DOCKER_CONFIG
+    cache_dir: str = ""           # pyko's cache: a CA bundle combined with --registry-ca-file is kept there
 
     def trust_store(self) -> str:
         """The CA bundle file to verify registries with."""
@@ -68,7 +68,9 @@ class TransportOptions:
         except OSError as err:
             raise PykoError(f"cannot read CA file: {err.strerror or err}") from None
         combined = b"".join(parts)
-        directory = os.path.join(cache_dir(self.environ), "ca")
+        if not self.cache_dir:
+            raise PykoError("internal: a registry CA file needs pyko's cache directory")
+        directory = os.path.join(self.cache_dir, "ca")
         path = os.path.join(directory, hashlib.sha256(combined).hexdigest() + ".pem")
         if not os.path.isfile(path):
             os.makedirs(directory, exist_ok=True)

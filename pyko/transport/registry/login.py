@@ -17,11 +17,10 @@ def _host(registry: str) -> str:
     return Reference.parse(f"{text}/x").registry
 
 
-def login(registry: str, username: str, password: str, insecure: bool, ca_file: str,
-          environ: Mapping[str, str]) -> str:
+def login(registry: str, username: str, password: str, transport: TransportOptions) -> str:
     host = _host(registry)
     creds = Credentials(username, password)
-    client = Registry(host, creds, TransportOptions(insecure=insecure, ca_file=ca_file, environ=environ))
+    client = Registry(host, creds, transport)
     client.connect()
     if client.auth.challenge is not None:
         # Basic: the registry itself judges; Bearer: the token service does (no scope needed).
@@ -30,7 +29,7 @@ def login(registry: str, username: str, password: str, insecure: bool, ca_file: 
         if resp.status_code == 401:
             raise RegistryError(f"login to {host} failed: wrong username or password", 401)
         client.check(resp, "login", "", [200])
-    return DockerConfig(config_dir(environ)).store(host, creds)
+    return DockerConfig(config_dir(transport.environ)).store(host, creds)
 
 
 def logout(registry: str, environ: Mapping[str, str]) -> bool:

@@ -118,7 +118,7 @@ class RemoteBase:
     def repository(self) -> Repository:
         """Connected only when something is not cached, so pinned bases build offline."""
         if self._repository is None:
-            self._repository = self._connect().repository(self.ref.repository)
+            self._repository = Repository(self._connect(), self.ref.repository)
         return self._repository
 
     def _platform_entries(self, raw: bytes) -> Dict[Platform, Descriptor]:

@@ -70,7 +70,7 @@ def _push_blob(repository: Repository, blob: Blob, mount_from: str, stats: PushS
 def push_index(registry: Registry, target: Reference, index: Index, tags: Sequence[str], jobs: int = 4) -> PushStats:
     """Push `index` to `target`'s repository and tag it. A layer that came from
     another repository of the same registry (a base's) is mounted from there."""
-    repo = registry.repository(target.repository)
+    repo = Repository(registry, target.repository)
     retries_before = registry.retries
     stats = PushStats()
     if repo.head_manifest(index.digest, for_push=True) == index.digest:

@@ -5,6 +5,7 @@ from pyko.commands.bases import BuiltinBase, open_base
 from pyko.errors import UsageError
 from pyko.platforms import Platform
 from pyko.transport.registry.hosts import Registries
+from pyko.transport.registry.http import TransportOptions
 
 from hostile import FakeRegistry, base_image
 
@@ -20,7 +21,7 @@ def fake():
 
 
 def test_builtin_base(tmp_path):
-    base = open_base("pyko://static", str(tmp_path), Registries({}))
+    base = open_base("pyko://static", str(tmp_path), Registries(TransportOptions()))
     assert isinstance(base, BuiltinBase) and len(base.platforms()) == 8
     assert base.annotations() == {} and base.annotations(AMD64) == {}
     assert base.identity(AMD64) == ("pyko://static", base.image_for(AMD64).digest)
@@ -28,7 +29,7 @@ def test_builtin_base(tmp_path):
 
 
 def test_registry_base_offers_the_same(fake, tmp_path):
-    base = open_base(f"{fake.host}/base", str(tmp_path), Registries({}))
+    base = open_base(f"{fake.host}/base", str(tmp_path), Registries(TransportOptions()))
     assert base.platforms() == [AMD64]
     image = base.image_for(AMD64)
     assert base.annotations() == {"org.opencontainers.image.base.name": f"{fake.host}/base:latest",
@@ -40,4 +41,4 @@ def test_registry_base_offers_the_same(fake, tmp_path):
 
 def test_other_pyko_schemes_are_refused(tmp_path):
     with pytest.raises(UsageError, match="the only pyko:// base is pyko://static"):
-        open_base("pyko://other", str(tmp_path), Registries({}))
+        open_base("pyko://other", str(tmp_path), Registries(TransportOptions()))

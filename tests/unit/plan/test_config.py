@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pyko.errors import ConfigError, UsageError
 from pyko.image.static_base import REFERENCE
@@ -122,3 +124,21 @@ dir = "svc"
     write(tmp_path, ".pyko.toml", 'basePolicy = { preset = "chainguard", key = "k.pub" }\n')
     with pytest.raises(ConfigError, match=r"\.pyko\.toml:1: a base policy is a key or a keyless identity"):
         load_config(str(tmp_path), {})
+
+
+TOML_LINES = ['defaultBaseImage = "pyko://static"', 'defaultPlatforms = ["linux/amd64"]', "[[builds]]",
+              'id = "app"', 'dir = "."', 'main = "."', 'name = "app"', 'ldflags = ["-s"]', 'env = ["A=b"]',
+              'flags = ["-tags=x"]', '[baseImageOverrides]', '"./x" = "reg.io/b"', 'binaries = {}', 'x = 1',
+              'rustLibc = "musl"', 'bin = "a"', "[[builds]]", "[tool.pyko]", "= = =", 'name = 7', 'env = "A=b"']
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(TOML_LINES) | st.text(max_size=30), max_size=10))
+def test_config_files_accept_or_refuse_cleanly(tmp_path, lines):
+    """Any bytes, even invalid UTF-8 (a lone surrogate written as it stands), load or give a ConfigError."""
+    path = tmp_path / ".pyko.toml"
+    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"))
+    try:
+        load_config(str(tmp_path), environ={})
+    except ConfigError:
+        pass

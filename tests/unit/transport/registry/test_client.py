@@ -13,6 +13,7 @@ from pyko.reference import Reference, is_loopback
 from pyko.transport.registry.auth import parse_challenges
 from pyko.transport.registry.client import Registry, TransportOptions
 from pyko.transport.registry.credentials import Credentials, DockerConfig
+from pyko.transport.registry.repository import Repository
 
 from fakes import Fake  # noqa: E402
 
@@ -31,7 +32,7 @@ def test_authorization_is_not_forwarded_to_another_host_on_redirect():
         import os
         import tempfile
         dest = os.path.join(tempfile.mkdtemp(), "b")
-        client(reg.host, Credentials("u", "pw")).repository("x/y").fetch_blob(digest, len(blob), dest)
+        Repository(client(reg.host, Credentials("u", "pw")), "x/y").fetch_blob(digest, len(blob), dest)
         assert open(dest, "rb").read() == blob
         assert reg.seen[-1][2].get("Authorization", "").startswith("Basic ")
         assert "Authorization" not in cdn.seen[-1][2]
@@ -48,7 +49,7 @@ def test_503_then_ok_is_retried_and_429_honours_retry_after():
     fake = Fake(script)
     try:
         started = time.monotonic()
-        assert client(fake.host).repository("a/b").blob_exists("sha256:" + "0" * 64) is False
+        assert Repository(client(fake.host), "a/b").blob_exists("sha256:" + "0" * 64) is False
         assert time.monotonic() - started >= 1.0  # waited as told
         assert [s[0] for s in fake.seen] == ["GET", "HEAD", "HEAD", "HEAD"]
     finally:
@@ -70,7 +71,7 @@ def test_failed_upload_restarts_with_a_new_session():
         return 404, {}, b""
     fake = Fake(script)
     try:
-        client(fake.host).repository("a/b").upload_blob(blob)
+        Repository(client(fake.host), "a/b").upload_blob(blob)
         puts = [s for s in fake.seen if s[0] == "PUT"]
         assert len(sessions) == 2 and len(puts) == 2
         assert puts[1][1].startswith(f"/v2/a/b/blobs/uploads/s{sessions[1]}?state=abc&digest=sha256%3A")
@@ -93,7 +94,7 @@ def test_a_refusal_says_what_the_registry_said(method, call):
     fake = Fake(script)
     try:
         with pytest.raises(RegistryError, match=r"answered 400 .*\(MANIFEST_BLOB_UNKNOWN: blob unknown to registry\)"):
-            call(client(fake.host).repository("a/b"))
+            call(Repository(client(fake.host), "a/b"))
     finally:
         fake.close()
 
@@ -114,7 +115,7 @@ def test_a_manifest_naming_a_blob_the_registry_does_not_know_yet_is_put_again_tw
     for refusals, lands in ((1, True), (2, True), (3, False)):
         fake = Fake(script(refusals))
         try:
-            repo = client(fake.host, retries=8).repository("a/b")
+            repo = Repository(client(fake.host, retries=8), "a/b")
             if lands:
                 repo.put_manifest("v1", manifest, "application/vnd.oci.image.manifest.v1+json")
             else:
@@ -130,7 +131,7 @@ def test_manifest_with_wrong_digest_is_refused():
     fake = Fake(lambda m, p, h, n: (200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, body))
     try:
         with pytest.raises(RegistryError, match="not sha256:1111.*gave up after 3 retries"):
-            client(fake.host).repository("a/b").get_manifest("sha256:" + "1" * 64)
+            Repository(client(fake.host), "a/b").get_manifest("sha256:" + "1" * 64)
         assert [s[0] for s in fake.seen].count("GET") == 5  # /v2/, then the manifest 4 times
     finally:
         fake.close()
@@ -217,8 +218,8 @@ def test_registry_warnings_are_kept_for_the_user():
     fake = Fake(lambda m, p, h, n: (200, {"Warning": warning} if p != "/v2/" else {}, b""))
     try:
         reg = client(fake.host)
-        assert reg.repository("a/b").blob_exists("sha256:" + "0" * 64)
-        assert reg.repository("a/b").blob_exists("sha256:" + "1" * 64)
+        assert Repository(reg, "a/b").blob_exists("sha256:" + "0" * 64)
+        assert Repository(reg, "a/b").blob_exists("sha256:" + "1" * 64)
         assert reg.warnings == [warning]  # once, however often it was sent
     finally:
         fake.close()

@@ -7,7 +7,9 @@ import time
 from pyko.image import BytesBlob, Image, Index, Layer
 from pyko.reference import Reference
 from pyko.transport.registry.hosts import Registries
+from pyko.transport.registry.http import TransportOptions
 from pyko.transport.registry.push import PushStats, push_blob, push_index
+from pyko.transport.registry.repository import Repository
 
 from hostile import FakeRegistry
 
@@ -36,13 +38,13 @@ def test_push_mounts_base_layers_uploads_the_rest_and_tags(tmp_path):
     try:
         index = _index(f"{fake.host}/library/base")
         target = Reference.parse(f"{fake.host}/team/app")
-        stats = push_index(Registries({})(fake.host), target, index, ["latest", "v1"])
+        stats = push_index(Registries(TransportOptions())(fake.host), target, index, ["latest", "v1"])
         assert len(mounts) == 1 and "from=library%2Fbase" in mounts[0]
         assert stats.mounted == 1 and stats.uploaded == 2 and stats.existing == 0  # app layer and config
         puts = [s.path for s in fake.seen if s.method == "PUT" and "/manifests/" in s.path]
         assert puts[-2:] == ["/v2/team/app/manifests/latest", "/v2/team/app/manifests/v1"]
         # A second push finds everything there.
-        again = push_index(Registries({})(fake.host), target, index, ["latest"])
+        again = push_index(Registries(TransportOptions())(fake.host), target, index, ["latest"])
         assert again.uploaded == 0 and again.existing == 3
     finally:
         fake.close()
@@ -52,7 +54,7 @@ def test_layers_from_another_registry_are_uploaded_not_mounted(tmp_path):
     fake = FakeRegistry()
     fake.accepting_pushes("team/app")
     try:
-        stats = push_index(Registries({})(fake.host), Reference.parse(f"{fake.host}/team/app"),
+        stats = push_index(Registries(TransportOptions())(fake.host), Reference.parse(f"{fake.host}/team/app"),
                            _index("other.io/library/base"), ["latest"])
         assert stats.mounted == 0 and stats.uploaded == 3
         assert not [s for s in fake.seen if "mount=" in s.path]
@@ -70,7 +72,7 @@ def test_an_index_already_there_only_moves_the_tags_that_need_it():
             h.reply(200 if there else 404, headers={"Docker-Content-Digest": index.digest} if there else None)
         fake.route("HEAD", "/v2/team/app/manifests/.*", head)
         fake.accepting_pushes("team/app")
-        stats = push_index(Registries({})(fake.host), Reference.parse(f"{fake.host}/team/app"), index,
+        stats = push_index(Registries(TransportOptions())(fake.host), Reference.parse(f"{fake.host}/team/app"), index,
                            ["latest", "v2"])
         assert [s.path for s in fake.seen if s.method == "PUT"] == ["/v2/team/app/manifests/v2"]
         assert not [s for s in fake.seen if "/blobs/" in s.path]  # no blob was even looked at
@@ -99,11 +101,11 @@ def test_threads_never_upload_one_blob_into_one_repository_at_once():
     fake.route("PUT", "/v2/team/app/blobs/uploads/.*", slow_put)
     fake.accepting_pushes("team/app")
     try:
-        registry = Registries({})(fake.host)
+        registry = Registries(TransportOptions())(fake.host)
         empty = BytesBlob("application/vnd.oci.empty.v1+json", b"{}")
         stats = [PushStats() for _ in range(4)]
         with cf.ThreadPoolExecutor(4) as pool:   # one Repository each, as each attachment store has
-            list(pool.map(lambda s: push_blob(registry.repository("team/app"), empty, "", s), stats))
+            list(pool.map(lambda s: push_blob(Repository(registry, "team/app"), empty, "", s), stats))
         assert most[empty.descriptor.digest] == 1
         assert sum(s.uploaded for s in stats) == 1 and sum(s.existing for s in stats) == 3
     finally:

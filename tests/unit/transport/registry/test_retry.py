@@ -9,7 +9,7 @@ from pyko.image import BytesBlob
 from pyko.transport.registry.client import Registry
 from pyko.transport.registry.credentials import Credentials
 from pyko.transport.registry.http import HttpSession, TransportOptions
-from pyko.transport.registry.repository import LARGE_BLOB
+from pyko.transport.registry.repository import LARGE_BLOB, Repository
 from pyko.transport.registry.retry import MAX_RETRY_AFTER, RetryPolicy, Transient, parse_retry_after
 
 from fakes import Fake
@@ -116,7 +116,7 @@ def test_big_blobs_report_byte_progress_both_ways(tmp_path):
     fake = Fake(script)
     try:
         reporter = Recorder()
-        repo = Registry(fake.host, Credentials(), TransportOptions(environ={}), reporter).repository("a/b")
+        repo = Repository(Registry(fake.host, Credentials(), TransportOptions(environ={}), reporter), "a/b")
         repo.upload_blob(BytesBlob("application/octet-stream", data))
         repo.fetch_blob(digest, len(data), str(tmp_path / "blob"))
         repo.upload_blob(BytesBlob("application/octet-stream", b"small"))

@@ -1,49 +1,15 @@
-"""Keys and credentials: `login`, `logout`, `generate-key-pair`, `sign`, `verify`."""
+"""Signing: `generate-key-pair`, `sign`, `verify` and `verify-attestation`, as cosign does them."""
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
-from . import cli
+from ..plan.environment import process_environment, sigstore_offline
 from .options import registries_from_flags, registry_options
 
 
-@cli.command()
-@click.argument("registry")
-@click.option("-u", "--username", required=True, help="User name.")
-@click.option("-p", "--password", default=None, help="Password (prefer --password-stdin: argv is visible to others).")
-@click.option("--password-stdin", is_flag=True, help="Read the password or token from standard input.")
-@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS for this registry.")
-@click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
-def login(registry, username, password, password_stdin, insecure_registry, registry_ca_file):
-    """Check credentials with REGISTRY and save them where docker would."""
-    from ..transport.registry.login import login as do_login
-
-    if password_stdin == (password is not None):
-        raise click.UsageError("give exactly one of --password-stdin or -p/--password")
-    if password_stdin:
-        password = sys.stdin.read().rstrip("\r\n")
-    if not password:
-        raise click.UsageError("the password is empty")
-    where = do_login(registry, username, password, insecure_registry, registry_ca_file, dict(os.environ))
-    click.echo(f"Login Succeeded (credentials saved in {where})", err=True)
-
-
-@cli.command()
-@click.argument("registry")
-def logout(registry):
-    """Remove the saved credentials for REGISTRY."""
-    from ..transport.registry.login import logout as do_logout
-
-    if do_logout(registry, dict(os.environ)):
-        click.echo(f"Removed login credentials for {registry}", err=True)
-    else:
-        click.echo(f"Not logged in to {registry}", err=True)
-
-
-@cli.command("generate-key-pair")
+@click.command("generate-key-pair")
 @click.option("--output-key-prefix", default="cosign", show_default=True,
               help="Writes PREFIX.key (encrypted, cosign's format) and PREFIX.pub.")
 def generate_key_pair(output_key_prefix):
@@ -56,7 +22,7 @@ def generate_key_pair(output_key_prefix):
     for path in (key_path, pub_path):
         if os.path.exists(path):
             raise click.UsageError(f"{path} already exists; move it away or choose --output-key-prefix")
-    private, public = make(password_from(os.environ, confirm=True, what="the new private key"))
+    private, public = make(password_from(process_environment(), confirm=True, what="the new private key"))
     with atomic_file(key_path, mode=0o600) as f:
         f.write(private)
     with atomic_file(pub_path) as f:
@@ -69,10 +35,10 @@ def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str, timeou
     """(attachment store, identifier, name) of IMAGE in its registry or in an OCI layout."""
     from ..supplychain.sign import store_for
 
-    return store_for(image, oci_layout, registries_from_flags(insecure, ca_file, timeout, dict(os.environ)))
+    return store_for(image, oci_layout, registries_from_flags(insecure, ca_file, timeout, process_environment()))
 
 
-@cli.command()
+@click.command()
 @click.argument("image")
 @click.option("--key", "key_path", required=True, type=click.Path(), help="The private key (cosign.key).")
 @click.option("-a", "--annotation", "annotations", multiple=True, metavar="KEY=VALUE",
@@ -91,9 +57,9 @@ def sign(image, key_path, annotations, recursive, signature_format, oci_layout, 
     from ..supplychain.sign import sign_digest, subjects
     from ..util.timestamps import rfc3339, source_date_epoch
 
-    key = load_private_key(key_path, os.environ)
+    key = load_private_key(key_path, process_environment())
     store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
-    created = rfc3339(source_date_epoch(os.environ))
+    created = rfc3339(source_date_epoch(process_environment()))
     for digest in subjects(store, ident, recursive):
         raw = store.manifest_bytes(digest)
         subject = Descriptor(_media_type(raw), digest, len(raw))
@@ -108,7 +74,7 @@ def _media_type(raw: bytes) -> str:
     return media_type_of(raw, "the signed manifest")
 
 
-@cli.command()
+@click.command()
 @click.argument("image")
 @click.option("--key", "key_path", default="", type=click.Path(), help="The public key (cosign.pub).")
 @click.option("--certificate-identity", default="", help="Keyless: the signer's identity, exactly.")
@@ -167,10 +133,10 @@ def _verifier(key_path, identity, identity_regexp, issuer, issuer_regexp, truste
     policy = BasePolicy(key=key_path, identity=identity, identity_regexp=identity_regexp, issuer=issuer,
                         issuer_regexp=issuer_regexp, trusted_root=trusted_root)
     check(policy, _flag_error)
-    return verifier_for(policy)
+    return verifier_for(policy, sigstore_offline(process_environment()))
 
 
-@cli.command("verify-attestation")
+@click.command("verify-attestation")
 @click.argument("image")
 @click.option("--key", "key_path", required=True, type=click.Path(), help="The public key (cosign.pub).")
 @click.option("--type", "kind", default="custom", show_default=True,
@@ -194,3 +160,6 @@ def verify_attestation(image, key_path, kind, oci_layout, insecure_registry, reg
                "that the statement's subject is this digest", err=True)
     for statement in statements:
         click.echo(statement.raw.decode())
+
+
+COMMANDS = (generate_key_pair, sign, verify, verify_attestation)

@@ -1,0 +1,85 @@
+"""The process environment, read in this one place, and pyko's own variables parsed once.
+
+Everything below the plan is handed either the values parsed here or the environment
+as a mapping, to pass on to the child processes and tools that read their own variables
+(PATH, GOFLAGS, CARGO_HOME, DOCKER_CONFIG, SSL_CERT_FILE, ...). tests/unit/test_architecture.py
+checks that no other module reads os.environ or names one of pyko's variables.
+"""
+from __future__ import annotations
+
+import os
+from typing import Dict, Mapping
+
+from ..errors import UsageError
+
+#: Retrying one registry operation stops after this long, unless told otherwise.
+DEFAULT_REGISTRY_TIMEOUT = 300.0
+DEFAULT_REGISTRY_RETRIES = 8
+DEFAULT_REGISTRY_BACKOFF = 0.5
+LOCAL_ENGINES = ("auto", "docker", "podman")
+
+
+def process_environment() -> Dict[str, str]:
+    """A copy of the environment pyko was started with."""
+    return dict(os.environ)
+
+
+def cache_dir(environ: Mapping[str, str]) -> str:
+    """$PYKO_CACHE_DIR, else the platform's user cache directory for pyko."""
+    if environ.get("PYKO_CACHE_DIR"):
+        return environ["PYKO_CACHE_DIR"]
+    import platformdirs
+
+    return platformdirs.user_cache_dir("pyko")
+
+
+def _number(environ: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{name}={text!r} is not a number") from None
+    if not value >= minimum:  # also refuses nan
+        raise UsageError(f"{name}={text!r}: give a number of at least {minimum:g}")
+    return value
+
+
+def registry_timeout(flag: float, environ: Mapping[str, str]) -> float:
+    """--registry-timeout, else $PYKO_REGISTRY_TIMEOUT, else 300 s; at least 1 s either way."""
+    return flag or _number(environ, "PYKO_REGISTRY_TIMEOUT", DEFAULT_REGISTRY_TIMEOUT, minimum=1)
+
+
+def registry_retries(environ: Mapping[str, str]) -> int:
+    return int(_number(environ, "PYKO_REGISTRY_RETRIES", DEFAULT_REGISTRY_RETRIES))
+
+
+def registry_backoff(environ: Mapping[str, str]) -> float:
+    return _number(environ, "PYKO_REGISTRY_BACKOFF", DEFAULT_REGISTRY_BACKOFF)
+
+
+def kodata_root(environ: Mapping[str, str]) -> str:
+    """Where kodata's symlinks may point besides the package ("" for the package alone)."""
+    return environ.get("PYKO_DATA_PATH_ALLOWED_ROOT") or environ.get("KO_DATA_PATH_ALLOWED_ROOT") or ""
+
+
+def sigstore_offline(environ: Mapping[str, str]) -> bool:
+    """PYKO_SIGSTORE_OFFLINE: use the trusted root shipped with sigstore, never refresh it."""
+    return bool(environ.get("PYKO_SIGSTORE_OFFLINE"))
+
+
+def docker_repo(environ: Mapping[str, str]) -> str:
+    return environ.get("PYKO_DOCKER_REPO") or environ.get("KO_DOCKER_REPO") or ""
+
+
+def kubectl_program(environ: Mapping[str, str]) -> str:
+    return environ.get("PYKO_KUBECTL", "kubectl")
+
+
+def local_engine(flag: str, environ: Mapping[str, str]) -> str:
+    """--local-engine, else $PYKO_LOCAL_ENGINE, else auto."""
+    choice = flag or environ.get("PYKO_LOCAL_ENGINE", "").strip() or "auto"
+    if choice not in LOCAL_ENGINES:
+        raise UsageError(f"PYKO_LOCAL_ENGINE={choice!r}: choose one of {', '.join(LOCAL_ENGINES)}")
+    return choice
