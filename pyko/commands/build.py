@@ -40,6 +40,7 @@ from ..transport.destinations.tarball import TarballDestination
 from ..transport.registry.hosts import Registries
 from ..transport.registry.http import TransportOptions
 from ..util.atomic import write_bytes
+from ..util.progress import Reporter
 from ..util.timestamps import rfc3339
 from .bases import Base, BuiltinBase, open_base, verify_base
 
@@ -81,6 +82,14 @@ class Built:
 
 
 @dataclass(frozen=True)
+class BuiltBinary:
+    """One compiled (or prebuilt) binary, checked, and the layer that holds it."""
+
+    layer: Layer
+    path: str
+
+
+@dataclass(frozen=True)
 class _Job:
     """One image on its way: the plan's build, its base, its binaries' toolchain targets."""
 
@@ -103,7 +112,7 @@ def transport_for(settings: RegistrySettings, environ) -> TransportOptions:
                             environ=environ, cache_dir=settings.cache_dir)
 
 
-def registries_for(settings: RegistrySettings, environ, reporter=None) -> Registries:
+def registries_for(settings: RegistrySettings, environ, reporter: Optional[Reporter] = None) -> Registries:
     return Registries(transport_for(settings, environ), reporter)
 
 
@@ -122,7 +131,7 @@ def destinations_for(outputs: OutputSettings, registries: Registries, jobs: int,
     return found
 
 
-def _open_outputs(plan, reporter) -> Tuple[Registries, List[Destination]]:
+def _open_outputs(plan, reporter: Reporter) -> Tuple[Registries, List[Destination]]:
     """The registry clients and the checked destinations of a Plan or BasePlan."""
     registries = registries_for(plan.registry, plan.environ, reporter)
     destinations = destinations_for(plan.outputs, registries, plan.jobs, plan.environ)
@@ -131,21 +140,22 @@ def _open_outputs(plan, reporter) -> Tuple[Registries, List[Destination]]:
     return registries, destinations
 
 
-def build(plan: Plan, reporter) -> List[Built]:
+def build(plan: Plan, reporter: Reporter) -> List[Built]:
     registries, destinations = _open_outputs(plan, reporter)
     # Ask for the key's password before compiling, not after.
     signer = load_private_key(plan.signing.key, plan.environ) if plan.signing.key else None
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
         jobs = [_prepare(build, plan, registries, workdir, reporter) for build in plan.builds]
         _refuse_twins(jobs)
-        makes = {task.key: (job.spec, target.name) for job in jobs for target in job.targets
-                 for task in target.tasks.values()}
+        # Which image recipe and binary name each task's layer is made with.
+        specs = {task.key: job.spec for job in jobs for target in job.targets for task in target.tasks.values()}
+        names = {task.key: target.name for job in jobs for target in job.targets for task in target.tasks.values()}
         layers = LayerCache(plan.cache_dir)
         started = time.time()
         # Each binary becomes its layer in the worker that built it, while other platforms still compile.
         binary_layers = _run_tasks(
             [task for job in jobs for target in job.targets for task in target.tasks.values()],
-            lambda task, binary: binary_layer(binary, makes[task.key][0], layers, makes[task.key][1]),
+            lambda task, binary: binary_layer(binary, specs[task.key], layers, names[task.key]),
             plan.jobs, reporter,
         )
         times = (started, time.time())
@@ -159,7 +169,7 @@ def build(plan: Plan, reporter) -> List[Built]:
     return written
 
 
-def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter) -> _Job:
+def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter: Reporter) -> _Job:
     """Open the base, pick the platforms, get the drivers' tasks, check kodata: all before compiling."""
     base = open_base(build.base, plan.cache_dir, registries)
     if build.base_policy is not None:
@@ -213,18 +223,18 @@ def _refuse_twins(jobs: Sequence[_Job]) -> None:
         seen[job.name] = where
 
 
-def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter) -> Dict[object, Tuple[Layer, str]]:
+def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter: Reporter) -> Dict[object, "BuiltBinary"]:
     """Build every distinct task once, `jobs` at a time; each binary becomes a layer."""
     unique = list({t.key: t for t in tasks}.values())
 
-    def one(task: BuildTask) -> Tuple[Layer, str]:
+    def one(task: BuildTask) -> BuiltBinary:
         reporter.start(task.label)
         started = time.monotonic()
         binary = task.run()
         check_static_for(binary, task.platform, shown=f"the binary for {task.label} ({binary})")
         layer = make_layer(task, binary)
         reporter.finish(task.label, time.monotonic() - started)
-        return layer, binary
+        return BuiltBinary(layer, binary)
 
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(one, t): t.key for t in unique}
@@ -236,13 +246,14 @@ def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter) -> D
             raise
 
 
-def _assemble(job: _Job, built_binaries: Dict, layers: LayerCache, plan: Plan, reporter,
+def _assemble(job: _Job, built_binaries: Dict[object, BuiltBinary], layers: LayerCache, plan: Plan,
+              reporter: Reporter,
               times: Tuple[float, float] = (0.0, 0.0)) -> Built:
     extra = [kodata_layer(job.kodata, job.spec, layers)] if job.kodata is not None else []
     ours = dict(job.build.image.annotations)
     images = [
         app_image(job.base.image_for(platform),
-                  extra + [built_binaries[target.tasks[platform].key][0] for target in job.targets],
+                  extra + [built_binaries[target.tasks[platform].key].layer for target in job.targets],
                   job.spec, bool(extra), {**job.base.annotations(platform), **ours})
         for platform in sorted(job.platforms, key=platform_order)
     ]
@@ -269,7 +280,7 @@ def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float])
     return tuple(out)
 
 
-def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter) -> Tuple[Sbom, ...]:
+def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter: Reporter) -> Tuple[Sbom, ...]:
     """One SPDX document per platform image, then one for the index."""
     created = rfc3339(job.spec.epoch)
     out = []
@@ -277,7 +288,7 @@ def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter) -> Tupl
         platform = image.platform
         binaries = []
         for target in job.targets:
-            path = built_binaries[target.tasks[platform].key][1]
+            path = built_binaries[target.tasks[platform].key].path
             inventory = target.packages(path, platform) if target.packages else sbom.Inventory()
             if not inventory.complete:
                 reporter.info(f"warning: the SBOM of {name} ({platform}) does not list what was compiled into "
@@ -291,7 +302,7 @@ def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter) -> Tupl
     return tuple(out)
 
 
-def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer, reporter) -> Built:
+def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer, reporter: Reporter) -> Built:
     out = Outgoing(built.name, built.index, built.tags, built.target)
     stores, written, stored = [], [], []
     for destination in destinations:
@@ -327,7 +338,7 @@ def _subjects(built: Built, recursive: bool) -> List[Subject]:
             for n, (digest, descriptor) in enumerate(manifests)]
 
 
-def publish_base(plan: BasePlan, reporter) -> List[Built]:
+def publish_base(plan: BasePlan, reporter: Reporter) -> List[Built]:
     """`pyko base`: the built-in base itself, pushed and/or written."""
     _, destinations = _open_outputs(plan, reporter)
     full = BuiltinBase(plan.cache_dir)

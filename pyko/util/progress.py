@@ -1,5 +1,7 @@
-"""Progress on stderr: live (rich) on a terminal, plain lines in CI and pipes.
+"""Progress on stderr: live (rich) on a terminal, plain lines in CI and pipes, or nothing.
 
+Every layer that reports takes a Reporter; three implement it: RichReporter (a
+terminal), LineReporter (CI logs, `2>file`) and SilentReporter (nobody watches).
 rich is imported only when a terminal is there to draw on, so a CI run or a
 `pyko --help` never pays for it. All methods are safe to call from worker threads.
 """
@@ -8,7 +10,43 @@ from __future__ import annotations
 import sys
 import threading
 from types import MappingProxyType
-from typing import Mapping, Optional, TextIO
+from typing import Mapping, Optional, Protocol, TextIO
+
+
+class Reporter(Protocol):
+    def info(self, message: str) -> None:
+        """One line for the user (a result, a warning, a retry)."""
+
+    def start(self, label: str) -> None:
+        """A build task began."""
+
+    def finish(self, label: str, seconds: float) -> None:
+        """A build task ended after `seconds`."""
+
+    def transfer(self, label: str, total: int) -> Optional["Transfer"]:
+        """Byte progress of one big transfer, or None when nobody shows it."""
+
+    def close(self) -> None:
+        """Stop drawing (the live display); flush."""
+
+
+class SilentReporter:
+    """The reporter of work nobody watches: no lines, no progress."""
+
+    def info(self, message: str) -> None:
+        pass
+
+    def start(self, label: str) -> None:
+        pass
+
+    def finish(self, label: str, seconds: float) -> None:
+        pass
+
+    def transfer(self, label: str, total: int) -> Optional["Transfer"]:
+        return None
+
+    def close(self) -> None:
+        pass
 
 
 class LineReporter:
@@ -99,7 +137,7 @@ class RichReporter:
 
 
 def make_reporter(quiet: bool = False, environ: Mapping[str, str] = MappingProxyType({}),
-                  stream: Optional[TextIO] = None):
+                  stream: Optional[TextIO] = None) -> Reporter:
     """A live display on a terminal; plain lines in CI (CI set), on a dumb terminal or in a pipe."""
     stream = stream or sys.stderr
     live = not quiet and stream.isatty() and not environ.get("CI") and environ.get("TERM") != "dumb"

@@ -18,6 +18,7 @@ import requests
 
 from ...errors import RegistryError, clean_text
 from ...reference import DOCKER_HUB, DOCKER_HUB_API, is_loopback
+from ...util.progress import Reporter, SilentReporter
 from .auth import RegistryAuth
 from .credentials import Credentials
 from .http import HttpSession, TlsFailure, TransportOptions, origin_of, read_bounded, transient_for
@@ -57,9 +58,9 @@ class Registry:
     """One registry host: its session, its scheme, its auth."""
 
     def __init__(self, registry: str, credentials: Credentials, options: TransportOptions,
-                 reporter=None, counter: Optional[RetryCounter] = None):
+                 reporter: Optional[Reporter] = None, counter: Optional[RetryCounter] = None):
         self.registry = registry
-        self.reporter = reporter or _Silent()
+        self.reporter: Reporter = reporter or SilentReporter()
         self.options = options
         self.plain_http_allowed = options.insecure or is_loopback(registry)
         self.http = HttpSession(options, self.plain_http_allowed)
@@ -193,16 +194,6 @@ class Registry:
         if message and message.lower() not in text.lower():
             text += f" ({code}: {message})" if code else f" ({message})"
         return RegistryError(text, status, code)
-
-
-class _Silent:
-    """The reporter of a client nobody watches: no retry lines, no progress."""
-
-    def info(self, message: str) -> None:
-        pass
-
-    def transfer(self, label: str, total: int):
-        return None
 
 
 def _error_details(resp: requests.Response) -> Tuple[str, str]:

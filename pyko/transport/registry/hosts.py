@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Dict
+from typing import Dict, Optional
 
+from ...util.progress import Reporter
 from .client import Registry
 from .credentials import DockerConfig, config_dir
 from .http import TransportOptions
@@ -13,7 +14,7 @@ from .retry import RetryCounter
 class Registries:
     """Clients by host; they share one retry counter and one reporter (retry lines, byte progress)."""
 
-    def __init__(self, transport: TransportOptions, reporter=None):
+    def __init__(self, transport: TransportOptions, reporter: Optional[Reporter] = None):
         self.transport = transport
         self.docker_config = DockerConfig(config_dir(transport.environ))
         self.counter = RetryCounter()
