@@ -46,11 +46,41 @@ class MalformedInput(PykoError):
 
 
 class RegistryError(PykoError):
-    """A registry refused or failed a request; the message says what to do."""
+    """A registry refused or failed a request; the message says what to do.
+
+    Classified by what the registry said, never by the message's text: `status` is the
+    HTTP status (0 when no answer came) and `code` the first OCI error code of the answer's
+    body (MANIFEST_UNKNOWN, BLOB_UNKNOWN, NAME_UNKNOWN, DENIED, UNAUTHORIZED, ...; "" when
+    it had none). `registry_error()` picks the subclass that callers catch.
+    """
 
     def __init__(self, message: str, status: int = 0, code: str = ""):
         super().__init__(message)
         self.status, self.code = status, code
+
+
+class NotFound(RegistryError):
+    """404, or a body saying the repository, manifest or blob is unknown."""
+
+
+class Unauthorized(RegistryError):
+    """401: no credentials, or the wrong ones."""
+
+
+class Denied(RegistryError):
+    """403 or DENIED: the credentials lack the permission the request needs."""
+
+
+#: OCI distribution error codes, and the kind of refusal each one is.
+_KINDS = {"NAME_UNKNOWN": NotFound, "MANIFEST_UNKNOWN": NotFound, "BLOB_UNKNOWN": NotFound,
+          "UNAUTHORIZED": Unauthorized, "DENIED": Denied}
+_STATUSES = {404: NotFound, 401: Unauthorized, 403: Denied}
+
+
+def registry_error(message: str, status: int, code: str = "") -> RegistryError:
+    """The RegistryError a registry's answer (HTTP status, OCI error code) amounts to."""
+    kind = _STATUSES.get(status) or _KINDS.get(code) or RegistryError
+    return kind(message, status, code)
 
 
 def clean_text(text: object, limit: int = 300) -> str:

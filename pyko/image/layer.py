@@ -16,11 +16,11 @@ import io
 import os
 import posixpath
 import tarfile
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterable, Mapping, Optional
 
+from ..util.atomic import atomic_file_named_later
 from . import mediatypes
 from .blob import Descriptor, FileBlob, Layer
 from .pgzip import BLOCK, ParallelGzipWriter
@@ -143,22 +143,18 @@ def write_layer(entries: Iterable[TarEntry], dest_dir: str, mtime: int = 0,
     """Write a gzip layer holding `entries` into `dest_dir`, named by digest."""
     ordered = _with_parents(entries)
     os.makedirs(dest_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest_dir, prefix=".layer-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            compressed = _HashingWriter(out)
-            workers = os.cpu_count() or 1
-            with ParallelGzipWriter(compressed, GZIP_LEVEL, workers, _compression_pool()) as gz:
-                uncompressed = _HashingWriter(gz)
-                with tarfile.open(fileobj=uncompressed, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                    for entry in ordered:
-                        _add(tar, entry, mtime)
-        final = os.path.join(dest_dir, compressed.digest.split(":", 1)[1])
-        os.replace(tmp, final)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    hashed = {}
+    # Named by its digest once written; not synced: the layer cache checks every entry it reuses.
+    with atomic_file_named_later(dest_dir, lambda: hashed["compressed"].digest.split(":", 1)[1],
+                                 durable=False) as out:
+        compressed = hashed["compressed"] = _HashingWriter(out)
+        workers = os.cpu_count() or 1
+        with ParallelGzipWriter(compressed, GZIP_LEVEL, workers, _compression_pool()) as gz:
+            uncompressed = _HashingWriter(gz)
+            with tarfile.open(fileobj=uncompressed, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for entry in ordered:
+                    _add(tar, entry, mtime)
+    final = os.path.join(dest_dir, compressed.digest.split(":", 1)[1])
     desc = Descriptor(mediatypes.OCI_LAYER_GZIP, compressed.digest, compressed.size)
     return Layer(FileBlob(desc, final), uncompressed.digest, dict(history or {}))
 

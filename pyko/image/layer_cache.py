@@ -8,20 +8,22 @@ compressed blob itself in the content-addressed cache (`<cache>/blobs/sha256`).
 
 Invalidation is by key only: a changed binary, mode, epoch or recipe is a new
 key. A record is trusted only after the blob it names is found with that exact
-size and digest (hashed, once per run); a missing or damaged one is rebuilt,
-never used. Writes are atomic, so concurrent runs can share the cache.
+size and digest by the blob cache (blob_cache.py: hashed once per run, a damaged
+copy removed); a missing or damaged one is rebuilt, never used. Writes are
+atomic, so concurrent runs can share the cache.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import tempfile
 import threading
-from typing import Dict, Iterable, Mapping, Optional, Tuple
+from typing import Iterable, Mapping, Optional, Tuple
 
+from ..util.atomic import atomic_file
 from . import mediatypes
 from .blob import Descriptor, FileBlob, Layer
+from .blob_cache import BlobCache
 from .digest import file_digest, is_digest, sha256_digest
 from .layer import RECIPE, TarEntry, write_layer
 
@@ -43,9 +45,9 @@ def layer_key(entries: Iterable[TarEntry], mtime: int) -> str:
 
 class LayerCache:
     def __init__(self, root: str):
-        self.blobs = os.path.join(root, "blobs", "sha256")
+        self.cache = BlobCache(root)
+        self.blobs = self.cache.directory()
         self.records = os.path.join(root, "layers")
-        self._verified: Dict[str, Tuple[int, int]] = {}
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -74,38 +76,13 @@ class LayerCache:
             return None
         if not (is_digest(digest) and is_digest(diff_id) and isinstance(size, int) and size >= 0):
             return None
-        if not self._blob_is(digest, size):
+        if not self.cache.has(digest, size):
             return None
         return Descriptor(mediatypes.OCI_LAYER_GZIP, digest, size), diff_id
-
-    def _blob_is(self, digest: str, size: int) -> bool:
-        """Is the cached blob there, of this size and digest? Hashed once per run and file."""
-        path = os.path.join(self.blobs, digest.split(":", 1)[1])
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        if st.st_size != size:
-            return False
-        stamp = (st.st_mtime_ns, st.st_ino)
-        with self._lock:
-            if self._verified.get(digest) == stamp:
-                return True
-        if file_digest(path) != digest:
-            return False
-        with self._lock:
-            self._verified[digest] = stamp
-        return True
 
     def _record(self, key: str, layer: Layer) -> None:
         os.makedirs(self.records, exist_ok=True)
         record = {"digest": layer.descriptor.digest, "size": layer.descriptor.size, "diff_id": layer.diff_id}
-        fd, tmp = tempfile.mkstemp(dir=self.records, prefix=".record-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(json.dumps(record).encode())
-            os.replace(tmp, os.path.join(self.records, key + ".json"))  # readers see all of it or none
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        # Readers see all of the record or none of it.
+        with atomic_file(os.path.join(self.records, key + ".json"), durable=False) as f:
+            f.write(json.dumps(record).encode())

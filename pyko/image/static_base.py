@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Iterable, List, Optional
 
 from ..platforms import ALL_LINUX, Platform
+from ..util.atomic import atomic_file
 from ..util.timestamps import rfc3339
 from . import mediatypes
 from .blob import Descriptor, FileBlob, Layer
@@ -107,10 +108,8 @@ def base_layer(cache_dir: str) -> Layer:
             desc = Descriptor(mediatypes.OCI_LAYER_GZIP, "sha256:" + hex_digest, int(size))
             return Layer(FileBlob(desc, path), diff_id, history)
     layer = write_layer(base_entries(), key_dir, mtime=0, history=history)
-    tmp = marker + f".{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(f"{layer.descriptor.hex} {layer.diff_id} {layer.descriptor.size}\n")
-    os.replace(tmp, marker)
+    with atomic_file(marker) as f:
+        f.write(f"{layer.descriptor.hex} {layer.diff_id} {layer.descriptor.size}\n".encode())
     return layer
 
 

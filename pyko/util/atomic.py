@@ -5,7 +5,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from typing import BinaryIO, Iterator, Optional
+from typing import BinaryIO, Callable, ContextManager, Iterator, Optional
 
 from ..errors import OutputError
 
@@ -26,23 +26,39 @@ def default_mode(directory: bool = False) -> int:
 
 
 @contextlib.contextmanager
-def atomic_file(path: str, mode: Optional[int] = None) -> Iterator[BinaryIO]:
-    """Write to a temp file beside `path`; rename it over `path` only on success.
-    The temp file is created 0600 (mkstemp), so a secret (mode=0o600) is never
-    readable by others, not even for a moment; other files get the umask's mode."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+def _pending(directory: str, prefix: str, final: Callable[[], str], mode: Optional[int],
+             durable: bool) -> Iterator[BinaryIO]:
+    """The one atomic-write sequence: a temp file in `directory`, renamed to `final()` only
+    when the block succeeds, removed otherwise. The temp file is created 0600 (mkstemp), so
+    a secret (mode=0o600) is never readable by others, not even for a moment; other files
+    get the umask's mode. `durable` syncs the bytes to disk before the rename (a cache entry,
+    checked on every read, need not pay for that)."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(tmp, default_mode() if mode is None else mode)
-        os.replace(tmp, path)
+        os.replace(tmp, final())
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def atomic_file(path: str, mode: Optional[int] = None, durable: bool = True) -> ContextManager[BinaryIO]:
+    """Write to a temp file beside `path`; rename it over `path` only on success."""
+    directory = os.path.dirname(os.path.abspath(path))
+    return _pending(directory, f".{os.path.basename(path)}.", lambda: path, mode, durable)
+
+
+def atomic_file_named_later(directory: str, name: Callable[[], str], mode: Optional[int] = None,
+                            durable: bool = True) -> ContextManager[BinaryIO]:
+    """Like atomic_file, for a file whose name is known only once it is written (its digest):
+    `name()` is asked after the block, and the file lands in `directory` under it."""
+    return _pending(directory, ".pyko-", lambda: os.path.join(directory, name()), mode, durable)
 
 
 def write_bytes(path: str, data: bytes, mode: Optional[int] = None) -> None:

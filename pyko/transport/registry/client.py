@@ -16,7 +16,7 @@ from typing import Dict, Hashable, Iterable, List, Optional, Tuple
 
 import requests
 
-from ...errors import RegistryError, clean_text
+from ...errors import RegistryError, clean_text, registry_error
 from ...reference import DOCKER_HUB, DOCKER_HUB_API, is_loopback
 from ...util.progress import Reporter, SilentReporter
 from .auth import RegistryAuth
@@ -174,8 +174,8 @@ class Registry:
         where = f"{self.registry}/{repo}" if repo else self.registry
         if resp.url and self.origin and origin_of(resp.url) != self.origin:
             elsewhere = urllib.parse.urlsplit(resp.url).netloc
-            return RegistryError(f"{what}: {self.registry} sent pyko to {clean_text(elsewhere, 80)}, which "
-                                 f"answered {status}", status)
+            return registry_error(f"{what}: {self.registry} sent pyko to {clean_text(elsewhere, 80)}, which "
+                                  f"answered {status}", status)
         if status == 401:
             text = (f"authentication to {self.registry} failed for {what}: check your credentials "
                     f"(`pyko login {self.registry}`)")
@@ -193,7 +193,7 @@ class Registry:
             text = f"{self.registry} answered {status} to {what}"
         if message and message.lower() not in text.lower():
             text += f" ({code}: {message})" if code else f" ({message})"
-        return RegistryError(text, status, code)
+        return registry_error(text, status, code)
 
 
 def _error_details(resp: requests.Response) -> Tuple[str, str]:

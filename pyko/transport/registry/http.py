@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import ssl
@@ -136,13 +137,53 @@ def _raw_chunks(resp: requests.Response) -> Iterator[bytes]:
         raise requests.exceptions.ChunkedEncodingError(short_reason(err)) from None
 
 
+def causes(err: Optional[BaseException]) -> Iterator[BaseException]:
+    """`err` and what lies under it: requests wraps urllib3, which wraps the socket's or ssl's
+    error (in __cause__, __context__, `reason` or the arguments)."""
+    seen, todo = set(), [err]
+    while todo:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+
+
+def _reason_of(item: BaseException) -> str:
+    """What a network error is, by its type (never by its text); "" when not one pyko names."""
+    import http.client
+    import socket
+    import ssl
+
+    import urllib3.exceptions as u3
+
+    if isinstance(item, ssl.SSLCertVerificationError):
+        return "certificate verify failed"
+    if isinstance(item, ssl.SSLError) and item.reason == "WRONG_VERSION_NUMBER":
+        return "wrong version number"
+    if isinstance(item, socket.gaierror):
+        return "temporary failure in name resolution" if item.errno == socket.EAI_AGAIN \
+            else "name or service not known"
+    kinds = ((ConnectionRefusedError, "connection refused"), (ConnectionResetError, "connection reset"),
+             ((TimeoutError, socket.timeout, u3.TimeoutError), "timed out"),
+             (http.client.RemoteDisconnected, "remote end closed connection"),
+             (http.client.IncompleteRead, "incompleteread"), (ConnectionAbortedError, "connection aborted"))
+    for kind, reason in kinds:
+        if isinstance(item, kind):
+            return reason
+    if isinstance(item, OSError) and item.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "no route to host"
+    return ""
+
+
 def short_reason(err: Optional[BaseException]) -> str:
+    """A few words for the user on why a request got no (whole) answer: the innermost error
+    pyko can name (urllib3 calls a refused connection a NewConnectionError, a kind of timeout)."""
+    reasons = [reason for reason in map(_reason_of, causes(err)) if reason]
+    if reasons:
+        return reasons[-1]
     text = str(err) if err else "no answer"
-    for marker in ("Connection refused", "Name or service not known", "timed out", "No route to host",
-                   "Temporary failure in name resolution", "WRONG_VERSION_NUMBER", "Connection reset",
-                   "Connection aborted", "IncompleteRead", "Remote end closed connection"):
-        if marker in text:
-            return marker.lower().replace("_", " ")
     return text.split("(Caused by", 1)[0].strip()[:160]
 
 
@@ -215,7 +256,7 @@ class TlsFailure(RegistryError):
 
 def _tls_error(url: str, err: Exception) -> TlsFailure:
     host = urllib.parse.urlsplit(url).netloc
-    if "CERTIFICATE_VERIFY_FAILED" in str(err):
+    if any(isinstance(item, ssl.SSLCertVerificationError) for item in causes(err)):
         return TlsFailure(f"the TLS certificate of {host} is not trusted: add its CA with "
                           "--registry-ca-file (or SSL_CERT_FILE), or use --insecure-registry", True)
     return TlsFailure(f"TLS with {host} failed: {short_reason(err)}", False)

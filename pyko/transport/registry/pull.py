@@ -6,17 +6,16 @@ no network at all; a tag is always resolved online.
 """
 from __future__ import annotations
 
-import os
 import threading
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ...errors import MalformedInput, PykoError, UsageError
 from ...image import BytesBlob, Descriptor, Image, Layer, LazyBlob, mediatypes
-from ...image.digest import digest_of, digest_parts, file_digest
+from ...image.blob_cache import BlobCache
+from ...image.digest import digest_of
 from ...image.documents import media_type_of, parse_config, parse_index, parse_manifest
 from ...platforms import Platform
 from ...reference import Reference
-from ...util.atomic import write_bytes
 from .client import KeyedLocks, Registry
 from .repository import MAX_MANIFEST, Repository
 
@@ -31,50 +30,6 @@ _OCI_LAYER = {
     "application/vnd.docker.image.rootfs.diff.tar": mediatypes.OCI_LAYER_TAR,
 }
 _KNOWN_ARCHES = {"386", "amd64", "arm64", "arm", "ppc64le", "riscv64", "s390x"}
-
-
-class BlobCache:
-    """`<cache>/blobs/<alg>/<hex>`: written only after verification. A file found
-    there is hashed before it is trusted (once per run), so a damaged or planted
-    file is fetched again, never used."""
-
-    def __init__(self, root: str):
-        self.root = os.path.join(root, "blobs")
-        os.makedirs(os.path.join(self.root, "sha256"), exist_ok=True)
-        self._verified: Dict[str, Tuple[int, int, int]] = {}
-        self._lock = threading.Lock()
-
-    def path(self, digest: str) -> str:
-        return os.path.join(self.root, *digest_parts(digest))
-
-    def has(self, digest: str, size: Optional[int] = None) -> bool:
-        """Is a verified copy of `digest` (of `size` bytes) here? A bad copy is removed."""
-        path = self.path(digest)
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        if not os.path.isfile(path) or (size is not None and st.st_size != size):
-            return False
-        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
-        with self._lock:
-            if self._verified.get(digest) == stamp:
-                return True
-        if file_digest(path, digest_parts(digest)[0]) != digest:
-            os.unlink(path)
-            return False
-        with self._lock:
-            self._verified[digest] = stamp
-        return True
-
-    def read(self, digest: str, limit: int) -> bytes:
-        with open(self.path(digest), "rb") as f:
-            return f.read(limit + 1)
-
-    def write(self, digest: str, data: bytes) -> None:
-        path = self.path(digest)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        write_bytes(path, data)
 
 
 class RemoteBase:

@@ -10,15 +10,14 @@ validated; every body is checked against the digest it was asked for.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 import urllib.parse
 from typing import Callable, Iterator, Optional, Tuple
 
-from ...errors import MalformedInput, RegistryError
+from ...errors import MalformedInput, NotFound, RegistryError
 from ...image import Blob, mediatypes
 from ...image.digest import check_digest, digest_of, hasher_for, is_digest
 from ...image.documents import media_type_of
+from ...util.atomic import atomic_file
 from .client import Registry
 from .http import CHUNK, _raw_chunks, describe, read_bounded
 from .retry import Transient
@@ -99,10 +98,8 @@ class Repository:
         """get_manifest, or None when the registry has no such manifest."""
         try:
             return self.get_manifest(ident)
-        except RegistryError as err:
-            if err.status == 404:
-                return None
-            raise
+        except NotFound:
+            return None
 
     def head_manifest(self, ident: str, for_push: bool = False) -> Optional[str]:
         """The digest the registry holds under `ident`, or None if it holds nothing."""
@@ -189,15 +186,12 @@ class Repository:
         def attempt(progress: Progress):
             resp = self.registry.request("GET", f"/v2/{self.name}/blobs/{digest}", self.pull)
             self.registry.check(resp, what, self.name, [200])
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), prefix=".blob-", suffix=".tmp")
             try:
-                with os.fdopen(fd, "wb") as out:
+                # Not synced: the blob cache checks the digest of every blob it serves.
+                with atomic_file(dest, durable=False) as out:
                     _stream_checked(resp, digest, size, out, what, progress)
-                os.replace(tmp, dest)
             finally:
                 resp.close()
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
 
         with self._progress("downloading", digest, size) as progress:
             self._run(f"downloading {what}", lambda: attempt(progress))
