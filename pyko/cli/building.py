@@ -1,6 +1,7 @@
 """`pyko build`, and how every building command turns its flags into a Plan and prints results."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -17,11 +18,23 @@ def split_binary(value: str):
     return platform, path
 
 
+#: The base policy's flags, and the policy key each one sets (pyko.supplychain.policy's names).
+BASE_POLICY_OPTIONS = {"base_preset": "preset", "base_key": "key",
+                       "base_certificate_identity": "certificateIdentity",
+                       "base_certificate_identity_regexp": "certificateIdentityRegexp",
+                       "base_certificate_oidc_issuer": "certificateOidcIssuer",
+                       "base_certificate_oidc_issuer_regexp": "certificateOidcIssuerRegexp"}
+
+
 def flags_from(paths, options: dict):
-    """plan.Flags from the keyword arguments of a command with build_options."""
+    """plan.Flags from the keyword arguments of a command with build_options: each option whose
+    name is a Flags field is copied (None means "not given": the field's default stays; lists
+    become tuples); the few that need parsing are converted here."""
     from ..plan.metadata import ImageFlags, key_values
     from ..plan.resolve import Flags
 
+    copied = {f.name: tuple(options[f.name]) if isinstance(options[f.name], (list, tuple)) else options[f.name]
+              for f in dataclasses.fields(Flags) if options.get(f.name) is not None}
     image = ImageFlags(
         labels=key_values(options["labels"], "--image-label"),
         annotations=key_values(options["annotations"], "--image-annotation"),
@@ -29,26 +42,11 @@ def flags_from(paths, options: dict):
         working_dir=options["workdir"], exposed_ports=tuple(options["exposed"]),
         args=tuple(options["cmd_args"]), user=options["user"], entrypoint=options["entrypoint"],
     )
-    return Flags(
-        paths=tuple(paths), platforms=tuple(options["platforms"]), base=options["base"],
-        tags=tuple(options["tags"]), image=image, jobs=options["jobs"], oci_layout=options["oci_layout"] or "",
-        tarball=options["tarball"] or "", binaries=tuple(split_binary(b) for b in options.get("binaries", ())),
-        name=options["name"], bin=options["bin_name"], rust_libc=options["rust_libc"] or "",
-        rust_builder=options["rust_builder"] or "", repo=options["repo"], bare=options["bare"],
-        preserve_import_paths=options["preserve_import_paths"], push=options["push"],
-        push_by_digest=options["push_by_digest"], tag_only=options["tag_only"], local=options["local"],
-        local_engine=options["local_engine"] or "", insecure_registry=options["insecure_registry"],
-        registry_ca_file=options["registry_ca_file"], registry_timeout=options["registry_timeout"] or 0,
-        sbom=options["sbom"], sbom_dir=options["sbom_dir"] or "", sign_key=options["sign_key"] or "",
-        sign_recursive=options["recursive"],
+    return dataclasses.replace(
+        Flags(**copied), paths=tuple(paths), image=image,
+        binaries=tuple(split_binary(b) for b in options.get("binaries", ())),
         sign_annotations=key_values(options["sign_annotations"], "--sign-annotation"),
-        attest=options["attest"], signature_format=options["signature_format"] or "",
-        base_policy={"preset": options["base_preset"], "key": options["base_key"],
-                     "certificateIdentity": options["base_certificate_identity"],
-                     "certificateIdentityRegexp": options["base_certificate_identity_regexp"],
-                     "certificateOidcIssuer": options["base_certificate_oidc_issuer"],
-                     "certificateOidcIssuerRegexp": options["base_certificate_oidc_issuer_regexp"]},
-        trusted_root=options["trusted_root"] or "",
+        base_policy={key: options[option] for option, key in BASE_POLICY_OPTIONS.items()},
     )
 
 
