@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from pyko.errors import Denied, NotFound, RegistryError, Unauthorized, registry_error
-from pyko.transport.registry.http import causes, short_reason
+from pyko.transport.registry.http import HttpSession, TransportOptions, causes, short_reason
 
 
 def _free_port():
@@ -85,3 +85,14 @@ def test_causes_visit_each_error_once_even_in_a_loop():
 def test_answers_are_classified_by_status_and_oci_code(status, code, kind):
     err = registry_error("whatever the text", status, code)
     assert type(err) is kind and (err.status, err.code) == (status, code)
+
+
+def test_plain_http_targets_only_where_allowed():
+    strict = HttpSession(TransportOptions(environ={}), plain_http_allowed=False)
+    with pytest.raises(RegistryError, match="plain-HTTP http://uploads.example.com/x; refusing"):
+        strict.check_target("http://uploads.example.com/x?secret=1")
+    strict.check_target("https://uploads.example.com/x")
+    strict.check_target("http://127.0.0.1:5000/x")  # loopback is always allowed
+    with pytest.raises(RegistryError, match="not an HTTP"):
+        strict.check_target("file:///etc/passwd")
+    HttpSession(TransportOptions(insecure=True, environ={}), plain_http_allowed=True).check_target("http://x.io/")

@@ -1,18 +1,9 @@
 """The retry policy, target checks and transfer progress, on fakes (fast)."""
-import hashlib
-import os
 
 import pytest
 
 from pyko.errors import RegistryError
-from pyko.image import BytesBlob
-from pyko.transport.registry.client import Registry
-from pyko.transport.registry.credentials import Credentials
-from pyko.transport.registry.http import HttpSession, TransportOptions
-from pyko.transport.registry.repository import LARGE_BLOB, Repository
 from pyko.transport.registry.retry import MAX_RETRY_AFTER, RetryPolicy, Transient, parse_retry_after
-
-from fakes import Fake
 
 
 def _policy(retries=3, deadline=300.0):
@@ -69,60 +60,3 @@ def test_deadline_bounds_the_retrying():
     assert slept == [1.5]  # a second wait of 1.5s would pass the 2s deadline
 
 
-def test_plain_http_targets_only_where_allowed():
-    strict = HttpSession(TransportOptions(environ={}), plain_http_allowed=False)
-    with pytest.raises(RegistryError, match="plain-HTTP http://uploads.example.com/x; refusing"):
-        strict.check_target("http://uploads.example.com/x?secret=1")
-    strict.check_target("https://uploads.example.com/x")
-    strict.check_target("http://127.0.0.1:5000/x")  # loopback is always allowed
-    with pytest.raises(RegistryError, match="not an HTTP"):
-        strict.check_target("file:///etc/passwd")
-    HttpSession(TransportOptions(insecure=True, environ={}), plain_http_allowed=True).check_target("http://x.io/")
-
-
-class Recorder:
-    def __init__(self):
-        self.transfers, self.lines = [], []
-
-    def info(self, message):
-        self.lines.append(message)
-
-    def transfer(self, label, total):
-        record = {"label": label, "total": total, "seen": 0, "done": False}
-        self.transfers.append(record)
-
-        class Handle:
-            def __call__(self, n):
-                record["seen"] += n
-
-            def done(self):
-                record["done"] = True
-        return Handle()
-
-
-def test_big_blobs_report_byte_progress_both_ways(tmp_path):
-    data = os.urandom(LARGE_BLOB + 12345)
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    stored = {}
-
-    def script(m, p, h, n):
-        if m == "POST":
-            return 202, {"Location": "/v2/a/b/blobs/uploads/1"}, b""
-        if m == "PUT":
-            return 201, {}, b""
-        if m == "GET" and "/blobs/" in p:
-            return 200, {}, data
-        return (200, {}, b"") if p == "/v2/" else (404, {}, b"")
-    fake = Fake(script)
-    try:
-        reporter = Recorder()
-        repo = Repository(Registry(fake.host, Credentials(), TransportOptions(environ={}), reporter), "a/b")
-        repo.upload_blob(BytesBlob("application/octet-stream", data))
-        repo.fetch_blob(digest, len(data), str(tmp_path / "blob"))
-        repo.upload_blob(BytesBlob("application/octet-stream", b"small"))
-        stored["put"] = [s for s in fake.seen if s[0] == "PUT"][0][3]
-    finally:
-        fake.close()
-    assert stored["put"] == data
-    assert [(t["label"][:11], t["total"], t["seen"], t["done"]) for t in reporter.transfers] == [
-        ("uploading s", len(data), len(data), True), ("downloading", len(data), len(data), True)]
