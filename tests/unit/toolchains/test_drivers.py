@@ -1,0 +1,35 @@
+"""toolchains/drivers.py: which driver a source is for, and what a pyko:// reference names
+(directories here; Go import paths through `go list` are covered end to end)."""
+import pytest
+
+from pyko.errors import UsageError
+from pyko.platforms import Platform
+from pyko.toolchains import Source
+from pyko.toolchains.drivers import driver_for, locate
+from pyko.toolchains.go import GoDriver
+from pyko.toolchains.prebuilt import PrebuiltDriver
+from pyko.toolchains.rust import RustDriver
+
+
+def test_each_kind_of_source_finds_its_driver(tmp_path):
+    go, crate, empty = tmp_path / "go", tmp_path / "crate", tmp_path / "empty"
+    for d in (go, crate, empty):
+        d.mkdir()
+    (go / "main.go").write_text("package main\n")
+    (crate / "Cargo.toml").write_text("[package]\nname = 'x'\n")
+    assert isinstance(driver_for(Source(str(go))), GoDriver)
+    assert isinstance(driver_for(Source(str(crate))), RustDriver)
+    prebuilt = Source("", "tool", binaries={Platform.parse("linux/amd64"): "t"})
+    assert isinstance(driver_for(prebuilt), PrebuiltDriver)
+    with pytest.raises(UsageError, match="holds no Go source files and no Cargo.toml"):
+        driver_for(Source(str(empty)))
+
+
+def test_references_to_directories(tmp_path):
+    (tmp_path / "cmd" / "app").mkdir(parents=True)
+    (tmp_path / "cmd" / "app" / "main.go").write_text("package main\n")
+    (tmp_path / "docs").mkdir()
+    assert locate("./cmd/app", str(tmp_path), {}) == str(tmp_path / "cmd" / "app")
+    assert locate(str(tmp_path / "cmd" / "app"), "/", {}) == str(tmp_path / "cmd" / "app")
+    assert locate("./docs", str(tmp_path), {}) == ""  # nothing buildable there
+    assert locate("./absent", str(tmp_path), {}) == ""
