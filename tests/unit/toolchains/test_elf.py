@@ -1,32 +1,14 @@
 """The ELF check on crafted headers: every platform's machine, class and byte order accepted for
 itself and refused for every other; big-endian ppc64, objects, text and truncated files.
 Real binaries from real compilers are checked in tests/e2e/test_elf_on_real_binaries.py."""
-import struct
-
 import pytest
 
 from pyko.errors import BuildError
 from pyko.platforms import Platform
 from pyko.toolchains.elf import check_static_for, read_elf
 
+from elf_headers import HEADERS, elf_header
 from oci_tools import ALL8
-
-#: (e_machine, 64-bit, little-endian) of each platform's binaries, from the ELF spec; arm/v6 and
-#: arm/v7 share one machine (EM_ARM), so their binaries pass for each other, as Go's do.
-HEADERS = {"linux/386": (3, False, True), "linux/amd64": (62, True, True), "linux/arm64": (183, True, True),
-           "linux/arm/v6": (40, False, True), "linux/arm/v7": (40, False, True),
-           "linux/ppc64le": (21, True, True), "linux/riscv64": (243, True, True), "linux/s390x": (22, True, False)}
-
-
-def _header(machine, is64, little, elf_type=2):
-    order = "<" if little else ">"
-    ident = b"\x7fELF" + bytes([2 if is64 else 1, 1 if little else 2, 1]) + bytes(9)
-    if is64:
-        rest = struct.pack(order + "HHIQQQIHHHHHH", elf_type, machine, 1, 0, 64, 0, 0, 64, 56, 0, 64, 0, 0)
-    else:
-        rest = struct.pack(order + "HHIIIIIHHHHHH", elf_type, machine, 1, 0, 52, 0, 0, 52, 32, 0, 40, 0, 0)
-    return ident + rest
-
 
 
 def test_the_table_covers_every_platform():
@@ -36,7 +18,7 @@ def test_the_table_covers_every_platform():
 @pytest.mark.parametrize("built_for", sorted(HEADERS))
 def test_every_platforms_binary_matches_its_platform_only(tmp_path, built_for):
     path = tmp_path / "app"
-    path.write_bytes(_header(*HEADERS[built_for]))
+    path.write_bytes(elf_header(*HEADERS[built_for]))
     for packed_for in sorted(HEADERS):
         platform = Platform.parse(packed_for)
         if HEADERS[packed_for] == HEADERS[built_for]:
@@ -48,16 +30,16 @@ def test_every_platforms_binary_matches_its_platform_only(tmp_path, built_for):
 
 def test_big_endian_ppc64_is_not_ppc64le(tmp_path):
     path = tmp_path / "ppc64"
-    path.write_bytes(_header(21, True, False))
+    path.write_bytes(elf_header(21, True, False))
     with pytest.raises(BuildError, match="big-endian, but it is packed for linux/ppc64le"):
         check_static_for(str(path), Platform.parse("linux/ppc64le"))
-    path.write_bytes(_header(21, True, True))
+    path.write_bytes(elf_header(21, True, True))
     check_static_for(str(path), Platform.parse("linux/ppc64le"))
 
 
 def test_object_files_text_and_truncation(tmp_path):
     obj = tmp_path / "x.o"
-    obj.write_bytes(_header(62, True, True, elf_type=1))
+    obj.write_bytes(elf_header(62, True, True, elf_type=1))
     with pytest.raises(BuildError, match="not an executable"):
         check_static_for(str(obj), Platform.parse("linux/amd64"))
     text = tmp_path / "run.sh"
@@ -65,6 +47,6 @@ def test_object_files_text_and_truncation(tmp_path):
     with pytest.raises(BuildError, match="not an ELF executable"):
         read_elf(str(text))
     cut = tmp_path / "cut"
-    cut.write_bytes(_header(62, True, True)[:30])
+    cut.write_bytes(elf_header(62, True, True)[:30])
     with pytest.raises(BuildError, match="truncated"):
         read_elf(str(cut))
