@@ -1,0 +1,71 @@
+"""cli/app.py: every command registered with a help line; failures become one `pyko: error:` line
+with the exit code of their kind, a bug is exit 70, tracebacks only with --verbose."""
+import signal
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from pyko.cli import app, cli, main
+from pyko.errors import BuildError, UsageError
+
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.fixture(autouse=True)
+def keep_signal_handlers():
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for s, handler in saved.items():
+        signal.signal(s, handler)
+
+
+def test_the_commands_are_there():
+    assert {"build", "resolve", "apply", "create", "delete", "base", "index", "rebase", "login", "logout", "sign",
+            "verify", "verify-attestation", "generate-key-pair"} == set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_answers_help_and_has_a_help_line(name):
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert cli.commands[name].get_short_help_str().strip(), f"pyko --help shows no description for {name}"
+
+
+def _failing(exc):
+    @click.command("fails")
+    def fails():
+        raise exc
+    return fails
+
+
+@pytest.mark.parametrize("exc, code, line", [
+    (UsageError("bad flag: use --x"), 2, "pyko: error: bad flag: use --x"),
+    (BuildError("compile failed", details="main.go:3: oops"), 1, "pyko: error: compile failed"),
+    (RuntimeError("a bug\nwith a second line"), 70, "pyko: internal error: RuntimeError: a bug?with a second line"),
+    (KeyboardInterrupt(), 130, "pyko: aborted"),  # click turns Ctrl-C inside a command into Abort
+])
+def test_failures_are_one_line_with_their_exit_code(monkeypatch, capsys, exc, code, line):
+    monkeypatch.setitem(cli.commands, "fails", _failing(exc))
+    with pytest.raises(SystemExit) as done:
+        main(["fails"])
+    err = capsys.readouterr().err
+    assert done.value.code == code and line in err.splitlines()[-1]
+    assert "Traceback" not in err
+    if isinstance(exc, BuildError):
+        assert err.splitlines()[0] == "main.go:3: oops"  # the compiler's output first, then the one line
+
+
+def test_verbose_shows_the_traceback(monkeypatch, capsys):
+    monkeypatch.setitem(cli.commands, "fails", _failing(UsageError("bad")))
+    monkeypatch.setitem(app._state, "verbose", False)
+    with pytest.raises(SystemExit):
+        main(["--verbose", "fails"])
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_click_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["build", "--no-such-flag"])
+    assert done.value.code == 2 and "No such option" in capsys.readouterr().err

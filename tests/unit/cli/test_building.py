@@ -1,0 +1,53 @@
+"""cli/building.py: `pyko build` end to end in-process on a prebuilt binary; the lines of
+--image-refs and --json; --binary's syntax."""
+import json
+
+import pytest
+
+from pyko.cli.building import image_refs, split_binary
+
+from elf_headers import static_binary_for
+
+
+@pytest.fixture
+def binary(tmp_path):
+    path = tmp_path / "tool"
+    path.write_bytes(static_binary_for("linux/amd64"))
+    return str(path)
+
+
+def test_build_prints_the_reference_and_writes_image_refs(run_pyko, tmp_path, binary):
+    refs = tmp_path / "refs.txt"
+    code, out, err = run_pyko("build", "--binary", f"linux/amd64={binary}", "--name", "tool", "-t", "v1",
+                              "--oci-layout", str(tmp_path / "layout"), "--image-refs", str(refs))
+    assert code == 0, err
+    reference = out.strip()
+    assert reference.startswith("tool:v1@sha256:")
+    lines = refs.read_text().splitlines()
+    assert lines[0] == reference and len(lines) == 2  # the index, then its one platform
+
+
+def test_json_describes_the_outputs(run_pyko, tmp_path, binary):
+    code, out, err = run_pyko("build", "--binary", f"linux/amd64={binary}", "--name", "tool", "--json",
+                              "--oci-layout", str(tmp_path / "layout"))
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["name"] == "tool" and doc["platforms"][0]["platform"] == "linux/amd64"
+    assert doc["outputs"] == [{"kind": "oci-layout", "location": str(tmp_path / "layout")}]
+    assert doc["reference"].endswith(doc["digest"])
+
+
+def test_a_bad_binary_flag_is_a_usage_error(run_pyko):
+    code, _, err = run_pyko("build", "--binary", "linux/amd64", "--name", "x", "--oci-layout", "out")
+    assert code == 2 and "must look like linux/amd64=./path/to/binary" in err
+
+
+def test_split_binary():
+    assert split_binary("linux/arm/v7=./a=b") == ("linux/arm/v7", "./a=b")
+
+
+def test_image_refs_of_a_tag_only_build_is_its_tag():
+    class Built:
+        tag_only, reference = True, "reg.io/app:v1"
+
+    assert image_refs(Built()) == ["reg.io/app:v1"]
