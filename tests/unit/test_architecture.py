@@ -123,3 +123,34 @@ def test_no_dependencys_private_modules_are_imported(path):
                if not name.startswith("pyko") and any(part.startswith("_") and not part.startswith("__")
                                                       for part in name.split(".")[1:])]
     assert private == []
+
+
+def _has_logic(path):
+    """A module with a function, or a class with methods; constants and Protocols alone have none."""
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return True
+        if isinstance(node, ast.ClassDef) and not any(
+                isinstance(base, ast.Name) and base.id == "Protocol" for base in node.bases):
+            if any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) for item in node.body):
+                return True
+    return False
+
+
+def _unit_test_for(path):
+    relative = path.relative_to(PYKO)
+    if relative.name == "__init__.py":
+        package = relative.parent
+        return UNIT / package / f"test_{package.name}.py"
+    return UNIT / relative.parent / f"test_{relative.stem}.py"
+
+
+UNIT = pathlib.Path(__file__).resolve().parent
+
+
+def test_every_module_with_logic_has_its_unit_test_module_in_the_same_place():
+    missing = [f"{path.relative_to(PYKO)} -> {_unit_test_for(path).relative_to(UNIT.parent.parent)}"
+               for path in _sources() if path.name != "__main__.py" and _has_logic(path)
+               and not _unit_test_for(path).exists()]
+    assert missing == []
