@@ -1,11 +1,12 @@
 """Orchestration: a resolved Plan -> bases -> binaries (in parallel) -> images -> destinations.
 
 The CLI resolves flags, config and environment into a Plan (pyko.plan) and
-calls build(). Here each ResolvedBuild gets its base (pyko.bases), a toolchain
-driver's tasks (pyko.toolchains), its kodata checked, and after compiling, its
-images (pyko.image), SBOMs (pyko.sbom) and signatures (pyko.supplychain), then
-every destination writes it (pyko.transport.destinations). Nothing below this
-module imports it.
+calls build(). Here each ResolvedBuild gets its base (commands/bases.py), a
+toolchain driver's tasks for each of its Sources (pyko.toolchains), its kodata
+checked, and after compiling, its images (pyko.image), SBOMs and provenance
+(pyko.supplychain.sbom, .provenance) and signatures (pyko.supplychain.attach),
+then every destination writes it (pyko.transport.destinations). Only the cli
+imports this module.
 """
 from __future__ import annotations
 

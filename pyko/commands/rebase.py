@@ -3,7 +3,7 @@
 For each platform the old base is the one the image's own annotations name
 (org.opencontainers.image.base.name + .base.digest, which pyko writes), or
 --old-base. Its layers must be exactly the image's bottom layers; they are
-replaced by the new base's for that platform (image/rebase.py does the
+replaced by the new base's for that platform (image/rebased.py does the
 config). The app's layers are not touched, so pushing the result uploads only
 the new configs and manifests: the new base's layers are mounted from its
 repository, the app's are already there.

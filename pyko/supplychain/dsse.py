@@ -3,7 +3,7 @@
 A statement says "these subjects (by digest) have this predicate"; the DSSE
 envelope signs the statement's exact bytes through the pre-authentication
 encoding, PAE = "DSSEv1" SP len(type) SP type SP len(body) SP body, so that the
-payload type is signed too. Signing and verifying use pyko.cosign's key code.
+payload type is signed too. Signing and verifying use supplychain/cosign.py's key code.
 """
 from __future__ import annotations
 

@@ -3,7 +3,8 @@ registry repository or in the same OCI layout, under cosign's
 `sha256-<hex>.<suffix>` tags.
 
 Both implement AttachmentStore, so signing, verifying and SBOM attachment are
-written once (pyko.supplychain) for both.
+written once (pyko.supplychain) for both; they live here, below the supply chain, because
+they are storage: tags and manifests in a repository or a layout.
 """
 from __future__ import annotations
 

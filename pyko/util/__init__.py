@@ -1,0 +1,2 @@
+"""Small utilities every layer may use: child processes, atomic writes, capped reads,
+progress reporting, timestamps, what git says, ko's templates."""
