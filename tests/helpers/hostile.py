@@ -86,7 +86,8 @@ class FakeRegistry:
         self.httpd = FakeServer(("127.0.0.1", 0), Handler)
         self.httpd.fake = self
         self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # shutdown() waits for one poll of serve_forever: 0.5 s by default, per fake server.
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
     def route(self, method: str, pattern: str, route: Route) -> "FakeRegistry":
         self.routes.append((method, pattern, route))
