@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from ..plan.environment import docker_repo, kubectl_program, process_environment
+from ..plan.environment import kubectl_program, process_environment
 from .building import run_build
 from .options import apply_options, push_options, registry_options, yaml_build_options
 
@@ -29,12 +29,12 @@ def resolved_yaml(filenames, recursive, selector, options) -> str:
     """The documents with every pyko:// and ko:// reference built, pushed and replaced by its digest."""
     from ..commands import kube_yaml as kube
     from ..errors import UsageError
+    from ..plan.resolve import Flags, repository_from
     from ..toolchains.drivers import locate
 
     if options.get("as_json"):
         raise UsageError("--json is for `pyko build`; resolve writes YAML")
-    if not (options["repo"] or docker_repo(process_environment())
-            or options["local"]):
+    if not (repository_from(Flags(repo=options["repo"]), process_environment()) or options["local"]):
         raise UsageError("the YAML needs references a cluster can pull: set --repo or PYKO_DOCKER_REPO "
                          "(or --local for a local engine)")
     requirements = kube.parse_selector(selector)
