@@ -4,22 +4,14 @@ import json
 
 import pytest
 
-from pyko.image import BytesBlob, Image, Index, Layer
+from pyko.image import Image, Index
 from pyko.platforms import Platform
 
-
-def _image(arch, layers=()):
-    return Image.build({"architecture": arch, "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}},
-                       list(layers))
-
-
-def _layer(data):
-    blob = BytesBlob("application/vnd.oci.image.layer.v1.tar+gzip", data)
-    return Layer(blob, blob.descriptor.digest, {"created_by": data.decode()})
+from tiny_images import empty_image, history_layer
 
 
 def test_an_images_manifest_names_its_config_and_layers_and_sorted_annotations():
-    layer = _layer(b"one")
+    layer = history_layer(b"one")
     image = Image.build({"os": "linux", "architecture": "amd64"}, [layer], {"z": "1", "a": "2"})
     manifest = json.loads(image.manifest.open().read())
     assert manifest["config"]["digest"] == image.config.descriptor.digest
@@ -29,8 +21,8 @@ def test_an_images_manifest_names_its_config_and_layers_and_sorted_annotations()
 
 
 def test_an_index_lists_each_blob_once_children_first_and_finds_platforms():
-    shared = _layer(b"base")
-    amd, arm = _image("amd64", [shared]), _image("arm64", [shared])
+    shared = history_layer(b"base")
+    amd, arm = empty_image("amd64", [shared]), empty_image("arm64", [shared])
     index = Index.build([amd, arm])
     digests = [blob.descriptor.digest for blob in index.all_blobs()]
     assert len(digests) == len(set(digests)) and digests[-1] == index.digest

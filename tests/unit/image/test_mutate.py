@@ -1,21 +1,12 @@
 """image/mutate.py: pure changes to images; the input image is never touched."""
-from pyko.image import BytesBlob, Image, Layer
 from pyko.image.mutate import append_layers, edit_config
 
-
-def _image(arch, layers=()):
-    return Image.build({"architecture": arch, "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}},
-                       list(layers))
-
-
-def _layer(data):
-    blob = BytesBlob("application/vnd.oci.image.layer.v1.tar+gzip", data)
-    return Layer(blob, blob.descriptor.digest, {"created_by": data.decode()})
+from tiny_images import empty_image, history_layer
 
 
 def test_mutations_return_new_images_and_leave_the_old_ones_as_they_were():
-    base = _image("amd64")
-    top = append_layers(base, [_layer(b"app")])
+    base = empty_image("amd64")
+    top = append_layers(base, [history_layer(b"app")])
     assert base.config_json()["rootfs"]["diff_ids"] == [] and top.config_json()["rootfs"]["diff_ids"] == \
         [top.layers[0].diff_id]
     assert top.config_json()["history"] == [{"created_by": "app"}]

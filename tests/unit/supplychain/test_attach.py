@@ -5,37 +5,11 @@ import threading
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pyko.image import BytesBlob, mediatypes
+from pyko.image import mediatypes
 from pyko.image.blob import Descriptor
 from pyko.supplychain.attach import Attaching, Subject, attach_all
 
-
-class MemoryStore:
-    """The AttachmentStore protocol over dicts."""
-
-    def __init__(self):
-        self.tags, self.blobs = {}, {}
-
-    def resolve(self, ident):
-        data = self.tags[ident]
-        return BytesBlob("", data).descriptor.digest, json.loads(data)["mediaType"]
-
-    def manifest(self, tag):
-        return self.tags.get(tag)
-
-    def manifest_bytes(self, digest):
-        return next(d for d in self.tags.values() if BytesBlob("", d).descriptor.digest == digest)
-
-    def blob(self, desc):
-        return self.blobs[desc.digest]
-
-    def put(self, tag, manifest, blobs):
-        for blob in blobs:
-            self.blobs[blob.descriptor.digest] = blob.data
-        self.tags[tag] = manifest.data
-
-    def referrers_index(self, digest):
-        return None  # no referrers API: the sha256-<hex> tag is used
+from memory_store import MemoryStore
 
 
 class SlowMemoryStore(MemoryStore):
