@@ -5,7 +5,7 @@ import os
 
 import click
 
-from ..plan.environment import process_environment, sigstore_offline
+from ..plan.environment import cache_dir, process_environment, sigstore_offline
 from .options import registries_from_flags, registry_options
 
 
@@ -98,12 +98,15 @@ def verify(image, key_path, certificate_identity, certificate_identity_regexp, c
                          certificate_oidc_issuer_regexp, trusted_root)
     store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
     digest, _ = store.resolve(ident)
-    payloads = verify_signatures(store, digest, verifier, dict(key_values(annotations, "--annotation")), image)
-    what = "the certificate chain, SCT, SET, identity and issuer, the signature" if not key_path else "the signature"
-    click.echo(f"Verified {len(payloads)} signature(s) of {name}@{digest}: {what}, and that the "
-               "payload names this digest" + (" and the annotations" if annotations else ""), err=True)
-    for signed in payloads:
-        click.echo(signed.decode())
+    if verifier.note:
+        click.echo(f"pyko: warning: {verifier.note}", err=True)
+    verified = verify_signatures(store, digest, verifier, dict(key_values(annotations, "--annotation")), image)
+    click.echo(f"Verified {len(verified)} signature(s) of {name}@{digest}"
+               + (", with the required annotations" if annotations else "") + ":", err=True)
+    for signature in verified:
+        click.echo(f"  {signature.where}: {signature.checks}", err=True)
+    for signature in verified:
+        click.echo(signature.payload.decode())
 
 
 _FLAGS = (("certificateIdentityRegexp", "--certificate-identity-regexp"),
@@ -133,7 +136,8 @@ def _verifier(key_path, identity, identity_regexp, issuer, issuer_regexp, truste
     policy = BasePolicy(key=key_path, identity=identity, identity_regexp=identity_regexp, issuer=issuer,
                         issuer_regexp=issuer_regexp, trusted_root=trusted_root)
     check(policy, _flag_error)
-    return verifier_for(policy, sigstore_offline(process_environment()))
+    environ = process_environment()
+    return verifier_for(policy, sigstore_offline(environ), cache_dir(environ))
 
 
 @click.command("verify-attestation")

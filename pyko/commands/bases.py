@@ -63,9 +63,10 @@ def open_base(ref: str, cache_dir: str, registries: Registries) -> Base:
     return open_remote_base(ref, registries, cache_dir)
 
 
-def verify_base(base: Base, policy, registries: Registries, sigstore_offline: bool = False) -> str:
+def verify_base(base: Base, policy, registries: Registries, sigstore_offline: bool = False,
+                cache_dir: str = "") -> List[str]:
     """Check the base's signature against `policy` (a BasePolicy) before anything is built on it;
-    returns a line for the user. The built-in base is made here and has nothing to check."""
+    returns lines for the user. The built-in base is made here and has nothing to check."""
     from ..errors import VerificationError
     from ..supplychain.policy import BasePolicy
     from ..supplychain.verify import verifier_for, verify_signatures
@@ -73,12 +74,16 @@ def verify_base(base: Base, policy, registries: Registries, sigstore_offline: bo
 
     assert isinstance(policy, BasePolicy)
     if isinstance(base, BuiltinBase):
-        return f"{BUILTIN_BASE} is built here: no signature to check"
-    verifier = verifier_for(policy, sigstore_offline)
+        return [f"{BUILTIN_BASE} is built here: no signature to check"]
+    verifier = verifier_for(policy, sigstore_offline, cache_dir)
     store = RegistryAttachments(registries(base.ref.registry), base.ref.repository)
     try:
-        verify_signatures(store, base.digest, verifier, {}, base.name)
+        verified = verify_signatures(store, base.digest, verifier, {}, base.name)
     except VerificationError as err:
         raise VerificationError(f"the base image {base.name} ({base.digest}) is not {policy.describe()}: "
-                                f"{str(err).split(': ', 1)[-1]}") from None
-    return f"base {base.name}@{base.digest[:19]}… verified: {policy.describe()}"
+                                f"{err}") from None
+    first = verified[0]
+    lines = [f"warning: {verifier.note}"] if verifier.note else []
+    verified_line = (f"base {base.name}@{base.digest[:19]}… verified: {policy.describe()} "
+                     f"({first.where}: {first.checks})")
+    return lines + [verified_line]

@@ -174,7 +174,8 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
     """Open the base, pick the platforms, get the drivers' tasks, check kodata: all before compiling."""
     base = open_base(build.base, plan.cache_dir, registries)
     if build.base_policy is not None:
-        reporter.info(verify_base(base, build.base_policy, registries, plan.sigstore_offline))
+        for line in verify_base(base, build.base_policy, registries, plan.sigstore_offline, plan.cache_dir):
+            reporter.info(line)
     platforms = parse_platforms(build.platforms, available=base.platforms())
     context = BuildContext(workdir, plan.cache_dir, plan.epoch, plan.environ)
     targets = tuple(driver_for(source).target(source, platforms, context) for source in build.sources())

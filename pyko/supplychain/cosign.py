@@ -29,7 +29,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from ..errors import MalformedInput, PykoError, UsageError
 from ..image import BytesBlob, canonical_json, mediatypes
-from ..image.documents import parse_manifest
+from ..image.blob import Descriptor
+from ..image.documents import load_json, parse_manifest
+from . import strict_json
 
 SIMPLESIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
@@ -205,6 +207,7 @@ class ArtifactLayer:
     media_type: str
     data: bytes
     annotations: Mapping[str, str]
+    problem: str = ""           # why this layer of a manifest being verified could not be read ("" when it could)
 
     @property
     def blob(self) -> BytesBlob:
@@ -226,8 +229,10 @@ def artifact_manifest(layers: Sequence[ArtifactLayer]) -> Tuple[BytesBlob, List[
     return BytesBlob(mediatypes.OCI_MANIFEST, canonical_json(manifest)), blobs
 
 
-#: An attachment manifest (.sig, .sbom) is read whole into memory: these bound it.
+#: An attachment manifest (.sig, .sbom) is read whole into memory: these bound it. Signatures are
+#: read as cosign reads them, up to its limit of layers (pkg/oci/remote's maxLayers).
 MAX_ATTACHED_LAYERS = 128
+COSIGN_MAX_LAYERS = 1000
 MAX_ATTACHED_BYTES = 32 << 20
 
 
@@ -241,6 +246,31 @@ def existing_layers(manifest: Optional[bytes], fetch, where: str = "signature ma
         raise MalformedInput(f"{where}: its layers hold {total} bytes; more than the "
                              f"{MAX_ATTACHED_BYTES} pyko reads")
     return [ArtifactLayer(desc.media_type, fetch(desc), dict(desc.annotations or {})) for desc in doc.layers]
+
+
+def layers_for_verifying(manifest: bytes, fetch, where: str) -> List[ArtifactLayer]:
+    """Each layer of a signature manifest on its own, as cosign reads them: up to COSIGN_MAX_LAYERS,
+    and a layer that cannot be read (a bad descriptor, a blob that is not what it says) becomes a
+    layer with a `problem`, so it is one refused signature and never hides the good ones."""
+    doc = load_json(manifest, where)
+    entries = doc.get("layers")
+    if not isinstance(entries, list):
+        raise MalformedInput(f"{where}: layers must be a list")
+    if len(entries) > COSIGN_MAX_LAYERS:
+        raise MalformedInput(f"{where}: {len(entries)} layers; cosign and pyko read at most {COSIGN_MAX_LAYERS}")
+    out, total = [], 0
+    for n, entry in enumerate(entries, 1):
+        try:
+            desc = Descriptor.from_json(entry, f"{where}: layer {n}")
+            total += desc.size
+            if total > MAX_ATTACHED_BYTES:
+                raise MalformedInput(f"{where}: its layers hold more than the {MAX_ATTACHED_BYTES} bytes pyko reads")
+            out.append(ArtifactLayer(desc.media_type, fetch(desc), dict(desc.annotations or {})))
+        except MalformedInput as err:
+            if total > MAX_ATTACHED_BYTES:
+                raise
+            out.append(ArtifactLayer("", b"", {}, problem=str(err)))
+    return out
 
 
 def add_signature(existing: List[ArtifactLayer], signed_payload: bytes, signature: str) -> List[ArtifactLayer]:
@@ -269,9 +299,12 @@ def verify_layers(public_key, layers: Sequence[ArtifactLayer], digest: str,
             reasons.append(f"signature {n}: does not verify with this key (wrong key, or payload altered)")
             continue
         try:
-            doc = json.loads(layer.data)
+            doc = strict_json.loads(layer.data, f"signature {n}: the payload")  # as cosign reads it
             claimed = doc["critical"]["image"]["docker-manifest-digest"]
-        except (ValueError, KeyError, TypeError, RecursionError):
+        except MalformedInput as err:
+            reasons.append(str(err))
+            continue
+        except (KeyError, TypeError):
             reasons.append(f"signature {n}: the payload is not a cosign simple-signing payload")
             continue
         if claimed != digest:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import MalformedInput
-from . import cosign
+from . import cosign, strict_json
 
 IN_TOTO = "application/vnd.in-toto+json"
 STATEMENT_V1 = "https://in-toto.io/Statement/v1"
@@ -100,10 +100,7 @@ def verify_envelope(public_key, doc: object, where: str) -> bytes:
 
 
 def parse_statement(body: bytes, where: str) -> Statement:
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        raise MalformedInput(f"{where}: the statement is not JSON") from None
+    doc = strict_json.loads(body, f"{where}: the statement")  # as cosign reads it: no case-twin keys
     if not isinstance(doc, dict) or doc.get("_type") not in (STATEMENT_V1, STATEMENT_V01):
         raise MalformedInput(f"{where}: not an in-toto statement")
     subjects = doc.get("subject")

@@ -19,10 +19,12 @@ from typing import Callable, Mapping, Optional
 
 from ..errors import UsageError
 
-#: Chainguard signs its public images from GitHub Actions workflows of chainguard-images.
+#: Chainguard signs its public images from GitHub Actions workflows of chainguard-images. Patterns
+#: are searched for, as cosign does (identity.py): this one is anchored at both ends, so an identity
+#: that merely contains a Chainguard workflow's URL does not match.
 PRESETS = {
     "chainguard": {
-        "certificateIdentityRegexp": r"https://github\.com/chainguard-images/[^/]+/\.github/workflows/[^@]+@refs/heads/main",
+        "certificateIdentityRegexp": r"^https://github\.com/chainguard-images/[^/]+/\.github/workflows/[^@]+@refs/heads/main$",
         "certificateOidcIssuer": "https://token.actions.githubusercontent.com",
     },
 }

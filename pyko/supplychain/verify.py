@@ -7,62 +7,87 @@ signature was refused.
 """
 from __future__ import annotations
 
-import json
-from typing import List, Mapping, Protocol
+from dataclasses import dataclass
+from typing import List, Mapping, Protocol, Tuple
 
 from ..errors import MalformedInput, VerificationError
-from . import attestations, bundles, cosign, dsse
+from . import attestations, bundles, cosign, dsse, strict_json
+
+
+@dataclass(frozen=True)
+class Verified:
+    """One signature that verified: its payload (or statement), where it was, what was checked."""
+
+    payload: bytes
+    where: str
+    checks: str
 
 
 class Verifier(Protocol):
-    def legacy(self, layer: cosign.ArtifactLayer, digest: str, where: str) -> bytes:
-        """The payload of a `.sig` layer that verifies and claims `digest`; raises MalformedInput
-        (or VerificationError) saying why not."""
+    #: A line for the user about how the verifier was set up (a trusted root that could not be
+    #: refreshed), or "".
+    note: str
 
-    def bundle(self, data: bytes, digest: str, where: str) -> dsse.Statement:
-        """The statement of a signature bundle that verifies and is about `digest`."""
+    def legacy(self, layer: cosign.ArtifactLayer, digest: str, where: str) -> Tuple[bytes, str]:
+        """(the payload, the checks made) of a `.sig` layer that verifies and claims `digest`; raises
+        MalformedInput (or VerificationError) saying why not."""
+
+    def bundle(self, data: bytes, digest: str, where: str) -> Tuple[dsse.Statement, str]:
+        """(the statement, the checks made) of a signature bundle that verifies and is about `digest`."""
+
+
+KEY_CHECKS = "signature with the key, digest claim"
 
 
 class KeyVerifier:
     """cosign verify --key."""
 
+    note = ""
+
     def __init__(self, public_key):
         self.public_key = public_key
 
-    def legacy(self, layer: cosign.ArtifactLayer, digest: str, where: str) -> bytes:
+    def legacy(self, layer: cosign.ArtifactLayer, digest: str, where: str) -> Tuple[bytes, str]:
+        if layer.problem:
+            raise MalformedInput(layer.problem)
         good, reasons = cosign.verify_layers(self.public_key, [layer], digest, {})
         if not good:
             raise MalformedInput(reasons[0].replace("signature 1", where))
-        return good[0].payload
+        return good[0].payload, KEY_CHECKS
 
-    def bundle(self, data: bytes, digest: str, where: str) -> dsse.Statement:
+    def bundle(self, data: bytes, digest: str, where: str) -> Tuple[dsse.Statement, str]:
         body = dsse.verify_envelope(self.public_key, bundles.envelope_of(data, where), where)
         statement = dsse.parse_statement(body, where)
         if not statement.names_digest(digest):
             raise MalformedInput(f"{where}: signs something else, not {digest}")
-        return statement
+        return statement, KEY_CHECKS
 
 
 class KeylessVerifier:
-    """cosign verify --certificate-identity … --certificate-oidc-issuer … [--trusted-root]."""
+    """cosign verify --certificate-identity[-regexp] … --certificate-oidc-issuer[-regexp] … [--trusted-root]."""
 
     def __init__(self, policy):
         self.policy = policy
+        self.note = policy.root.note
 
-    def legacy(self, layer: cosign.ArtifactLayer, digest: str, where: str) -> bytes:
-        from .keyless import verify_legacy
+    def legacy(self, layer: cosign.ArtifactLayer, digest: str, where: str) -> Tuple[bytes, str]:
+        from .keyless import LEGACY_CHECKS, verify_legacy
 
-        return verify_legacy(layer.data, layer.annotations, digest, self.policy, where)
+        if layer.problem:
+            raise MalformedInput(layer.problem)
+        return verify_legacy(layer.data, layer.annotations, digest, self.policy, where), \
+            "pyko: " + ", ".join(LEGACY_CHECKS)
 
-    def bundle(self, data: bytes, digest: str, where: str) -> dsse.Statement:
+    def bundle(self, data: bytes, digest: str, where: str) -> Tuple[dsse.Statement, str]:
         from .keyless import verify_bundle
 
         return verify_bundle(data, digest, self.policy, where)
 
 
-def verifier_for(policy, sigstore_offline: bool = False) -> Verifier:
+def verifier_for(policy, sigstore_offline: bool = False, cache_dir: str = "") -> Verifier:
     """The verifier a BasePolicy asks for: its key's, else keyless (its identity, its trusted root;
-    the public-good root is refreshed through TUF unless `sigstore_offline`)."""
+    the public-good root is refreshed through TUF, its state under `cache_dir`, unless
+    `sigstore_offline`)."""
     if policy.key:
         from .cosign import load_public_key
 
@@ -70,44 +95,47 @@ def verifier_for(policy, sigstore_offline: bool = False) -> Verifier:
     from .keyless import Identity, KeylessPolicy, load_trusted_root
 
     identity = Identity(policy.identity, policy.identity_regexp, policy.issuer, policy.issuer_regexp)
-    return KeylessVerifier(KeylessPolicy(identity, load_trusted_root(policy.trusted_root, sigstore_offline)))
+    root = load_trusted_root(policy.trusted_root, sigstore_offline, cache_dir)
+    return KeylessVerifier(KeylessPolicy(identity, root))
 
 
-def verify_signatures(store, digest: str, verifier: Verifier, required: Mapping[str, str], shown: str) -> List[bytes]:
-    """The payloads of `digest`'s signatures that verify (and carry the `required` annotations);
-    raises VerificationError with every reason when none do."""
-    raw = store.manifest(cosign.tag_for(digest, "sig"))
-    layers = cosign.existing_layers(raw, store.blob) if raw is not None else []
+def verify_signatures(store, digest: str, verifier: Verifier, required: Mapping[str, str],
+                      shown: str) -> List[Verified]:
+    """The signatures of `digest` that verify (and carry the `required` annotations), each with
+    the checks it passed; raises VerificationError with every reason when none do."""
+    tag = cosign.tag_for(digest, "sig")
+    raw = store.manifest(tag)
+    layers = cosign.layers_for_verifying(raw, store.blob, f"signature manifest {tag}") if raw is not None else []
     found = attestations.bundle_blobs(store, digest, bundles.SIGN_PREDICATE)
     if not layers and not found:
         raise VerificationError(f"no signatures found for {shown} ({digest})")
-    payloads, reasons = [], []
+    verified, reasons = [], []
     for n, layer in enumerate(layers, 1):
         where = f"signature {n}"
         try:
-            payload = verifier.legacy(layer, digest, where)
+            payload, checks = verifier.legacy(layer, digest, where)
             _require(_payload_annotations(payload), required, where)
-            payloads.append(payload)
+            verified.append(Verified(payload, f"{where} ({tag})", checks))
         except (MalformedInput, VerificationError) as err:
             reasons.append(str(err))
     for where, data in found:
         try:
-            statement = verifier.bundle(data, digest, where)
+            statement, checks = verifier.bundle(data, digest, where)
             if statement.predicate_type != bundles.SIGN_PREDICATE:
                 raise MalformedInput(f"{where}: not a signature (predicate {statement.predicate_type[:80]})")
             _require(statement.subject_annotations(digest), required, where)
-            payloads.append(statement.raw)
+            verified.append(Verified(statement.raw, where, checks))
         except (MalformedInput, VerificationError) as err:
             reasons.append(str(err))
-    if not payloads:
+    if not verified:
         raise VerificationError(f"no valid signature for {shown}: " + "; ".join(reasons))
-    return payloads
+    return verified
 
 
 def _payload_annotations(payload: bytes) -> Mapping[str, str]:
     try:
-        optional = json.loads(payload).get("optional") or {}
-    except (ValueError, AttributeError, RecursionError):
+        optional = strict_json.loads(payload, "the payload").get("optional") or {}
+    except (MalformedInput, AttributeError):
         return {}
     return {k: str(v) for k, v in optional.items()} if isinstance(optional, dict) else {}
 

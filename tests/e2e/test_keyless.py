@@ -8,11 +8,9 @@ import subprocess
 
 import pytest
 
-from fake_sigstore import FakeSigstore, dsse_bundle, legacy_layer, new_signer, statement_for
+from fake_sigstore import IDENTITY, ISSUER, FakeSigstore, dsse_bundle, legacy_layer, new_signer, statement_for
 from oci_tools import REPO, assert_clean_error, pyko, skopeo_raw
 
-IDENTITY = "https://github.com/acme/base/.github/workflows/release.yaml@refs/heads/main"
-ISSUER = "https://token.actions.githubusercontent.com"
 COSIGN3 = os.path.join(REPO, ".ci", "bin", "v3", "cosign")
 
 

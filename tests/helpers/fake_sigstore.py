@@ -30,6 +30,9 @@ SCT_LIST = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2")
 POISON = ObjectIdentifier("1.3.6.1.4.1.11129.2.4.3")
 UTC = datetime.timezone.utc
 ECDSA = ec.ECDSA(hashes.SHA256())
+#: The identity and issuer the tests sign as (a GitHub Actions workflow, as Chainguard's are).
+IDENTITY = "https://github.com/acme/base/.github/workflows/release.yaml@refs/heads/main"
+ISSUER = "https://token.actions.githubusercontent.com"
 
 
 def _der_spki(key) -> bytes:
@@ -142,28 +145,35 @@ class FakeSigstore:
         return note + f"\n\u2014 pyko-test-rekor {base64.b64encode(hint + signature).decode()}\n"
 
     # --- the trusted root ----------------------------------------------------------------
-    def trusted_root(self) -> dict:
+    def trusted_root(self, ca_end: str = "", tlog_end: str = "", ct_end: str = "") -> dict:
+        """The root naming this Sigstore's CA, log and CT log; an `*_end` (RFC 3339) ends that window."""
         start = (self.now - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-        def key(k, log_id: bytes, url: str) -> dict:
+        def window(end: str) -> dict:
+            return {"start": start, **({"end": end} if end else {})}
+
+        def key(k, log_id: bytes, url: str, end: str) -> dict:
             return {"baseUrl": url, "hashAlgorithm": "SHA2_256",
                     "publicKey": {"rawBytes": base64.b64encode(_der_spki(k.public_key())).decode(),
-                                  "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": start}},
+                                  "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": window(end)},
                     "logId": {"keyId": base64.b64encode(log_id).decode()}}
 
         der = lambda c: {"rawBytes": base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode()}  # noqa
         return {
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-            "tlogs": [key(self.rekor_key, self.rekor_log_id, "https://rekor.pyko.test")],
+            "tlogs": [key(self.rekor_key, self.rekor_log_id, "https://rekor.pyko.test", tlog_end)],
             "certificateAuthorities": [{
                 "subject": {"organization": "pyko tests", "commonName": "pyko-test-fulcio"},
                 "uri": "https://fulcio.pyko.test",
                 "certChain": {"certificates": [der(self.intermediate), der(self.root)]},
-                "validFor": {"start": start}}],
+                "validFor": window(ca_end)}],
             "ctlogs": [key(self.ct_key, hashlib.sha256(_der_spki(self.ct_key.public_key())).digest(),
-                           "https://ctfe.pyko.test")],
+                           "https://ctfe.pyko.test", ct_end)],
             "timestampAuthorities": [],
         }
+
+    def stamp(self, delta: datetime.timedelta) -> str:
+        return (self.now + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _der_length(n: int) -> bytes:
@@ -200,8 +210,11 @@ def legacy_layer(sigstore: FakeSigstore, signed: Signed, payload: bytes, integra
     }
 
 
-def dsse_bundle(sigstore: FakeSigstore, signed: Signed, statement: bytes, integrated: Optional[int] = None) -> bytes:
-    """A v0.3 Sigstore bundle of a DSSE statement, logged as dsse 0.0.1 with SET and inclusion proof."""
+def dsse_bundle(sigstore: FakeSigstore, signed: Signed, statement: bytes, integrated: Optional[int] = None,
+                with_set: bool = True, with_proof: bool = True, proof_of_another_tree: bool = False,
+                with_checkpoint: bool = True) -> bytes:
+    """A v0.3 Sigstore bundle of a DSSE statement, logged as dsse 0.0.1 with (unless told otherwise)
+    its SET and an inclusion proof with a signed checkpoint."""
     payload_type = "application/vnd.in-toto+json"
     pae = b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type.encode(), len(statement), statement)
     signature = signed.key.sign(pae, ECDSA)
@@ -214,12 +227,18 @@ def dsse_bundle(sigstore: FakeSigstore, signed: Signed, statement: bytes, integr
                         "verifier": base64.b64encode(_pem(signed.cert)).decode()}]}}
     entry = sigstore.log(body, integrated)
     leaf = hashlib.sha256(b"\x00" + entry["canonical"]).digest()   # a tree of one: the root is the leaf
+    if proof_of_another_tree:
+        leaf = hashlib.sha256(b"\x00" + b"another entry").digest()
     tlog = {"logIndex": str(entry["logIndex"]), "logId": {"keyId": base64.b64encode(sigstore.rekor_log_id).decode()},
             "kindVersion": {"kind": "dsse", "version": "0.0.1"}, "integratedTime": str(entry["integratedTime"]),
-            "inclusionPromise": {"signedEntryTimestamp": entry["SET"]},
-            "inclusionProof": {"logIndex": "0", "rootHash": base64.b64encode(leaf).decode(), "treeSize": "1",
-                               "hashes": [], "checkpoint": {"envelope": sigstore.checkpoint(leaf, 1)}},
             "canonicalizedBody": entry["body"]}
+    if with_set:
+        tlog["inclusionPromise"] = {"signedEntryTimestamp": entry["SET"]}
+    if with_proof:
+        proof = {"logIndex": "0", "rootHash": base64.b64encode(leaf).decode(), "treeSize": "1", "hashes": []}
+        if with_checkpoint:
+            proof["checkpoint"] = {"envelope": sigstore.checkpoint(leaf, 1)}
+        tlog["inclusionProof"] = proof
     bundle = {"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
               "verificationMaterial": {"certificate": {"rawBytes": base64.b64encode(
                   signed.cert.public_bytes(serialization.Encoding.DER)).decode()}, "tlogEntries": [tlog]},

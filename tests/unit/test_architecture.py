@@ -104,20 +104,7 @@ def _imported_modules(tree):
             yield from (f"{node.module}.{alias.name}" for alias in node.names)
 
 
-#: Known and owned: the trust root's TUF refresh still goes through sigstore._internal, because pyko's
-#: own keyless checks read the root as JSON and sigstore's public API hands out only its TrustedRoot
-#: object. Issue 21 moves the checks onto sigstore-python's Verifier, which takes that object; strict,
-#: so this line must go the day the import does.
-STILL_PRIVATE = {"supplychain/keyless/trustroot.py": "issue 21: sigstore's Verifier replaces the JSON reader"}
-
-
-def _marked(path):
-    where = str(path.relative_to(PYKO))
-    marks = [pytest.mark.xfail(strict=True, reason=STILL_PRIVATE[where])] if where in STILL_PRIVATE else []
-    return pytest.param(path, id=where, marks=marks)
-
-
-@pytest.mark.parametrize("path", [_marked(p) for p in _sources()])
+@pytest.mark.parametrize("path", _sources(), ids=lambda p: str(p.relative_to(PYKO)))
 def test_no_dependencys_private_modules_are_imported(path):
     private = [name for name in _imported_modules(ast.parse(path.read_text()))
                if not name.startswith("pyko") and any(part.startswith("_") and not part.startswith("__")

@@ -1,11 +1,18 @@
 """The trusted root for keyless verification: which Fulcio CAs, Rekor logs and CT logs to trust.
 
 The format is Sigstore's (`application/vnd.dev.sigstore.trustedroot+json`), the file
-cosign takes with `--trusted-root`. Without one, pyko uses the public-good root that
-the `sigstore` package on PyPI ships (pip install 'pyko[keyless]'), refreshed through
-its TUF client when the network allows and used as shipped (or as last refreshed)
-when it does not. Every key and CA has a validity window; a check at a time outside
-it fails.
+cosign takes with `--trusted-root`. pyko reads it twice, from the same bytes: its own
+reader keeps every key's and CA's validity window (for the legacy `.sig` checks and
+for the window rules pyko adds to bundles, as sigstore-go applies them), and
+sigstore-python's public `TrustedRoot.from_file` makes the object its Verifier takes.
+
+Without --trusted-root, the root is Sigstore's public-good one: refreshed through TUF
+(python-tuf's public Updater, bootstrapped from the TUF root that the sigstore package
+ships, its state kept in pyko's cache) within REFRESH_SECONDS when the network allows,
+else the trusted_root.json that the sigstore package ships. sigstore-python's public API
+hands out its refreshed root only as an object, never as JSON, so pyko cannot use that
+path and still know the windows; a refresh that cannot run is said once on stderr, with
+its reason, never swallowed.
 """
 from __future__ import annotations
 
@@ -14,14 +21,16 @@ import binascii
 import datetime
 import hashlib
 import json
+import os
+import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ...errors import MalformedInput, UsageError
+from ...errors import MalformedInput, UsageError, clean_text
 from ...util.files import read_capped
 
 MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json"
@@ -59,13 +68,15 @@ class TrustedRoot:
     tlogs: Mapping[bytes, LogKey]           # by log ID: SHA-256 of the key's DER SubjectPublicKeyInfo
     ctlogs: Mapping[bytes, LogKey]
     source: str
+    raw: bytes = field(default=b"", repr=False, compare=False)     # the document, for sigstore-python
+    note: str = field(default="", compare=False)    # why the public-good root was not refreshed, if it was not
 
     @classmethod
     def from_file(cls, path: str) -> "TrustedRoot":
         return cls.from_json(read_capped(path, MAX_ROOT, "the trusted root"), path)
 
     @classmethod
-    def from_json(cls, data: bytes, where: str) -> "TrustedRoot":
+    def from_json(cls, data: bytes, where: str, note: str = "") -> "TrustedRoot":
         try:
             doc = json.loads(data)
         except (ValueError, RecursionError):
@@ -79,7 +90,21 @@ class TrustedRoot:
         except (KeyError, TypeError, ValueError, binascii.Error) as err:
             raise MalformedInput(f"trusted root {where} has a malformed entry ({type(err).__name__}: "
                                  f"{str(err)[:80]})") from None
-        return cls(authorities, tlogs, ctlogs, where)
+        return cls(authorities, tlogs, ctlogs, where, bytes(data), note)
+
+    def for_sigstore(self):
+        """The same document as sigstore-python's TrustedRoot (its public from_file), for its Verifier."""
+        from sigstore.models import TrustedRoot as SigstoreTrustedRoot
+
+        with tempfile.TemporaryDirectory(prefix="pyko-root-") as work:
+            path = os.path.join(work, "trusted_root.json")
+            with open(path, "wb") as f:
+                f.write(self.raw)
+            try:
+                return SigstoreTrustedRoot.from_file(path)
+            except Exception as err:  # noqa: BLE001 - sigstore's own parse errors are several types
+                raise MalformedInput(f"sigstore-python cannot read the trusted root {self.source}: "
+                                     f"{clean_text(err, 160)}") from None
 
 
 def _time(text: Optional[str]) -> Optional[datetime.datetime]:
@@ -109,56 +134,82 @@ def _log(entry: Mapping) -> Tuple[bytes, LogKey]:
     return log_id, LogKey(key, _window(public), str(entry.get("baseUrl", "")))
 
 
-# --- the public-good root, via the sigstore package ------------------------------------------
+# --- the public-good root ----------------------------------------------------------------------
 _lock = threading.Lock()
 _cached: Dict[str, TrustedRoot] = {}
 
 
-def load_trusted_root(path: str = "", offline: bool = False) -> TrustedRoot:
-    """`path`'s root, else the public-good one (refreshed through TUF when the network allows,
-    unless `offline`)."""
+def load_trusted_root(path: str = "", offline: bool = False, cache_dir: str = "") -> TrustedRoot:
+    """`path`'s root, else the public-good one (refreshed through TUF unless `offline`; its
+    state kept under `cache_dir`). Its `note` says why a refresh did not happen, if it did not."""
     if path:
         return TrustedRoot.from_file(path)
     with _lock:
         if "public-good" not in _cached:
-            _cached["public-good"] = TrustedRoot.from_json(_public_good_json(offline), "Sigstore's public-good root")
+            data, note = _public_good_json(offline, cache_dir)
+            _cached["public-good"] = TrustedRoot.from_json(data, "Sigstore's public-good root", note)
         return _cached["public-good"]
 
 
-def _public_good_json(offline: bool) -> bytes:
+def _public_good_json(offline: bool, cache_dir: str) -> Tuple[bytes, str]:
     try:
-        import sigstore  # noqa: F401  (only to know it is there)
+        import sigstore
     except ImportError:
         raise UsageError("keyless verification needs Sigstore's trusted root: pip install 'pyko[keyless]' "
                          "for the public-good one, or give --trusted-root FILE") from None
-    if not offline:
-        refreshed = _refresh_through_tuf()
-        if refreshed:
-            return refreshed
-    return _shipped()
+    if offline:
+        return _shipped("trusted_root.json"), ""
+    refreshed, why = _refresh_through_tuf(cache_dir)
+    if refreshed:
+        return refreshed, ""
+    return _shipped("trusted_root.json"), (f"Sigstore's trusted root could not be refreshed through TUF ({why}); "
+                                           f"using the copy shipped with sigstore {sigstore.__version__}")
 
 
-def _refresh_through_tuf() -> bytes:
-    """The root from sigstore's TUF client, online; b"" when the network or TUF is not there in time."""
+def _refresh_through_tuf(cache_dir: str) -> Tuple[bytes, str]:
+    """(the root, "") from the TUF repository, or (b"", why not) when that fails or takes too long."""
     result: List[bytes] = []
+    failure: List[str] = []
 
     def fetch() -> None:
         try:
-            from sigstore._internal.tuf import TrustUpdater
-
-            with open(TrustUpdater(PUBLIC_GOOD_TUF, False).get_trusted_root_path(), "rb") as f:
-                result.append(f.read(MAX_ROOT))
-        except Exception:  # noqa: BLE001 - any failure to refresh means: use the root that was shipped
-            pass
+            result.append(_tuf_target(cache_dir, "trusted_root.json"))
+        except Exception as err:  # noqa: BLE001 - said to the user as the reason, never swallowed
+            failure.append(f"{type(err).__name__}: {clean_text(err, 200)}")
 
     worker = threading.Thread(target=fetch, daemon=True)
     worker.start()
     worker.join(REFRESH_SECONDS)
-    return result[0] if result else b""
+    if result:
+        return result[0], ""
+    return b"", failure[0] if failure else f"no answer within {REFRESH_SECONDS} s"
 
 
-def _shipped() -> bytes:
+def _tuf_target(cache_dir: str, name: str) -> bytes:
+    """One target of the public-good TUF repository, verified by python-tuf (its public ngclient API)."""
+    from tuf.ngclient import Updater
+
+    base = os.path.join(cache_dir or tempfile.mkdtemp(prefix="pyko-tuf-"), "sigstore-tuf")
+    metadata, targets = os.path.join(base, "metadata"), os.path.join(base, "targets")
+    os.makedirs(metadata, exist_ok=True)
+    os.makedirs(targets, exist_ok=True)
+    # The first time, trust starts from the TUF root the sigstore package ships; after that,
+    # from the root this cache holds (which python-tuf updated, checking each new one).
+    bootstrap = None if os.path.isfile(os.path.join(metadata, "root.json")) else _shipped("root.json")
+    updater = Updater(metadata_dir=metadata, metadata_base_url=PUBLIC_GOOD_TUF, target_dir=targets,
+                      target_base_url=PUBLIC_GOOD_TUF + "/targets/", bootstrap=bootstrap)
+    updater.refresh()
+    info = updater.get_targetinfo(name)
+    if info is None:
+        raise LookupError(f"the TUF repository has no {name}")
+    path = updater.find_cached_target(info) or updater.download_target(info)
+    return read_capped(path, MAX_ROOT, "the trusted root")
+
+
+def _shipped(name: str) -> bytes:
+    """A file of the public-good TUF repository as the sigstore package ships it (package data,
+    read with importlib.resources: no sigstore module is imported for it)."""
     from importlib import resources
 
-    store = resources.files("sigstore") / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev" / "trusted_root.json"
+    store = resources.files("sigstore") / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev" / name
     return store.read_bytes()

@@ -54,3 +54,26 @@ def test_an_open_window_holds_always():
 def test_the_public_good_root_offline():
     root = load_trusted_root("", offline=True)
     assert root.authorities and root.tlogs and root.ctlogs
+
+
+def test_a_refresh_that_cannot_run_is_said_with_its_reason(monkeypatch, tmp_path):
+    """The TUF repository is a closed port on loopback here: the shipped root is used, and why is said."""
+    import socket
+
+    from pyko.supplychain.keyless import trustroot
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(trustroot, "PUBLIC_GOOD_TUF", f"http://127.0.0.1:{port}")
+    monkeypatch.setattr(trustroot, "_cached", {})
+    root = trustroot.load_trusted_root("", offline=False, cache_dir=str(tmp_path))
+    assert root.authorities and root.note.startswith("Sigstore's trusted root could not be refreshed through TUF (")
+    assert "using the copy shipped with sigstore" in root.note
+
+
+def test_the_same_bytes_make_sigstore_pythons_trusted_root(tmp_path):
+    from sigstore.models import TrustedRoot as SigstoreTrustedRoot
+
+    root = load_trusted_root("", offline=True)
+    assert isinstance(root.for_sigstore(), SigstoreTrustedRoot) and root.note == ""
