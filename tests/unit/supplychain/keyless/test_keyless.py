@@ -5,6 +5,7 @@ import base64
 import copy
 import json
 import os
+import re
 
 import pytest
 
@@ -32,6 +33,17 @@ def policy(vector):
 def test_chainguards_record_verifies_against_the_public_good_root(vector, policy):
     entry = verify_rekor_bundle(vector["bundle"], policy)
     assert entry.integrated_time == vector["bundle"]["Payload"]["integratedTime"]
+
+
+def test_the_chainguard_preset_accepts_chainguards_record_and_is_anchored(vector, policy):
+    from pyko.supplychain.policy import PRESETS
+
+    preset = PRESETS["chainguard"]
+    identity = Identity("", preset["certificateIdentityRegexp"], preset["certificateOidcIssuer"], "")
+    verify_rekor_bundle(vector["bundle"], KeylessPolicy(identity, policy.root))
+    for lookalike in ("https://evil.example/?u=" + vector["expectedIdentity"],
+                      vector["expectedIdentity"] + "/../../../evil"):
+        assert re.search(preset["certificateIdentityRegexp"], lookalike) is None
 
 
 @pytest.mark.parametrize("identity, issuer, check", [
