@@ -127,9 +127,15 @@ def _compose_and_construct(text: str) -> Tuple[list, list]:
 
 
 def _walk(node, doc: Document, refs: List[Found]) -> None:
-    stack = [node]
+    """Every reference in the node graph, each node visited once: an alias is the same node object
+    as its anchor, so a "billion laughs" document (aliases of aliases) costs its size, not its
+    expansion."""
+    stack, seen = [node], set()
     while stack:
         current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
         if isinstance(current, yaml.ScalarNode):
             # Plain and quoted strings only: a block scalar (| or >) is prose, not an image field.
             if current.tag == "tag:yaml.org,2002:str" and current.style in (None, '"', "'") \

@@ -6,6 +6,11 @@ root: the package directory, unless KO_DATA_PATH_ALLOWED_ROOT (ko's variable)
 or PYKO_DATA_PATH_ALLOWED_ROOT names a wider one. So a build can never pack
 e.g. ~/.ssh because kodata, or a link in it, points there. Modes are
 normalised to 0644/0755, so neither umask nor setuid bits leak in.
+
+The walk is bounded by what is on disk, not by how links multiply it: each real
+directory is packed once (a second link to a directory already packed, which is
+how ten links at each of five levels become 100,000 files, is refused naming the
+link), and kodata/ holds at most MAX_ENTRIES entries.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from .layer import TarEntry, dir_entry, file_entry
 
 KODATA_DIR = "kodata"
 KODATA_PATH = "/var/run/ko"
+MAX_ENTRIES = 50_000
 
 
 def _inside(path: str, root: str) -> bool:
@@ -45,7 +51,7 @@ def kodata_entries(kodata_dir: str, root: str, dest: str = KODATA_PATH) -> List[
     if not os.path.isdir(real):
         raise BuildError(f"{kodata_dir} is not a directory; kodata/ must be a directory of files")
     entries = [dir_entry(dest)]
-    _walk(real, root, kodata_dir, dest, entries, active={real})
+    _walk(real, root, kodata_dir, dest, entries, active={real}, packed={real: kodata_dir})
     return entries
 
 
@@ -60,8 +66,12 @@ def _resolve(path: str, shown: str) -> str:
         raise BuildError(f"{shown} cannot be read: {err.strerror}") from None
 
 
-def _walk(real_dir: str, root: str, shown_dir: str, dest: str, entries: list, active: set) -> None:
+def _walk(real_dir: str, root: str, shown_dir: str, dest: str, entries: list, active: set,
+          packed: Dict[str, str]) -> None:
     for name in sorted(os.listdir(real_dir)):
+        if len(entries) >= MAX_ENTRIES:
+            raise BuildError(f"{shown_dir} makes kodata/ hold more than {MAX_ENTRIES} entries; "
+                             "ship fewer files, or an archive of them")
         path = os.path.join(real_dir, name)
         shown = os.path.join(shown_dir, name)
         target = _resolve(path, shown)
@@ -72,8 +82,12 @@ def _walk(real_dir: str, root: str, shown_dir: str, dest: str, entries: list, ac
         if stat.S_ISDIR(st.st_mode):
             if target in active:
                 raise BuildError(f"{shown} is a symlink loop inside kodata/")
+            if target in packed:
+                raise BuildError(f"{shown} is a symlink to {target}, which {packed[target]} already packs; "
+                                 "each directory is packed once: link the files you need, or copy the directory")
+            packed[target] = shown
             entries.append(dir_entry(out))
-            _walk(target, root, shown, out, entries, active | {target})
+            _walk(target, root, shown, out, entries, active | {target}, packed)
         elif stat.S_ISREG(st.st_mode):
             mode = 0o755 if st.st_mode & stat.S_IXUSR else 0o644
             entries.append(file_entry(out, source=target, mode=mode))

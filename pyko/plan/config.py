@@ -23,10 +23,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on old Pythons only
     import tomli as tomllib
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UsageError
 from ..image.static_base import REFERENCE as BUILTIN_BASE
 from ..reference import without_tag
 from ..supplychain.policy import BasePolicy, policy_from
+from ..util.files import read_capped
 
 
 @dataclass(frozen=True)
@@ -278,13 +279,11 @@ def _refuse_nul(value, path: str, where: str = "") -> None:
 
 def _parse_file(path: str, is_pyproject: bool) -> Config:
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_CONFIG + 1)
-        if len(raw) > MAX_CONFIG:
-            raise ConfigError(f"{path}: larger than {MAX_CONFIG} bytes; is it really pyko's config?")
+        raw = read_capped(path, MAX_CONFIG, "config")
+    except UsageError as err:
+        raise ConfigError(str(err)) from None
+    try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except OSError as err:
-        raise ConfigError(f"cannot read config {path}: {err.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except RecursionError:

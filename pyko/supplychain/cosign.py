@@ -31,6 +31,7 @@ from ..errors import MalformedInput, PykoError, UsageError
 from ..image import BytesBlob, canonical_json, mediatypes
 from ..image.blob import Descriptor
 from ..image.documents import load_json, parse_manifest
+from ..util.files import read_capped
 from . import strict_json
 
 SIMPLESIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
@@ -138,12 +139,12 @@ def generate_key_pair(password: bytes) -> Tuple[bytes, bytes]:
     return encrypt_cosign_key(private_key, password), public
 
 
+#: A key file is a few hundred bytes; a larger one is not a key (and is never read whole).
+MAX_KEY_FILE = 64 << 10
+
+
 def load_private_key(path: str, environ: Mapping[str, str]):
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as err:
-        raise UsageError(f"cannot read key {path}: {err.strerror}") from None
+    data = read_capped(path, MAX_KEY_FILE, "key")
     if COSIGN_PEM.encode() in data or COSIGN_PEM_OLD.encode() in data:
         return decrypt_cosign_key(data, password_from(environ, what=path), path)
     password = None
@@ -156,11 +157,9 @@ def load_private_key(path: str, environ: Mapping[str, str]):
 
 
 def load_public_key(path: str):
+    data = read_capped(path, MAX_KEY_FILE, "key")
     try:
-        with open(path, "rb") as f:
-            return serialization.load_pem_public_key(f.read())
-    except OSError as err:
-        raise UsageError(f"cannot read key {path}: {err.strerror}") from None
+        return serialization.load_pem_public_key(data)
     except ValueError:
         raise UsageError(f"{path} is not a PEM public key (cosign.pub)") from None
 
@@ -258,17 +257,23 @@ def layers_for_verifying(manifest: bytes, fetch, where: str) -> List[ArtifactLay
         raise MalformedInput(f"{where}: layers must be a list")
     if len(entries) > COSIGN_MAX_LAYERS:
         raise MalformedInput(f"{where}: {len(entries)} layers; cosign and pyko read at most {COSIGN_MAX_LAYERS}")
-    out, total = [], 0
+    parsed = []
     for n, entry in enumerate(entries, 1):
         try:
-            desc = Descriptor.from_json(entry, f"{where}: layer {n}")
-            total += desc.size
-            if total > MAX_ATTACHED_BYTES:
-                raise MalformedInput(f"{where}: its layers hold more than the {MAX_ATTACHED_BYTES} bytes pyko reads")
-            out.append(ArtifactLayer(desc.media_type, fetch(desc), dict(desc.annotations or {})))
+            parsed.append(Descriptor.from_json(entry, f"{where}: layer {n}"))
         except MalformedInput as err:
-            if total > MAX_ATTACHED_BYTES:
-                raise
+            parsed.append(str(err))
+    total = sum(item.size for item in parsed if isinstance(item, Descriptor))
+    if total > MAX_ATTACHED_BYTES:  # refused before anything is fetched
+        raise MalformedInput(f"{where}: its layers hold {total} bytes; more than the {MAX_ATTACHED_BYTES} pyko reads")
+    out = []
+    for item in parsed:
+        if isinstance(item, str):
+            out.append(ArtifactLayer("", b"", {}, problem=item))
+            continue
+        try:
+            out.append(ArtifactLayer(item.media_type, fetch(item), dict(item.annotations or {})))
+        except MalformedInput as err:
             out.append(ArtifactLayer("", b"", {}, problem=str(err)))
     return out
 

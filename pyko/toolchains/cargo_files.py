@@ -5,6 +5,9 @@ import os
 import sys
 from typing import Iterator, Optional
 
+from ..errors import UsageError
+from ..util.files import read_capped
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -26,7 +29,6 @@ def read_toml(path: str, limit: int) -> Optional[dict]:
     """The TOML document in the first `limit` bytes of `path`, or None if it cannot be read or parsed
     (a hint pyko can do without: cargo itself reports a broken file)."""
     try:
-        with open(path, "rb") as f:
-            return tomllib.loads(f.read(limit).decode("utf-8"))
-    except (OSError, ValueError):
+        return tomllib.loads(read_capped(path, limit, "cargo's file").decode("utf-8"))
+    except (UsageError, ValueError):
         return None

@@ -48,7 +48,21 @@ def check_writable(path: str) -> None:
         if os.listdir(path) and not is_layout(path):
             raise OutputError(f"--oci-layout {path} exists and is not an OCI layout; "
                               "give an empty or new directory, or an existing layout")
+        refuse_linked_directories(path)
     check_directory_writable(path if os.path.exists(path) else os.path.dirname(path), f"--oci-layout {path}")
+
+
+def refuse_linked_directories(path: str) -> None:
+    """pyko writes and deletes only inside the layout it was given: a `blobs/` or `blobs/<alg>/`
+    that is a symlink (to anywhere) would take its writes, and its debris removal, elsewhere."""
+    blobs = os.path.join(path, "blobs")
+    inside = [blobs]
+    if os.path.isdir(blobs) and not os.path.islink(blobs):
+        inside += [os.path.join(blobs, name) for name in sorted(os.listdir(blobs))]
+    for directory in inside:
+        if os.path.islink(directory):
+            raise OutputError(f"OCI layout {path}: {os.path.relpath(directory, path)} is a symlink; pyko writes "
+                              "only inside the layout: make it a directory, or give another layout")
 
 
 def blob_name(digest: str) -> str:
@@ -121,6 +135,8 @@ def add_manifest(path: str, descriptor: Descriptor, blobs: Iterable[Blob],
     path = os.path.abspath(path)
     try:
         with _locked(os.path.dirname(path)):
+            if os.path.isdir(path):
+                refuse_linked_directories(path)
             _remove_debris(path)
             if is_layout(path):
                 _update(path, descriptor, blobs, names)

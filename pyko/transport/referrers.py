@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from typing import Iterable, List, Mapping, Optional, Tuple
 
+from ..errors import MalformedInput
 from ..image import Blob, BytesBlob, Descriptor, canonical_json, mediatypes
 from ..image.documents import load_json, parse_index
 
 EMPTY = BytesBlob("application/vnd.oci.empty.v1+json", b"{}")
+#: Referrers read per subject: each may cost a request (its manifest), so a registry cannot make a
+#: verification fetch thousands of them. Entries are deduplicated by digest before they count.
+MAX_REFERRERS = 256
 
 
 def fallback_tag(digest: str) -> str:
@@ -74,9 +78,14 @@ def _listed(store, digest: str) -> Tuple[List[Descriptor], bool]:
 
 
 def find(store, digest: str, artifact_type: str = "") -> List[Descriptor]:
-    """The referrers of `digest` (of one artifact type, if given): the API's answer, else the fallback tag's."""
+    """The referrers of `digest` (of one artifact type, if given): the API's answer, else the fallback
+    tag's; each digest once, and at most MAX_REFERRERS of them."""
     entries, _ = _listed(store, digest)
-    return [e for e in entries if not artifact_type or _artifact_type(store, e) == artifact_type]
+    unique = list({entry.digest: entry for entry in entries}.values())
+    if len(unique) > MAX_REFERRERS:
+        raise MalformedInput(f"the referrers of {digest[:19]}… list {len(unique)} artifacts; pyko reads at most "
+                             f"{MAX_REFERRERS} for one image")
+    return [e for e in unique if not artifact_type or _artifact_type(store, e) == artifact_type]
 
 
 def _artifact_type(store, entry: Descriptor) -> str:

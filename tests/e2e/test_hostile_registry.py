@@ -178,13 +178,13 @@ def test_signature_layer_sent_larger_than_declared(fake, env, tmp_path):
     assert peak < RSS_BOUND, peak
 
 
-def test_signature_manifest_with_too_many_layers(fake, env, tmp_path):
+def test_signature_manifest_whose_layers_are_too_big(fake, env, tmp_path):
     layers = [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
                "digest": sha(str(n).encode()), "size": 2 << 20} for n in range(500)]
     _signed_image(fake, layers)
     fake.route("GET", "/v2/app/blobs/.*", lambda h: h.stream(200, 2 << 20))
     proc, peak = run_measured(["verify", "--key", _public_key(tmp_path), f"{fake.host}/app:latest"], env)
-    assert_clean_error(proc, "more than the 128")
+    assert_clean_error(proc, "more than the 33554432 pyko reads")
     assert peak < RSS_BOUND, peak
     assert not [s for s in fake.seen if "/blobs/" in s.path]  # refused before fetching any
 

@@ -191,3 +191,14 @@ def run_measured(args: List[str], env: dict, timeout: int = 120) -> Tuple[subpro
         sampler.join()
     assert peak[0] > 10, f"no peak RSS was measured for {args}"  # a Python process takes more than 10 MiB
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), peak[0]
+
+
+def run_costed(args: List[str], env: dict, timeout: int = 120) -> Tuple[subprocess.CompletedProcess, int, float]:
+    """run_measured, plus the CPU seconds (user + system) the run took: its cost, whatever else the
+    machine is doing, where wall-clock time would depend on the load."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc, peak = run_measured(args, env, timeout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return proc, peak, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -26,6 +26,7 @@ from requests.adapters import HTTPAdapter
 from ...errors import PykoError, RegistryError
 from ...reference import is_loopback
 from ...util.atomic import write_bytes
+from ...util.files import read_capped
 from .retry import Transient, parse_retry_after, retryable_status
 
 USER_AGENT = "pyko"
@@ -36,6 +37,9 @@ _DROPPED = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
             requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 Origin = Tuple[str, str, int]
+
+
+MAX_CA_FILE = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,7 @@ class TransportOptions:
             return base
         if not os.path.isfile(self.ca_file):
             raise PykoError(f"CA file {self.ca_file} does not exist")
-        try:
-            parts = []
-            for path in (base, self.ca_file):
-                with open(path, "rb") as f:
-                    parts.append(f.read(16 << 20).rstrip(b"\n") + b"\n")
-        except OSError as err:
-            raise PykoError(f"cannot read CA file: {err.strerror or err}") from None
+        parts = [read_capped(path, MAX_CA_FILE, "CA file").rstrip(b"\n") + b"\n" for path in (base, self.ca_file)]
         combined = b"".join(parts)
         if not self.cache_dir:
             raise PykoError("internal: a registry CA file needs pyko's cache directory")
@@ -242,7 +240,13 @@ class HttpSession:
             if method not in ("GET", "HEAD") or resp.status_code not in (301, 302, 303, 307, 308) or not location:
                 return resp
             resp.close()
-            url, params = urllib.parse.urljoin(url, location), None
+            target = urllib.parse.urljoin(url, location)
+            if url.startswith("https:") and not target.startswith("https:"):
+                # A downgrade: the redirect would leave TLS (and could reach a plain-HTTP service on
+                # this machine). Followed never, whatever the target host.
+                raise RegistryError(f"{method} {describe(url)}: the registry redirected from HTTPS to "
+                                    f"{describe(target)}, which pyko does not follow")
+            url, params = target, None
         raise RegistryError(f"{method} {describe(url)}: more than {MAX_REDIRECTS} redirects")
 
 

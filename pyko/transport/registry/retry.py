@@ -40,11 +40,15 @@ MAX_BACKOFF = 30.0
 
 
 class Transient(Exception):
-    """A failure worth one more attempt; `reason` says what happened, for the user."""
+    """A failure worth one more attempt; `reason` says what happened, for the user.
 
-    def __init__(self, reason: str, status: int = 0, retry_after: Optional[float] = None):
+    `bad_body`: the answer came whole but its bytes failed their digest or schema check. That is
+    fetched again once (bytes can be damaged on the way), not again and again: a registry that
+    sends the same bytes twice will send them every time."""
+
+    def __init__(self, reason: str, status: int = 0, retry_after: Optional[float] = None, bad_body: bool = False):
         super().__init__(reason)
-        self.reason, self.status, self.retry_after = reason, status, retry_after
+        self.reason, self.status, self.retry_after, self.bad_body = reason, status, retry_after, bad_body
 
 
 def retryable_status(status: int) -> bool:
@@ -95,11 +99,15 @@ class RetryPolicy:
     def run(self, what: str, attempt: Callable[[], T]) -> T:
         """`attempt()` until it returns or fails for good; `what` names the operation in messages."""
         started = self._clock()
-        tries = 0
+        tries = bad_bodies = 0
         while True:
             try:
                 return attempt()
             except Transient as err:
+                bad_bodies += err.bad_body
+                if bad_bodies > 1:
+                    raise RegistryError(f"{what} failed: {err.reason} (the same check failed when it was "
+                                        "fetched again: the registry holds these bytes)", err.status) from None
                 wait = self.delay(tries, err.retry_after)
                 out_of_time = self._clock() - started + wait > self.deadline
                 if tries >= self.retries or out_of_time:

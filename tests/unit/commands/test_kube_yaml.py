@@ -82,3 +82,30 @@ def test_inputs_from_directories(tmp_path):
     assert kube.read_inputs(["-"], False, lambda: "c: 3") == [("-", "c: 3")]
     with pytest.raises(UsageError, match="no such file"):
         kube.read_inputs([str(tmp_path / "missing")], False, str)
+
+
+def _laughs(depth, fan=9):
+    """A "billion laughs" document: each anchor is a list of `fan` aliases of the one before."""
+    lines = ['a0: &a0 "ko://example.com/lol"']
+    for level in range(1, depth + 1):
+        lines.append(f"a{level}: &a{level} [" + ", ".join(f"*a{level - 1}" for _ in range(fan)) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_costs_its_size_not_its_expansion():
+    """Depth 7 of 9 aliases is 4.8 million references once expanded; the old walk took 9 s on it."""
+    import time
+    import tracemalloc
+
+    from pyko.commands.kube_yaml import documents
+
+    text = _laughs(7)
+    assert len(text) < 600
+    tracemalloc.start()
+    started = time.process_time()
+    [doc] = documents("bomb.yaml", text)
+    cpu = time.process_time() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [ref.value for ref in doc.refs] == ["ko://example.com/lol"]  # the one scalar, found once
+    assert cpu < 1.0 and peak < 20 << 20

@@ -78,3 +78,38 @@ def test_broken_symlink(pkg):
     os.symlink("nowhere", pkg / "kodata" / "gone")
     with pytest.raises(BuildError, match="kodata/gone is a broken symlink"):
         entries_of(pkg)
+
+
+def test_link_fan_out_is_refused_naming_the_link(tmp_path):
+    """Five levels of ten links, each to the level below, would pack 100,000 files from 58 entries."""
+    import time
+
+    pkg = tmp_path / "pkg"
+    levels = [pkg / "kodata" / "l0"]
+    levels[0].mkdir(parents=True)
+    (levels[0] / "f").write_text("x")
+    for n in range(1, 6):
+        level = pkg / "kodata" / f"l{n}"
+        level.mkdir()
+        for i in range(10):
+            (level / f"s{i}").symlink_to(levels[-1])
+        levels.append(level)
+    started = time.process_time()
+    packed_twice = r"kodata/l1/s0 is a symlink to .*/kodata/l0, which .*/kodata/l0 already packs"
+    with pytest.raises(BuildError, match=packed_twice):
+        kodata_entries(str(pkg / "kodata"), str(pkg))
+    assert time.process_time() - started < 1.0
+
+
+def test_two_links_to_one_file_are_fine_and_entries_are_capped(tmp_path, monkeypatch):
+    import pyko.image.kodata as kodata
+
+    pkg = tmp_path / "pkg"
+    (pkg / "kodata").mkdir(parents=True)
+    (pkg / "kodata" / "real.txt").write_text("x")
+    (pkg / "kodata" / "a.txt").symlink_to(pkg / "kodata" / "real.txt")
+    (pkg / "kodata" / "b.txt").symlink_to(pkg / "kodata" / "real.txt")
+    assert len(kodata_entries(str(pkg / "kodata"), str(pkg))) == 4
+    monkeypatch.setattr(kodata, "MAX_ENTRIES", 2)
+    with pytest.raises(BuildError, match="more than 2 entries"):
+        kodata_entries(str(pkg / "kodata"), str(pkg))

@@ -82,3 +82,25 @@ def test_check_writable(tmp_path):
     with pytest.raises(OutputError, match="not an existing directory"):
         layout.check_writable(str(tmp_path / "no" / "such"))
     layout.check_writable(str(tmp_path / "new"))  # fine: parent exists
+
+
+@pytest.mark.parametrize("linked", ["blobs", "blobs/sha256"])
+def test_a_layout_whose_blob_directories_are_links_is_refused_and_nothing_outside_changes(tmp_path, linked):
+    path = tmp_path / "layout"
+    layout.write_layout(str(path), Index.build([]), [("app:v1", "")])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # The directory moves out of the layout, and a link to it takes its place; beside its blobs lie
+    # files named like a killed writer's debris, which pyko would delete in a directory of its own.
+    target = path / linked
+    moved = elsewhere / target.name
+    target.rename(moved)
+    target.symlink_to(moved)
+    for directory in [moved, *[d for d in moved.rglob("*") if d.is_dir()]]:
+        (directory / ".app.1234.tmp").write_text("someone else's")
+    before = sorted(str(p.relative_to(elsewhere)) for p in elsewhere.rglob("*"))
+    with pytest.raises(OutputError, match=f"{linked} is a symlink; pyko writes only inside the layout"):
+        layout.check_writable(str(path))
+    with pytest.raises(OutputError, match=f"{linked} is a symlink"):
+        layout.write_layout(str(path), Index.build([]), [("app:v2", "")])
+    assert sorted(str(p.relative_to(elsewhere)) for p in elsewhere.rglob("*")) == before

@@ -1,6 +1,7 @@
 """http.py: why a request got no answer, told by the error's type (never by its text), on real
 loopback sockets where one can be had; and the NotFound/Denied/Unauthorized kinds of answers."""
 import http.server
+import ipaddress
 import socket
 import ssl
 import threading
@@ -96,3 +97,72 @@ def test_plain_http_targets_only_where_allowed():
     with pytest.raises(RegistryError, match="not an HTTP"):
         strict.check_target("file:///etc/passwd")
     HttpSession(TransportOptions(insecure=True, environ={}), plain_http_allowed=True).check_target("http://x.io/")
+
+
+def _tls_server(tmp_path, location):
+    """A loopback HTTPS server (its own self-signed certificate) answering every GET with a redirect."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "tls.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "tls.key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(307)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(tmp_path / "tls.crt"), str(tmp_path / "tls.key"))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    return server
+
+
+def test_a_redirect_from_https_to_plain_http_is_refused_even_to_loopback(tmp_path):
+    from pyko.transport.registry.http import HttpSession, TransportOptions
+
+    hit = []
+
+    class Local(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            hit.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    local = http.server.HTTPServer(("127.0.0.1", 0), Local)
+    threading.Thread(target=local.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    server = _tls_server(tmp_path, f"http://127.0.0.1:{local.server_port}/internal")
+    try:
+        session = HttpSession(TransportOptions(ca_file=str(tmp_path / "tls.crt"), cache_dir=str(tmp_path)),
+                              plain_http_allowed=True)
+        with pytest.raises(RegistryError, match="redirected from HTTPS to .*which pyko does not follow"):
+            session.send("GET", f"https://127.0.0.1:{server.server_port}/v2/a/blobs/x", {})
+        assert hit == []  # the plain-HTTP service was never reached
+    finally:
+        server.shutdown()
+        local.shutdown()

@@ -75,9 +75,22 @@ def test_manifest_with_wrong_digest_is_refused():
     body = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}).encode()
     fake = Fake(lambda m, p, h, n: (200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, body))
     try:
-        with pytest.raises(RegistryError, match="not sha256:1111.*gave up after 3 retries"):
+        with pytest.raises(RegistryError, match="not sha256:1111.*the same check failed when it was fetched again"):
             Repository(client(fake.host), "a/b").get_manifest("sha256:" + "1" * 64)
-        assert [s[0] for s in fake.seen].count("GET") == 5  # /v2/, then the manifest 4 times
+        # /v2/, then the manifest twice: bytes that fail their digest are fetched again once, not 3 times
+        assert [s[0] for s in fake.seen].count("GET") == 3
+    finally:
+        fake.close()
+
+
+def test_a_poisoned_tag_body_is_fetched_again_once_not_eight_times():
+    """Nested 100,000 deep: not a manifest. The same server sends the same bytes every time."""
+    body = b"[" * 100_000 + b"]" * 100_000
+    fake = Fake(lambda m, p, h, n: (200, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, body))
+    try:
+        with pytest.raises(RegistryError, match="the same check failed when it was fetched again"):
+            Repository(client(fake.host, retries=8), "a/b").get_manifest("latest")
+        assert [s[0] for s in fake.seen].count("GET") == 3  # /v2/, then the tag twice
     finally:
         fake.close()
 
