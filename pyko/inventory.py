@@ -27,3 +27,4 @@ class Inventory:
     packages: Tuple[Package, ...] = ()
     complete: bool = True
     note: str = ""              # why it is incomplete
+    source: str = ""            # where the package list came from (the binary's build info, cargo metadata, ...)

@@ -113,6 +113,9 @@ def build_options(func, yaml: bool = False):
         click.option("--sbom", type=click.Choice(["spdx", "none"]), default="spdx", show_default=True,
                      help="SPDX SBOMs, attached to pushed images; none turns them off."),
         click.option("--sbom-dir", default="", type=click.Path(), help="Also write the SBOMs as files here."),
+        click.option("--sbom-partial", is_flag=True,
+                     help="Accept an SBOM that cannot list what was compiled into a binary (it says so, "
+                          "with NOASSERTION) instead of failing the build."),
         click.option("--sign-key", default="", type=click.Path(),
                      help="Sign what is pushed (or written to --oci-layout) with this key (cosign.key)."),
         click.option(*sign_recursive, "sign_recursive", is_flag=True,

@@ -11,7 +11,9 @@ from typing import Dict, List, Optional, Protocol, Tuple
 from ..errors import UsageError
 from ..image import Image, Index
 from ..image.static_base import REFERENCE as BUILTIN_BASE
+from ..image.static_base import contents as static_base_contents
 from ..image.static_base import static_base
+from ..inventory import Package
 from ..platforms import Platform
 from ..transport.registry.hosts import Registries
 from ..transport.registry.pull import open_remote_base
@@ -30,6 +32,10 @@ class Base(Protocol):
 
     def identity(self, platform: Platform) -> Tuple[str, str]:
         """(name, manifest digest) of the base one platform image is built on, for its SBOM."""
+
+    def contents(self) -> Tuple[Package, ...]:
+        """What the base holds, for the image's SBOM: known for the built-in base; () for a pulled
+        one, whose own SBOM describes it."""
 
 
 class BuiltinBase:
@@ -52,6 +58,10 @@ class BuiltinBase:
 
     def identity(self, platform: Platform) -> Tuple[str, str]:
         return BUILTIN_BASE, self.image_for(platform).digest
+
+    def contents(self) -> Tuple[Package, ...]:
+        return tuple(Package(what, version, purl, comment="in pyko's built-in static base")
+                     for what, version, purl in static_base_contents())
 
 
 def open_base(ref: str, cache_dir: str, registries: Registries) -> Base:

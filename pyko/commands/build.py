@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..errors import UsageError
+from ..errors import BuildError, UsageError
 from ..image import Index, Layer
 from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
 from ..image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
@@ -179,6 +179,9 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
     platforms = parse_platforms(build.platforms, available=base.platforms())
     context = BuildContext(workdir, plan.cache_dir, plan.epoch, plan.environ)
     targets = tuple(driver_for(source).target(source, platforms, context) for source in build.sources())
+    for target in targets:
+        for note in target.notes:
+            reporter.info(note)
     command = _command(targets, build.command)
     image = build.image
     spec = AppSpec(name=command.name, user=image.user, entrypoint=image.entrypoint, epoch=image.epoch,
@@ -262,7 +265,7 @@ def _assemble(job: _Job, built_binaries: Dict[object, BuiltBinary], layers: Laye
     index = Index.build(images, {**job.base.annotations(), **ours})
     # Only when something receives them: a push (attached), --sbom-dir, or attestations.
     wanted = plan.outputs.sboms and (plan.outputs.sbom_dir or plan.outputs.push or plan.signing.attest)
-    sboms = _sboms(job.name, job, index, built_binaries, reporter) if wanted else ()
+    sboms = _sboms(job.name, job, index, built_binaries, reporter, plan.outputs.sbom_partial) if wanted else ()
     provenance = _provenance(job, index, plan, times) if plan.signing.attest else ()
     return Built(job.name, index, job.build.tags, job.ref, sboms, tag_only=plan.outputs.tag_only,
                  by_digest=plan.outputs.push_by_digest, local=bool(plan.outputs.local_engine), provenance=provenance)
@@ -282,7 +285,8 @@ def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float])
     return tuple(out)
 
 
-def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter: Reporter) -> Tuple[Sbom, ...]:
+def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter: Reporter,
+           partial: bool = False) -> Tuple[Sbom, ...]:
     """One SPDX document per platform image, then one for the index."""
     created = rfc3339(job.spec.epoch)
     out = []
@@ -293,10 +297,15 @@ def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter: Reporte
             path = built_binaries[target.tasks[platform].key].path
             inventory = target.packages(path, platform) if target.packages else sbom.Inventory()
             if not inventory.complete:
-                reporter.info(f"warning: the SBOM of {name} ({platform}) does not list what was compiled into "
-                              f"{target.name}: {inventory.note}")
+                what = (f"the SBOM of {name} ({platform}) cannot list what was compiled into {target.name}: "
+                        f"{inventory.note}")
+                if not partial:
+                    raise BuildError(f"{what}; fix that, or accept a partial SBOM (marked NOASSERTION) "
+                                     "with --sbom-partial")
+                reporter.info(f"warning: {what}")
             binaries.append(sbom.Binary.of(target.name, sbom.file_sha256(path), inventory))
-        document = sbom.image_sbom(name, platform, image.digest, created, binaries, job.base.identity(platform))
+        document = sbom.image_sbom(name, platform, image.digest, created, binaries, job.base.identity(platform),
+                                   job.base.contents())
         out.append(Sbom(image.digest, sbom.sbom_filename(name, platform), document))
     children = [(img.platform, img.digest) for img in index.images]
     out.append(Sbom(index.digest, sbom.sbom_filename(name, None),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 from importlib import resources
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 from ..platforms import ALL_LINUX, Platform
 from ..util.atomic import atomic_file
@@ -86,6 +86,14 @@ def base_entries() -> List[TarEntry]:
         dir_entry("/tmp", mode=0o1777),
         *_zoneinfo_entries(),
     ]
+
+
+def contents() -> Tuple[Tuple[str, str, str], ...]:
+    """What the built-in base holds that has a version, for SBOMs: (what, version, purl)."""
+    from importlib.metadata import version
+
+    return (("Mozilla CA bundle (certifi)", version("certifi"), f"pkg:pypi/certifi@{version('certifi')}"),
+            ("IANA time zone database (tzdata)", version("tzdata"), f"pkg:pypi/tzdata@{version('tzdata')}"))
 
 
 def _versions_key() -> str:

@@ -75,6 +75,7 @@ class Flags:
     registry_timeout: float = 0
     sbom: str = "spdx"
     sbom_dir: str = ""
+    sbom_partial: bool = False                  # an incomplete SBOM is accepted (marked) instead of an error
     sign_key: str = ""
     sign_recursive: bool = False
     sign_annotations: Tuple[Tuple[str, str], ...] = ()
@@ -156,6 +157,7 @@ class OutputSettings:
     local_engine: str = ""                      # "docker", "podman" or "auto": load into it; "" does not
     sboms: bool = True                          # made when something receives them
     sbom_dir: str = ""
+    sbom_partial: bool = False                  # an SBOM that cannot be complete is marked, not an error
     registry_hosts: Tuple[str, ...] = ()        # the registries pushed to, reached before compiling
     tags: Tuple[str, ...] = DEFAULT_TAGS        # `pyko base` only; builds carry their own
 
@@ -267,7 +269,8 @@ def _outputs(flags: Flags, repo: str, local: bool, builds: Sequence[ResolvedBuil
     return OutputSettings(oci_layout=flags.oci_layout, tarball=flags.tarball, push=push,
                           push_by_digest=flags.push_by_digest, tag_only=flags.tag_only,
                           local_engine=environment.local_engine(flags.local_engine, environ) if local else "",
-                          sboms=flags.sbom != "none", sbom_dir=flags.sbom_dir, registry_hosts=tuple(hosts))
+                          sboms=flags.sbom != "none", sbom_dir=flags.sbom_dir, sbom_partial=flags.sbom_partial,
+                          registry_hosts=tuple(hosts))
 
 
 def _entries(flags: Flags, config: Config):

@@ -1,19 +1,29 @@
 """SLSA provenance v1 (https://slsa.dev/provenance/v1) for the images pyko builds.
 
 buildType https://pyko.dev/buildtypes/image/v1. externalParameters are what
-the user chose: the source path (relative, never this machine's absolute
-path), the platforms, the base, the image name and tags, and per binary the
-flags and ldflags after templates and the names (not values) of the build's
-env entries. resolvedDependencies: the git source and commit when there is
-one, the base by digest, each toolchain and its version. The builder is the
-CI workflow when pyko runs in GitHub Actions or GitLab CI, else
-`urn:pyko:builder:local`. startedOn and finishedOn are SOURCE_DATE_EPOCH when
-it is set, so two builds of one commit give identical provenance; else the
-real times.
+the user chose: the source (its directory within the repository, else the
+directory's name: never this machine's path, never relative to where pyko ran),
+the platforms, the base, the image name and tags, and per binary everything that
+reached the compiler: the flags and ldflags after templates, what pyko itself
+adds (-trimpath, CGO_ENABLED=0, the target triple, +crt-static), the build
+settings taken from the environment (GOFLAGS, GOAMD64 and its kin, RUSTFLAGS;
+CARGO_* by name only, as their values may be tokens), and the names (not values)
+of the build's env entries.
+
+resolvedDependencies: the source (a valid URI: git+<remote>@<commit>, or the
+commit alone without a remote); a checkout that differs from its commit is
+never presented as that commit: its entry is marked dirty, names the commit it
+started from and carries the digest of the uncommitted changes instead. Then
+the base by digest, each toolchain and its version, and the lock files (go.sum,
+Cargo.lock) by digest. The builder is the CI workflow when pyko runs in GitHub
+Actions or GitLab CI, else `urn:pyko:builder:local`, with pyko's version.
+startedOn and finishedOn are SOURCE_DATE_EPOCH when it is set, so two builds of
+one commit give identical provenance; else the real times.
 """
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -57,18 +67,51 @@ def builder(environ: Mapping[str, str]) -> Tuple[str, str]:
     return LOCAL_BUILDER, ""
 
 
-def _relative(path: str) -> str:
+def source_parameter(path: str) -> str:
+    """The source as the user's repository names it, whatever directory pyko ran from: its path
+    within the git checkout, else the directory's own name."""
     if not path:
         return ""
-    relative = os.path.relpath(path, os.getcwd())
-    return os.path.basename(os.path.abspath(path)) if relative.startswith("..") else relative
+    found = source_of(os.path.abspath(path))
+    return found.path if found is not None else os.path.basename(os.path.abspath(path))
+
+
+def git_uri(remote: str, commit: str = "") -> str:
+    """An SPDX/SLSA-style VCS URI (git+<url>[@<commit>]) that is a valid URI for every form of
+    git remote: URL, scp-like `user@host:path`, or a local path."""
+    at = f"@{commit}" if commit else ""
+    if "://" in remote:
+        return f"git+{remote}{at}"
+    scp = re.fullmatch(r"(?:([^@/]+)@)?([^:/]+):(.+)", remote)
+    if scp and not os.path.isabs(remote):
+        user = f"{scp.group(1)}@" if scp.group(1) else ""
+        return f"git+ssh://{user}{scp.group(2)}/{urllib.parse.quote(scp.group(3).lstrip('/'))}{at}"
+    return f"git+file://{urllib.parse.quote(os.path.abspath(remote))}{at}"
+
+
+def _source_dependency(found) -> dict:
+    """The source entry: the commit when the checkout is it; when it is not, the commit it started
+    from and the digest of what differs, so it cannot be taken for the clean commit."""
+    if not found.changes:
+        entry = {"name": "source", "digest": {"gitCommit": found.revision}}
+        if found.url:
+            entry["uri"] = git_uri(found.url, found.revision)
+        return entry
+    algorithm, _, hex_digest = found.changes.partition(":")
+    entry = {"name": "source", "digest": {algorithm: hex_digest},
+             "annotations": {"dirty": True, "headCommit": found.revision,
+                             "note": "the working tree differs from headCommit; the digest is of the "
+                                     "uncommitted changes (git diff --binary HEAD and untracked files)"}}
+    if found.url:
+        entry["uri"] = git_uri(found.url)
+    return entry
 
 
 def _dependencies(facts: BuildFacts) -> List[dict]:
     out: List[dict] = []
-    found = source_of(facts.source_dir) if facts.source_dir else None
+    found = source_of(os.path.abspath(facts.source_dir)) if facts.source_dir else None
     if found is not None:
-        out.append({"uri": f"git+{found.url}" if found.url else "git", "digest": {"gitCommit": found.revision}})
+        out.append(_source_dependency(found))
     base_name, base_digest = facts.base_identity
     algorithm, _, hex_digest = base_digest.partition(":")
     out.append({"name": "base", "uri": _oci_uri(base_name), "digest": {algorithm: hex_digest}})
@@ -80,6 +123,10 @@ def _dependencies(facts: BuildFacts) -> List[dict]:
             seen.add(key)
             out.append({"name": str(tool.get("name")), "uri": f"pkg:generic/{tool.get('name')}",
                         "annotations": {"version": str(tool.get("version") or "unknown")}})
+    locks = {(lock["name"], lock["sha256"]) for _, toolchain in facts.binaries
+             for lock in toolchain.get("lockfiles") or []}
+    for name, sha256 in sorted(locks):
+        out.append({"name": name, "digest": {"sha256": sha256}})
     return out
 
 
@@ -102,18 +149,18 @@ def predicate(facts: BuildFacts, environ: Mapping[str, str], epoch: Optional[int
         "buildDefinition": {
             "buildType": BUILD_TYPE,
             "externalParameters": {
-                "source": _relative(facts.source_dir),
+                "source": source_parameter(facts.source_dir),
                 "name": facts.name,
                 "tags": list(facts.tags),
                 "base": facts.base,
                 "platforms": list(facts.platforms),
-                "binaries": [{"name": name, **{k: v for k, v in info.items() if k != "toolchain"}}
+                "binaries": [{"name": name, **{k: v for k, v in info.items() if k not in ("toolchain", "lockfiles")}}
                              for name, info in facts.binaries],
             },
             "internalParameters": {"pyko": __version__, "sourceDateEpoch": epoch},
             "resolvedDependencies": _dependencies(facts),
         },
-        "runDetails": {"builder": {"id": builder_id}, "metadata": metadata},
+        "runDetails": {"builder": {"id": builder_id, "version": {"pyko": __version__}}, "metadata": metadata},
     }
 
 

@@ -87,15 +87,17 @@ class Binary:
     packages: Tuple[Package, ...] = ()          # main module or crate first
     complete: bool = True                       # False: the package list could not be read
     note: str = ""                              # why not, for the SBOM's comment
+    source: str = ""                            # where the package list came from
 
     @classmethod
     def of(cls, name: str, sha256: str, inventory: Inventory) -> "Binary":
-        return cls(name, sha256, tuple(inventory.packages), inventory.complete, inventory.note)
+        return cls(name, sha256, tuple(inventory.packages), inventory.complete, inventory.note, inventory.source)
 
 
 def image_sbom(name: str, platform: Platform, image_digest: str, created: str, binaries: Sequence[Binary],
-               base: Optional[Tuple[str, str]]) -> bytes:
-    """One platform image's SBOM. `base` is (name, manifest digest) or None."""
+               base: Optional[Tuple[str, str]], base_contents: Sequence[Package] = ()) -> bytes:
+    """One platform image's SBOM. `base` is (name, manifest digest) or None; `base_contents`,
+    what the base is known to hold (the built-in base's CA bundle and zoneinfo)."""
     image_id = "SPDXRef-Image"
     entries = [_package_json(image_id, Package(name, image_digest, _oci_purl(name, image_digest, platform),
                                                image_digest.split(":", 1)[1], purpose="CONTAINER"))]
@@ -107,9 +109,14 @@ def image_sbom(name: str, platform: Platform, image_digest: str, created: str, b
             base_digest.split(":", 1)[1], purpose="CONTAINER")))
         rels.append({"spdxElementId": image_id, "relationshipType": "DESCENDANT_OF",
                      "relatedSpdxElement": "SPDXRef-Base"})
+        for n, package in enumerate(base_contents):
+            pid = _spdx_id(f"Base-{n}-{package.name}")
+            entries.append(_package_json(pid, package))
+            rels.append({"spdxElementId": "SPDXRef-Base", "relationshipType": "CONTAINS", "relatedSpdxElement": pid})
     for b, binary in enumerate(binaries):
         binary_id = "SPDXRef-Binary" if len(binaries) == 1 else _spdx_id(f"Binary-{b}-{binary.name}")
-        comment = "" if binary.complete else f"INCOMPLETE: what was compiled in is unknown ({binary.note})"
+        comment = (f"packages from {binary.source}" if binary.source else "") if binary.complete else \
+            f"INCOMPLETE: what was compiled in is unknown ({binary.note})"
         entries.append(_package_json(binary_id, Package(f"/ko-app/{binary.name}", "", "", binary.sha256, comment,
                                                         purpose="APPLICATION")))
         rels.append({"spdxElementId": image_id, "relationshipType": "CONTAINS", "relatedSpdxElement": binary_id})

@@ -10,8 +10,9 @@ The drivers, in the order they are asked, are in drivers.py.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Hashable, Iterable, Mapping, Protocol, Tuple
+from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Protocol, Tuple
 
 from ..errors import UsageError
 from ..platforms import Platform
@@ -26,6 +27,27 @@ def with_build_env(environ: Mapping[str, str], entries: Iterable[str], path: str
             raise UsageError(f"env entry {item!r} for {path} must look like KEY=VALUE")
         out[key] = value
     return out
+
+
+def environment_settings(environ: Mapping[str, str], with_values: Iterable[str],
+                         names_only: Iterable[str] = ()) -> Dict[str, object]:
+    """What of the build's environment reaches the compiler, for provenance: the values of the
+    variables in `with_values` that are set (build settings such as GOFLAGS or RUSTFLAGS), and only
+    the names of those starting with a `names_only` prefix (CARGO_*: some hold registry tokens)."""
+    values = {key: environ[key] for key in sorted(set(with_values)) if environ.get(key)}
+    prefixes = tuple(names_only)
+    names = sorted(key for key in environ if prefixes and key.startswith(prefixes) and key not in values)
+    return {"values": values, "names": names}
+
+
+def lockfile(path: str) -> List[Dict[str, str]]:
+    """[{name, sha256}] of a lock file (go.sum, Cargo.lock) when there is one, for provenance."""
+    if not path or not os.path.isfile(path):
+        return []
+    import hashlib
+
+    with open(path, "rb") as f:
+        return [{"name": os.path.basename(path), "sha256": hashlib.sha256(f.read()).hexdigest()}]
 
 
 def env_names(entries: Iterable[str]) -> list:
@@ -77,6 +99,7 @@ class Target:
     import_path: str = ""               # Go: the main package's import path (for -P)
     #: For the build's provenance: {"toolchain": {"name", "version"}, "flags": [...], "ldflags": [...]}.
     provenance: Mapping[str, object] = field(default_factory=dict, compare=False)
+    notes: Tuple[str, ...] = ()         # lines for the user about how it will be built
 
 
 @dataclass(frozen=True)

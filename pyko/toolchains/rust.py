@@ -20,12 +20,12 @@ import os
 import platform as _host
 import shutil
 from dataclasses import dataclass
-from typing import Dict, Iterable, Mapping, Sequence
+from typing import Dict, Iterable, Mapping, Sequence, Tuple
 
 from ..errors import BuildError, UsageError
 from ..platforms import Platform, rust_triple
 from ..util import children
-from . import BuildContext, BuildTask, Source, Target, env_names, with_build_env
+from . import BuildContext, BuildTask, Source, Target, env_names, environment_settings, lockfile, with_build_env
 from .cargo_files import read_toml, upwards
 from .rust_packages import crate_inventory
 
@@ -141,10 +141,23 @@ def rust_target(build: Source, platforms: Iterable[Platform], environ: Mapping[s
     def packages(binary: str, platform: Platform):
         return crate_inventory(cargo, crate.dir, triples[platform], settings.flags, environ, binary)
 
+    lock = next((os.path.join(d, "Cargo.lock") for d in upwards(crate.dir)
+                 if os.path.isfile(os.path.join(d, "Cargo.lock"))), "")
+    rustflags = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "RUSTC_BOOTSTRAP"] + \
+        [f"CARGO_TARGET_{_env_key(t)}_RUSTFLAGS" for t in sorted(set(triples.values()))]
     provenance = {"toolchain": {"name": "rustc", "version": rustc_version(environ)}, "flags": list(settings.flags),
-                  "builder": builder, "libc": settings.rust_libc,
-                  "env": env_names(settings.env)}
-    return Target(name, crate.dir, tasks, packages=packages, provenance=provenance)
+                  "builder": builder, "libc": settings.rust_libc, "env": env_names(settings.env),
+                  "added": ["--release", "--target " + ", ".join(sorted(set(triples.values())))]
+                  + ([f"{CRT_STATIC} (RUSTFLAGS)"] if settings.rust_libc == "gnu" else []),
+                  "environment": environment_settings(environ, rustflags, names_only=("CARGO_",)),
+                  "lockfiles": lockfile(lock)}
+    notes: Tuple[str, ...] = ()
+    if builder == "cargo" and settings.rust_builder == "auto":
+        note = (f"{name}: cargo-auditable is not installed, so the binary will not carry its crate list; "
+                "the SBOM lists the crates from cargo metadata (cargo install cargo-auditable --locked "
+                "to embed them)")
+        notes = (note,)
+    return Target(name, crate.dir, tasks, packages=packages, provenance=provenance, notes=notes)
 
 
 def rustc_version(environ: Mapping[str, str]) -> str:

@@ -59,7 +59,10 @@ def crate_inventory(cargo: str, crate_dir: str, triple: str, flags: Sequence[str
 # --- cargo metadata --------------------------------------------------------------
 def metadata_inventory(cargo: str, crate_dir: str, triple: str, flags: Sequence[str], env: Mapping[str, str],
                        checksums: Mapping[Tuple[str, str], str]) -> Inventory:
-    command = [cargo, "metadata", "--format-version", "1", "--offline", "--filter-platform", triple,
+    # Not --offline: cargo metadata resolves the whole workspace, dev-dependencies included, and a
+    # fresh runner that built the release binary never downloaded those; offline, the answer would
+    # depend on the state of the cache. Online, cargo fetches what it needs (then Cargo.lock decides).
+    command = [cargo, "metadata", "--format-version", "1", "--locked", "--filter-platform", triple,
                *feature_flags(flags)]
     proc = children.run(command, cwd=crate_dir, text=True, env=dict(env))
     if proc.returncode != 0:
@@ -67,7 +70,8 @@ def metadata_inventory(cargo: str, crate_dir: str, triple: str, flags: Sequence[
         return Inventory((), False, f"`cargo metadata --filter-platform {triple}` failed: {first[:200]}")
     try:
         meta = json.loads(proc.stdout)
-        return Inventory(tuple(_walk(meta, crate_dir, checksums)))
+        return Inventory(tuple(_walk(meta, crate_dir, checksums)),
+                         source=f"cargo metadata --filter-platform {triple} (normal and build dependencies)")
     except (ValueError, KeyError, TypeError) as err:
         return Inventory((), False, f"cargo metadata's answer could not be read ({type(err).__name__})")
 
@@ -137,4 +141,4 @@ def auditable_inventory(binary: str, checksums: Mapping[Tuple[str, str], str]) -
     out = [_package(name, version, "" if source in ("crates.io", "local") else str(source), checksums, root)
            for name, version, source, root, kind in found]
     out.sort(key=lambda p: (p.purpose != "APPLICATION", p.name, p.version))
-    return Inventory(tuple(out))
+    return Inventory(tuple(out), source="the cargo-auditable data in the binary (.dep-v0)")

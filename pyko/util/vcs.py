@@ -8,6 +8,7 @@ here: the caller decides (a template needs git, an annotation is just left out).
 from __future__ import annotations
 
 import functools
+import os
 import subprocess
 import urllib.parse
 from dataclasses import dataclass
@@ -51,17 +52,47 @@ def git_values(cwd: str) -> Optional[Mapping[str, str]]:
 class Source:
     revision: str       # the full commit
     url: str            # the remote's URL, credentials removed ("" without a remote)
+    path: str = "."     # the directory within the repository, "/"-separated ("." for its root)
+    changes: str = ""   # "sha256:<hex>" of the uncommitted changes; "" when the tree is the commit
 
 
 @functools.lru_cache(maxsize=None)
 def source_of(cwd: str) -> Optional[Source]:
-    """The commit and remote of the checkout holding `cwd`, or None outside one."""
+    """The commit and remote of the checkout holding `cwd`, where `cwd` is in it, and whether
+    (and how) the working tree differs from the commit; None outside a checkout."""
     values = git_values(cwd)
     if values is None:
         return None
     remote = _remote_name(cwd)
     url = git(cwd, "remote", "get-url", remote) if remote else ""
-    return Source(values["FullCommit"], without_credentials(url))
+    prefix = git(cwd, "rev-parse", "--show-prefix").rstrip("/")
+    changes = uncommitted_changes(cwd) if values["IsDirty"] == "true" else ""
+    return Source(values["FullCommit"], without_credentials(url), prefix or ".", changes)
+
+
+def uncommitted_changes(cwd: str) -> str:
+    """A digest of everything by which the checkout differs from its commit: the binary diff of
+    tracked files against HEAD, and each untracked (not ignored) file's name and content."""
+    import hashlib
+
+    top = git(cwd, "rev-parse", "--show-toplevel")
+    digest = hashlib.sha256()
+    try:
+        diff = children.run(["git", "diff", "--binary", "--no-ext-diff", "HEAD"], cwd=top, check=True)
+        digest.update(diff.stdout)
+        untracked = children.run(["git", "ls-files", "-z", "--others", "--exclude-standard"], cwd=top, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "sha256:" + hashlib.sha256(b"unknown changes").hexdigest()
+    for name in sorted(n for n in untracked.stdout.split(b"\0") if n):
+        digest.update(b"\0untracked\0" + name + b"\0")
+        path = os.path.join(top.encode(), name)
+        if os.path.isfile(path) and not os.path.islink(path):
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+        elif os.path.islink(path):
+            digest.update(os.readlink(path))
+    return "sha256:" + digest.hexdigest()
 
 
 def _remote_name(cwd: str) -> str:

@@ -106,6 +106,10 @@ class RemoteBase:
     def identity(self, platform: Platform) -> Tuple[str, str]:
         return self.name, self.digest_for(platform)
 
+
+    def contents(self) -> tuple:
+        """Unknown here: a pulled base's own SBOM describes what it holds."""
+        return ()
     def own_annotations(self, platform: Optional[Platform] = None) -> Dict[str, str]:
         """The image's own annotations: its index's (no platform), or one platform manifest's."""
         if platform is None:

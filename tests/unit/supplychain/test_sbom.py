@@ -3,7 +3,6 @@ import json
 
 from pyko.platforms import Platform
 from pyko.supplychain.sbom import Binary, Package, image_sbom, index_sbom, sbom_filename
-from pyko.toolchains.go import parse_go_version_m
 
 IMAGE = "sha256:" + "1" * 64
 BASE = "sha256:" + "2" * 64
@@ -51,11 +50,3 @@ def test_index_sbom_and_file_names():
     assert sbom_filename("reg.io/team/app", None) == "app-index.spdx.json"
 
 
-def test_go_build_info_is_read_main_first():
-    text = ("path\texample.com/app\nmod\texample.com/app\t(devel)\t\n"
-            "dep\tgolang.org/x/text\tv0.14.0\th1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ=\n"
-            "dep\tgithub.com/a/b\tv1.0.0\th1:AAAA\n=>\tgithub.com/c/b\tv1.1.0\th1:BBBB\n")
-    packages = parse_go_version_m(text)
-    assert [p.name for p in packages] == ["example.com/app", "github.com/c/b", "golang.org/x/text"]
-    assert packages[0].purpose == "APPLICATION" and "replaces github.com/a/b v1.0.0" in packages[1].comment
-    assert packages[2].purl == "pkg:golang/golang.org/x/text@v0.14.0?type=module" and len(packages[2].sha256) == 64

@@ -37,9 +37,28 @@ def test_build_info_read_from_the_binary_matches_go_version_m(tmp_path):
     real = os.path.join(goroot.strip(), "bin", "go")
     printed = subprocess.run([real, "version", "-m", real], capture_output=True, text=True, check=True,
                              env=env).stdout
-    embedded = go.read_build_info(real)
-    assert embedded is not None
+    found = go.read_build_info(real)
+    assert found is not None
+    version, embedded = found
+    assert printed.splitlines()[0].endswith(f": {version}") and version.startswith("go1.")
     assert [line.strip() for line in printed.splitlines()[1:]] == [line for line in embedded.splitlines() if line]
     not_go = tmp_path / "not-go"
     not_go.write_bytes(b"\x7fELF" + bytes(100))
     assert go.read_build_info(str(not_go)) is None  # then `go version -m` is asked, as before
+
+
+def test_go_build_info_is_read_main_first_then_the_standard_library():
+    text = ("path\texample.com/app\nmod\texample.com/app\t(devel)\t\n"
+            "dep\tgolang.org/x/text\tv0.14.0\th1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ=\n"
+            "dep\tgithub.com/a/b\tv1.0.0\th1:AAAA\n=>\tgithub.com/c/b\tv1.1.0\th1:BBBB\n"
+            "build\tvcs.revision=0123456789abcdef0123456789abcdef01234567\n"
+            "build\tvcs.time=2026-11-30T12:34:56Z\n")
+    packages = go.parse_go_version_m(text, "go1.26.8")
+    assert [p.name for p in packages] == ["example.com/app", "stdlib", "github.com/c/b", "golang.org/x/text"]
+    main, stdlib = packages[0], packages[1]
+    assert main.purpose == "APPLICATION" and main.version == "v0.0.0-20261130123456-0123456789ab"
+    assert main.purl == "pkg:golang/example.com/app@v0.0.0-20261130123456-0123456789ab?type=module"
+    assert (stdlib.version, stdlib.purl) == ("go1.26.8", "pkg:golang/stdlib@1.26.8")  # as syft writes it
+    assert "replaces github.com/a/b v1.0.0" in packages[2].comment
+    assert packages[3].purl == "pkg:golang/golang.org/x/text@v0.14.0?type=module" and len(packages[3].sha256) == 64
+    assert [p.version for p in go.parse_go_version_m("mod\texample.com/app\t(devel)\t\n")] == ["(devel)"]
