@@ -148,8 +148,9 @@ def test_workspace_of_two_binaries_gives_an_image_each(session_env, tmp_path):
         assert skopeo_config(f"oci:{layout}:{binary}:latest")["config"]["Cmd"] == [f"/ko-app/{binary}"]
 
 
-def test_an_sbom_that_cannot_list_its_crates_says_so(crate, fresh, tmp_path):
-    """A cargo whose `metadata` fails: the build works, the SBOM says NOASSERTION, stderr warns."""
+def test_an_sbom_that_cannot_list_its_crates_fails_the_build_unless_partial_is_asked_for(crate, fresh, tmp_path):
+    """A cargo whose `metadata` fails: by default no image is written and one line says why; with
+    --sbom-partial the build works, the SBOM says NOASSERTION, stderr warns."""
     real = shutil.which("cargo")
     wrapper = tmp_path / "bin" / "cargo"
     wrapper.parent.mkdir()
@@ -157,11 +158,15 @@ def test_an_sbom_that_cannot_list_its_crates_says_so(crate, fresh, tmp_path):
                        f'{{ echo "error: no metadata today" >&2; exit 101; }}; done\nexec {real} "$@"\n')
     wrapper.chmod(0o755)
     env = dict(fresh, PATH=f"{wrapper.parent}:{fresh['PATH']}")
-    sboms = tmp_path / "sboms"
-    proc = pyko("build", ".", "--platform", "linux/amd64", "--rust-libc", "gnu", "--rust-builder", "cargo",
-                "--sbom-dir", str(sboms), cwd=str(crate), env=env)
+    sboms, layout = tmp_path / "sboms", tmp_path / "layout"
+    args = ["build", ".", "--platform", "linux/amd64", "--rust-libc", "gnu", "--rust-builder", "cargo",
+            "--sbom-dir", str(sboms), "--oci-layout", str(layout)]
+    refused = pyko(*args, cwd=str(crate), env=env)
+    assert_clean_error(refused, "cannot list what was compiled into realdeps", "no metadata today", "--sbom-partial")
+    assert refused.returncode == 1 and not layout.exists() and not sboms.exists()
+    proc = pyko(*args, "--sbom-partial", cwd=str(crate), env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "warning: the SBOM of realdeps (linux/amd64) does not list what was compiled into realdeps" in proc.stderr
+    assert "warning: the SBOM of realdeps (linux/amd64) cannot list what was compiled into realdeps" in proc.stderr
     doc, crates = _crates(sboms / "realdeps-linux-amd64.spdx.json")
     assert crates == set()
     binary = next(p for p in doc["packages"] if p["name"] == "/ko-app/realdeps")
@@ -169,3 +174,18 @@ def test_an_sbom_that_cannot_list_its_crates_says_so(crate, fresh, tmp_path):
     assert {"spdxElementId": binary["SPDXID"], "relationshipType": "DEPENDS_ON",
             "relatedSpdxElement": "NOASSERTION"} in doc["relationships"]
     _validate(sboms / "realdeps-linux-amd64.spdx.json")
+
+
+def test_a_fresh_runner_and_a_warm_one_give_the_same_sbom(crate, fresh, tmp_path):
+    """The crate has a dev-dependency that a release build never downloads (as ripgrep's do):
+    from an empty CARGO_HOME the SBOM lists what cargo tree says, and a second, warm build the same."""
+    sboms = [tmp_path / "fresh", tmp_path / "warm"]
+    for where in sboms:
+        proc = pyko("build", ".", "--platform", "linux/amd64", "--rust-libc", "gnu", "--rust-builder", "cargo",
+                    "--sbom-dir", str(where), cwd=str(crate), env=fresh)
+        assert proc.returncode == 0, proc.stderr
+        assert "cargo-auditable is not installed" not in proc.stderr  # cargo was asked for, not auto
+    first, again = (_crates(where / "realdeps-linux-amd64.spdx.json") for where in sboms)
+    assert first[1] == again[1] == _tree(crate, fresh) and not any(name == "proc-macro2" for name, _ in first[1])
+    binary = next(p for p in first[0]["packages"] if p["name"] == "/ko-app/realdeps")
+    assert binary["comment"].startswith("packages from cargo metadata --filter-platform x86_64-unknown-linux-gnu")
