@@ -9,7 +9,9 @@ gives the same faults on every run whatever the order threads run in. Faults:
 - `reset`    forwarded (the registry acts on it), then the connection is reset
              before any answer reaches the client
 - `truncate` (GET with a body) forwarded, half the body sent, connection closed
-- `corrupt`  (GET with a body) forwarded, one byte of the body flipped
+- `corrupt`  (GET with a body) forwarded, one byte of the body flipped, at a place drawn like the
+             fault itself: damage on the way lands anywhere, so two damaged answers differ (pyko
+             stops at once only when the same bad bytes come twice: those the registry holds)
 
 The Host header is forwarded unchanged, so the registry's Location headers
 point back at the proxy. Counts of each fault injected are in `injected`.
@@ -24,7 +26,7 @@ import socket
 import socketserver
 import struct
 import threading
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
 _SESSION_ID = re.compile(r"/uploads/[^/?]+")
@@ -54,19 +56,21 @@ class FaultProxy:
         self._server.server_close()
 
     # --- decisions ---------------------------------------------------------
-    def _decide(self, method: str, path: str) -> Optional[str]:
+    def _decide(self, method: str, path: str) -> Tuple[Optional[str], float]:
+        """(the fault for this request or None, a second draw: where a corruption lands)."""
         key = f"{method} {_SESSION_ID.sub('/uploads/*', path.split('?', 1)[0])}"
         with self._lock:
             self._seen[key] += 1
             self.requests += 1
-            draw = random.Random(f"{self.seed}:{key}:{self._seen[key]}").random()
+            draws = random.Random(f"{self.seed}:{key}:{self._seen[key]}")
+        draw, where = draws.random(), draws.random()
         for fault, rate in self.rates.items():
             if fault in ("truncate", "corrupt") and method != "GET":
                 continue
             if draw < rate:
-                return fault
+                return fault, where
             draw -= rate
-        return None
+        return None, where
 
     def _count(self, fault: str) -> None:
         with self._lock:
@@ -79,7 +83,7 @@ class FaultProxy:
             if request is None:
                 return
             method, path, headers, body = request
-            fault = self._decide(method, path)
+            fault, where = self._decide(method, path)
             if fault in ("503", "429"):
                 self._count(fault)
                 extra = {"Retry-After": "1"} if fault == "429" else {}
@@ -97,8 +101,8 @@ class FaultProxy:
                     _write(conn, status, out_headers, out_body, reason, cut=len(out_body) // 2)
                     conn.close()
                     return
-                middle = len(out_body) // 2
-                out_body = out_body[:middle] + bytes([out_body[middle] ^ 0xFF]) + out_body[middle + 1:]
+                at = int(where * len(out_body))
+                out_body = out_body[:at] + bytes([out_body[at] ^ 0xFF]) + out_body[at + 1:]
             _write(conn, status, out_headers, out_body, reason, head=method == "HEAD")
             if headers.get("connection", "").lower() == "close":
                 return

@@ -83,14 +83,14 @@ class Repository:
             expected = ident if by_digest else (header_digest if is_digest(header_digest) else "")
             if expected and digest_of(data, expected.split(":", 1)[0]) != expected:
                 raise Transient(f"the bytes received have digest {_short(digest)}…, not {_short(expected)}…",
-                                bad_body=True)
+                                bad_body=digest_of(data))
             try:
                 body_type = media_type_of(data, f"{self.registry.registry}: {shown}")
             except MalformedInput as err:
                 if expected:
                     raise  # these are really the bytes the registry holds
                 # a tag's bytes may have been damaged on the way
-                raise Transient(str(err), bad_body=True) from None
+                raise Transient(str(err), bad_body=digest_of(data)) from None
             return data, body_type or header_type, digest
 
         data, media_type, digest = self._run(f"getting {shown} from {self.registry.registry}", attempt)
@@ -224,7 +224,7 @@ class Repository:
             data = read_bounded(resp, size, what, decode=False)
             if len(data) != size or digest_of(data, digest.split(":", 1)[0]) != digest:
                 raise Transient(f"wrong content arrived ({len(data)} of {size} bytes, digest mismatch)",
-                                bad_body=True)
+                                bad_body=digest_of(data))
             return data
 
         return self._run(f"downloading {what}", attempt)
@@ -309,7 +309,8 @@ def _stream_checked(resp, digest: str, size: int, out, what: str, progress: Prog
     except requests.exceptions.ChunkedEncodingError as err:
         raise Transient(f"the body was cut off ({err})") from None
     if got != size or f"{digest.split(':', 1)[0]}:{hasher.hexdigest()}" != digest:
-        raise Transient(f"wrong content arrived ({got} of {size} bytes, digest mismatch)", bad_body=True)
+        raise Transient(f"wrong content arrived ({got} of {size} bytes, digest mismatch)",
+                        bad_body=f"{digest.split(':', 1)[0]}:{hasher.hexdigest()}")
 
 
 class RepositoryBlob:
@@ -343,7 +344,8 @@ class BlobStream:
             self._buffer = chunk
         if self._left == 0 and not self._buffer:
             if f"{self._digest.split(':', 1)[0]}:{self._hasher.hexdigest()}" != self._digest:
-                raise Transient(f"{self._what}: wrong content arrived (digest mismatch)", bad_body=True)
+                raise Transient(f"{self._what}: wrong content arrived (digest mismatch)",
+                                bad_body=f"{self._digest.split(':', 1)[0]}:{self._hasher.hexdigest()}")
             return b""
         n = len(self._buffer) if n is None or n < 0 else n
         out, self._buffer = self._buffer[:n], self._buffer[n:]

@@ -42,11 +42,12 @@ MAX_BACKOFF = 30.0
 class Transient(Exception):
     """A failure worth one more attempt; `reason` says what happened, for the user.
 
-    `bad_body`: the answer came whole but its bytes failed their digest or schema check. That is
-    fetched again once (bytes can be damaged on the way), not again and again: a registry that
-    sends the same bytes twice will send them every time."""
+    `bad_body`: the answer came whole but its bytes (whose digest this is) failed their digest or
+    schema check. Bytes damaged on the way differ each time and are fetched again as any transient
+    fault is; the same bad bytes twice are what the registry holds, and it will send them every
+    time: then pyko stops at once instead of retrying for minutes."""
 
-    def __init__(self, reason: str, status: int = 0, retry_after: Optional[float] = None, bad_body: bool = False):
+    def __init__(self, reason: str, status: int = 0, retry_after: Optional[float] = None, bad_body: str = ""):
         super().__init__(reason)
         self.reason, self.status, self.retry_after, self.bad_body = reason, status, retry_after, bad_body
 
@@ -99,15 +100,17 @@ class RetryPolicy:
     def run(self, what: str, attempt: Callable[[], T]) -> T:
         """`attempt()` until it returns or fails for good; `what` names the operation in messages."""
         started = self._clock()
-        tries = bad_bodies = 0
+        tries = 0
+        bad_bodies = set()
         while True:
             try:
                 return attempt()
             except Transient as err:
-                bad_bodies += err.bad_body
-                if bad_bodies > 1:
+                if err.bad_body and err.bad_body in bad_bodies:
                     raise RegistryError(f"{what} failed: {err.reason} (the same check failed when it was "
                                         "fetched again: the registry holds these bytes)", err.status) from None
+                if err.bad_body:
+                    bad_bodies.add(err.bad_body)
                 wait = self.delay(tries, err.retry_after)
                 out_of_time = self._clock() - started + wait > self.deadline
                 if tries >= self.retries or out_of_time:
