@@ -74,16 +74,23 @@ def inspect_crate(cargo: str, path: str, bin_name: str, environ: Mapping[str, st
     return Crate(os.path.realpath(path), bin_name or bins[0], meta["target_directory"])
 
 
+def _rustc_says(rustc: str, environ: Mapping[str, str], *args: str) -> str:
+    """What `rustc ARGS` prints, run in the build's environment (a toolchain outside rustup may
+    need its LD_LIBRARY_PATH); asked once per rustc, arguments and library path."""
+    return _rustc_output(rustc, environ.get("PATH", ""), environ.get("LD_LIBRARY_PATH", ""), args)
+
+
 @functools.lru_cache(maxsize=None)
-def _sysroot(rustc: str) -> str:
-    proc = children.run([rustc, "--print", "sysroot"], text=True)
+def _rustc_output(rustc: str, path: str, library_path: str, args: Tuple[str, ...]) -> str:
+    env = {"PATH": path, **({"LD_LIBRARY_PATH": library_path} if library_path else {})}
+    proc = children.run([rustc, *args], text=True, env=env)
     return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
 def check_target_installed(triple: str, libc: str, environ: Mapping[str, str]) -> None:
     """Fail before building if the target's standard library is missing, saying how to fix it."""
     rustc = shutil.which(environ.get("RUSTC", "rustc"), path=environ.get("PATH")) or "rustc"
-    sysroot = _sysroot(rustc)
+    sysroot = _rustc_says(rustc, environ, "--print", "sysroot")
     if sysroot and os.path.isdir(os.path.join(sysroot, "lib", "rustlib", triple, "lib")):
         return
     other = "gnu" if libc == "musl" else "musl"
@@ -131,7 +138,8 @@ def rust_target(build: Source, platforms: Iterable[Platform], environ: Mapping[s
     name = build.name or crate.bin
     for platform in platforms:
         triple = triples[platform] = rust_triple(platform, settings.rust_libc)
-        check_target_installed(triple, settings.rust_libc, environ)
+        if not builds_std(settings.flags):  # with -Zbuild-std cargo builds it from source instead
+            check_target_installed(triple, settings.rust_libc, environ)
         if builder != "zigbuild":
             check_linker(triple, crate.dir, environ)
         run = _builder(cargo, builder, crate, triple, settings.flags,
@@ -149,6 +157,8 @@ def rust_target(build: Source, platforms: Iterable[Platform], environ: Mapping[s
                   "builder": builder, "libc": settings.rust_libc, "env": env_names(settings.env),
                   "added": ["--release", "--target " + ", ".join(sorted(set(triples.values())))]
                   + ([f"{CRT_STATIC} (RUSTFLAGS)"] if settings.rust_libc == "gnu" else []),
+                  "standardLibrary": ("built from source by cargo (-Zbuild-std)" if builds_std(settings.flags)
+                                      else "installed in the toolchain's sysroot (rustc --print sysroot)"),
                   "environment": environment_settings(environ, rustflags, names_only=("CARGO_",)),
                   "lockfiles": lockfile(lock)}
     notes: Tuple[str, ...] = ()
@@ -160,15 +170,14 @@ def rust_target(build: Source, platforms: Iterable[Platform], environ: Mapping[s
     return Target(name, crate.dir, tasks, packages=packages, provenance=provenance, notes=notes)
 
 
+def builds_std(flags: Sequence[str]) -> bool:
+    """Does cargo build the standard library itself (-Zbuild-std)? Then it need not be installed."""
+    return any(flag.startswith("-Zbuild-std") for flag in flags)
+
+
 def rustc_version(environ: Mapping[str, str]) -> str:
     rustc = shutil.which(environ.get("RUSTC", "rustc"), path=environ.get("PATH")) or "rustc"
-    return _rustc_version(rustc)
-
-
-@functools.lru_cache(maxsize=None)
-def _rustc_version(rustc: str) -> str:
-    proc = children.run([rustc, "--version"], text=True)
-    return proc.stdout.strip() if proc.returncode == 0 else ""
+    return _rustc_says(rustc, environ, "--version")
 
 
 class RustDriver:

@@ -16,6 +16,7 @@ from oci_tools import REPO, assert_clean_error, need, need_root, pyko, skopeo_co
 RUST_DEPS = os.path.join(REPO, "testdata", "rust-deps")
 CROSS = os.path.join(REPO, ".ci", "rust-cross", "toolchain", "usr")
 AUDITABLE = os.path.join(REPO, ".ci", "cargo-tools", "bin")
+MUSL = os.path.join(REPO, ".ci", "rust-cross", "musl")
 TRIPLE = "x86_64-unknown-linux-gnu"
 
 
@@ -189,3 +190,48 @@ def test_a_fresh_runner_and_a_warm_one_give_the_same_sbom(crate, fresh, tmp_path
     assert first[1] == again[1] == _tree(crate, fresh) and not any(name == "proc-macro2" for name, _ in first[1])
     binary = next(p for p in first[0]["packages"] if p["name"] == "/ko-app/realdeps")
     assert binary["comment"].startswith("packages from cargo metadata --filter-platform x86_64-unknown-linux-gnu")
+
+
+def _musl_config():
+    """docs/rust.md's musl configuration, its two prefixes pointed at the suite's toolchain."""
+    with open(os.path.join(REPO, "docs", "rust.md")) as f:
+        text = f.read()
+    block = text.split("<!-- musl-example -->", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    return block.replace("/opt/rust", CROSS).replace("/opt/musl", MUSL)
+
+
+def test_musl_images_for_amd64_and_arm64_build_run_and_are_described(crate, fresh, tmp_path):
+    """A crate with crates.io dependencies, for both musl targets (the default libc), configured
+    exactly as docs/rust.md shows: static binaries for the right machines, images that run as
+    65532 (arm64 under qemu), SBOMs that list what cargo tree lists for each target, and
+    provenance that names the triples and how the standard library was obtained."""
+    need("skopeo", "umoci", "musl-gcc", "aarch64-linux-gnu-gcc")
+    for triple in ("x86_64-unknown-linux-musl", "aarch64-unknown-linux-musl"):
+        if not os.path.exists(os.path.join(MUSL, f"{triple}.done")):
+            pytest.skip("needs the musl toolchain (.ci/rust-musl-toolchain, run by .ci/install-deps)")
+    (crate / ".pyko.toml").write_text(_musl_config())
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    env = dict(fresh, COSIGN_PASSWORD="")
+    assert pyko("generate-key-pair", "--output-key-prefix", str(keys / "k"), env=env).returncode == 0
+    layout, sboms = tmp_path / "layout", tmp_path / "sboms"
+    proc = pyko("build", "--rust-builder", "cargo", "--oci-layout", str(layout), "--sbom-dir", str(sboms),
+                "--sign-key", str(keys / "k.key"), cwd=str(crate), env=env)
+    assert proc.returncode == 0, proc.stderr
+    tree_env = dict(fresh, RUSTC=os.path.join(CROSS, "bin", "rustc"),
+                    LD_LIBRARY_PATH=os.path.join(CROSS, "lib", "x86_64-linux-gnu"))
+    for arch, machine, triple in (("amd64", "x86_64", "x86_64-unknown-linux-musl"),
+                                  ("arm64", "aarch64", "aarch64-unknown-linux-musl")):
+        assert _crates(sboms / f"realdeps-linux-{arch}.spdx.json")[1] == _tree(crate, tree_env, triple)
+        need_root()
+        out = unpack_and_run(f"oci:{layout}:realdeps:latest", arch, str(tmp_path / arch))
+        assert f"hello from a crate with dependencies (linux/{machine})" in out
+    attested = pyko("verify-attestation", "--key", str(keys / "k.pub"), "--type", "slsaprovenance1",
+                    "--oci-layout", str(layout), "realdeps:latest", env=env)
+    assert attested.returncode == 0, attested.stderr
+    binary = json.loads(attested.stdout.splitlines()[0])["predicate"]["buildDefinition"]["externalParameters"][
+        "binaries"][0]
+    assert binary["libc"] == "musl" and "x86_64-unknown-linux-musl" in binary["added"][1]
+    assert "aarch64-unknown-linux-musl" in binary["added"][1]
+    assert binary["standardLibrary"] == "installed in the toolchain's sysroot (rustc --print sysroot)"
+    assert "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS" in binary["environment"]["values"]

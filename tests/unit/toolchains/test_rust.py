@@ -26,7 +26,7 @@ def test_triples(platform):
 @pytest.mark.parametrize("platform", ALL8)
 @pytest.mark.parametrize("libc", ["musl", "gnu"])
 def test_missing_target_says_how_to_fix(platform, libc, tmp_path, monkeypatch):
-    monkeypatch.setattr(rust, "_sysroot", lambda rustc: str(tmp_path))  # an empty sysroot
+    monkeypatch.setattr(rust, "_rustc_says", lambda rustc, environ, *args: str(tmp_path))  # an empty sysroot
     triple = rust_triple(Platform.parse(platform), libc)
     with pytest.raises(BuildError) as err:
         rust.check_target_installed(triple, libc, {"PATH": ""})
