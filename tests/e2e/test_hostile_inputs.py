@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 
-from hostile import FakeRegistry, run_costed
+from hostile import FakeRegistry, link_fan_out, run_costed
 from oci_tools import assert_clean_error, pyko
 
 #: A Python process running pyko takes 30-60 MiB; "a few tens of MB beyond" is the bound.
@@ -34,15 +34,7 @@ def test_a_600_byte_alias_bomb_is_resolved_at_the_cost_of_its_size(session_env, 
 def test_kodata_link_fan_out_is_one_error_naming_the_link(session_env, hello_src, tmp_path):
     src = tmp_path / "app"
     shutil.copytree(hello_src, src)
-    levels = [src / "kodata" / "l0"]
-    levels[0].mkdir(parents=True, exist_ok=True)
-    (levels[0] / "f").write_text("x")
-    for n in range(1, 6):
-        level = src / "kodata" / f"l{n}"
-        level.mkdir()
-        for i in range(10):
-            (level / f"s{i}").symlink_to(levels[-1])
-        levels.append(level)
+    link_fan_out(src / "kodata")
     layout = tmp_path / "out"
     proc, peak, cpu = run_costed(["build", str(src), "--oci-layout", str(layout)], session_env)
     assert_clean_error(proc, "kodata/l1/s0 is a symlink to", "already packs")

@@ -202,3 +202,17 @@ def run_costed(args: List[str], env: dict, timeout: int = 120) -> Tuple[subproce
     proc, peak = run_measured(args, env, timeout)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return proc, peak, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def link_fan_out(kodata, levels: int = 5, fan: int = 10) -> None:
+    """A kodata/ of `levels` levels of `fan` links, each to the level below: about 58 entries on disk
+    that a walk following every link expands to fan**levels files."""
+    below = kodata / "l0"
+    below.mkdir(parents=True, exist_ok=True)
+    (below / "f").write_text("x")
+    for n in range(1, levels + 1):
+        level = kodata / f"l{n}"
+        level.mkdir()
+        for i in range(fan):
+            (level / f"s{i}").symlink_to(below)
+        below = level

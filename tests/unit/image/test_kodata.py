@@ -5,6 +5,8 @@ import pytest
 from pyko.errors import BuildError
 from pyko.image.kodata import allowed_root, kodata_entries
 
+from hostile import link_fan_out
+
 
 @pytest.fixture
 def pkg(tmp_path):
@@ -85,15 +87,7 @@ def test_link_fan_out_is_refused_naming_the_link(tmp_path):
     import time
 
     pkg = tmp_path / "pkg"
-    levels = [pkg / "kodata" / "l0"]
-    levels[0].mkdir(parents=True)
-    (levels[0] / "f").write_text("x")
-    for n in range(1, 6):
-        level = pkg / "kodata" / f"l{n}"
-        level.mkdir()
-        for i in range(10):
-            (level / f"s{i}").symlink_to(levels[-1])
-        levels.append(level)
+    link_fan_out(pkg / "kodata")
     started = time.process_time()
     packed_twice = r"kodata/l1/s0 is a symlink to .*/kodata/l0, which .*/kodata/l0 already packs"
     with pytest.raises(BuildError, match=packed_twice):
