@@ -60,8 +60,19 @@ def test_there_are_runnable_examples():
     assert sum(len(param.values[0]) for param in _examples()) >= 5
 
 
+@pytest.fixture(scope="module")
+def docs_registry(tmp_path_factory):
+    """A registry of the examples' own: what they push must not be in the suite's shared one, where
+    other tests count what a push uploads and mounts."""
+    from registry_fixtures import start_registry
+
+    running = start_registry(str(tmp_path_factory.mktemp("docs-registry")))
+    yield running
+    running.stop()
+
+
 @pytest.mark.parametrize("blocks", _examples())
-def test_each_runnable_example_runs_as_written(blocks, registry, session_env, tmp_path):
+def test_each_runnable_example_runs_as_written(blocks, docs_registry, session_env, tmp_path):
     work = tmp_path / "work"
     shutil.copytree(os.path.join(REPO, "testdata", "hello-go"), work / "testdata" / "hello-go")
     bin_dir = tmp_path / "bin"
@@ -69,7 +80,7 @@ def test_each_runnable_example_runs_as_written(blocks, registry, session_env, tm
     shim = bin_dir / "pyko"
     shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m pyko "$@"\n')
     shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
-    env = {**session_env, "REGISTRY": registry.host, "PATH": f"{bin_dir}:{session_env['PATH']}"}
+    env = {**session_env, "REGISTRY": docs_registry.host, "PATH": f"{bin_dir}:{session_env['PATH']}"}
     for block in blocks:
         proc = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=work, env=env, capture_output=True,
                               text=True, timeout=600)
