@@ -25,6 +25,15 @@ def upwards(directory: str) -> Iterator[str]:
         current = parent
 
 
+def find_lock(crate_dir: str) -> str:
+    """The workspace's Cargo.lock: the nearest one from `crate_dir` upwards, or "" if there is none."""
+    for directory in upwards(crate_dir):
+        candidate = os.path.join(directory, "Cargo.lock")
+        if os.path.isfile(candidate):
+            return candidate
+    return ""
+
+
 def read_toml(path: str, limit: int) -> Optional[dict]:
     """The TOML document in the first `limit` bytes of `path`, or None if it cannot be read or parsed
     (a hint pyko can do without: cargo itself reports a broken file)."""

@@ -26,7 +26,7 @@ from ..errors import BuildError, UsageError
 from ..platforms import Platform, rust_triple
 from ..util import children
 from . import BuildContext, BuildTask, Source, Target, env_names, environment_settings, lockfile, with_build_env
-from .cargo_files import read_toml, upwards
+from .cargo_files import find_lock, read_toml, upwards
 from .rust_packages import crate_inventory
 
 BUILDERS = ("auto", "cargo", "auditable", "zigbuild")
@@ -149,8 +149,7 @@ def rust_target(build: Source, platforms: Iterable[Platform], environ: Mapping[s
     def packages(binary: str, platform: Platform):
         return crate_inventory(cargo, crate.dir, triples[platform], settings.flags, environ, binary)
 
-    lock = next((os.path.join(d, "Cargo.lock") for d in upwards(crate.dir)
-                 if os.path.isfile(os.path.join(d, "Cargo.lock"))), "")
+    lock = find_lock(crate.dir)
     rustflags = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "RUSTC_BOOTSTRAP"] + \
         [f"CARGO_TARGET_{_env_key(t)}_RUSTFLAGS" for t in sorted(set(triples.values()))]
     provenance = {"toolchain": {"name": "rustc", "version": rustc_version(environ)}, "flags": list(settings.flags),

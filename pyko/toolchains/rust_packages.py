@@ -22,7 +22,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..inventory import Inventory, Package
 from ..util import children
-from .cargo_files import read_toml, upwards
+from .cargo_files import find_lock, read_toml
 from .elf import read_section
 
 AUDITABLE_SECTION = ".dep-v0"
@@ -104,7 +104,7 @@ def _package(name: str, version: str, source: str, checksums, root: bool) -> Pac
 
 def _lock_checksums(crate_dir: str) -> Dict[Tuple[str, str], str]:
     """(name, version) -> the .crate's SHA-256, from the workspace's Cargo.lock."""
-    lock = _find_lock(crate_dir)
+    lock = find_lock(crate_dir)
     data = read_toml(lock, 8 << 20) if lock else None
     if data is None:
         return {}
@@ -113,14 +113,6 @@ def _lock_checksums(crate_dir: str) -> Dict[Tuple[str, str], str]:
         if isinstance(package, dict) and isinstance(package.get("checksum"), str):
             out[(package.get("name"), package.get("version"))] = package["checksum"]
     return out
-
-
-def _find_lock(crate_dir: str) -> str:
-    for directory in upwards(crate_dir):
-        candidate = os.path.join(directory, "Cargo.lock")
-        if os.path.isfile(candidate):
-            return candidate
-    return ""
 
 
 # --- cargo auditable -------------------------------------------------------------
