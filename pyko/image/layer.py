@@ -143,11 +143,11 @@ def write_layer(entries: Iterable[TarEntry], dest_dir: str, mtime: int = 0,
     """Write a gzip layer holding `entries` into `dest_dir`, named by digest."""
     ordered = _with_parents(entries)
     os.makedirs(dest_dir, exist_ok=True)
-    hashed = {}
-    # Named by its digest once written; not synced: the layer cache checks every entry it reuses.
-    with atomic_file_named_later(dest_dir, lambda: hashed["compressed"].digest.split(":", 1)[1],
+    # Named by its digest once written (the name is asked for after the body has run, so `compressed`
+    # is bound by then); not synced: the layer cache checks every entry it reuses.
+    with atomic_file_named_later(dest_dir, lambda: compressed.digest.split(":", 1)[1],
                                  durable=False) as out:
-        compressed = hashed["compressed"] = _HashingWriter(out)
+        compressed = _HashingWriter(out)
         workers = os.cpu_count() or 1
         with ParallelGzipWriter(compressed, GZIP_LEVEL, workers, _compression_pool()) as gz:
             uncompressed = _HashingWriter(gz)
