@@ -148,14 +148,15 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
         jobs = [_prepare(build, plan, registries, workdir, reporter) for build in plan.builds]
         _refuse_twins(jobs)
+        placed = [(job, target, task) for job in jobs for target in job.targets for task in target.tasks.values()]
         # Which image recipe and binary name each task's layer is made with.
-        specs = {task.key: job.spec for job in jobs for target in job.targets for task in target.tasks.values()}
-        names = {task.key: target.name for job in jobs for target in job.targets for task in target.tasks.values()}
+        specs = {task.key: job.spec for job, _, task in placed}
+        names = {task.key: target.name for _, target, task in placed}
         layers = LayerCache(plan.cache_dir)
         started = time.time()
         # Each binary becomes its layer in the worker that built it, while other platforms still compile.
         binary_layers = _run_tasks(
-            [task for job in jobs for target in job.targets for task in target.tasks.values()],
+            [task for _, _, task in placed],
             lambda task, binary: binary_layer(binary, specs[task.key], layers, names[task.key]),
             plan.jobs, reporter,
         )
