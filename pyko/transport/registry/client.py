@@ -22,7 +22,7 @@ from ...util.progress import Reporter, SilentReporter
 from .auth import RegistryAuth
 from .credentials import Credentials
 from .http import HttpSession, TlsFailure, TransportOptions, origin_of, read_bounded, transient_for
-from .retry import RetryCounter, RetryPolicy
+from .retry import RetryCounter, RetryPolicy, Transient
 
 MAX_ERROR_BODY = 64 << 10
 
@@ -106,10 +106,17 @@ class Registry:
                         raise
                     last = err
                     continue
-                except RegistryError as err:
+                except Unreachable as err:
+                    if err.unresolved:
+                        raise  # no scheme reaches a name that does not resolve
                     last = err
                     if ":" in self.registry:
                         break  # nothing answers on that port: plain HTTP on it would not either
+                    continue
+                except RegistryError as err:
+                    last = err
+                    if ":" in self.registry:
+                        break
                     continue
                 if status == 401 and challenge:
                     self.auth.learn(challenge)
@@ -118,13 +125,22 @@ class Registry:
                 self.base_url = f"{scheme}://{host}"
                 self.origin = origin_of(self.base_url)
                 return
-            hint = "" if self.plain_http_allowed else \
+            if isinstance(last, Unreachable):
+                raise last
+            hint = "" if self.plain_http_allowed or not isinstance(last, TlsFailure) else \
                 " (plain HTTP is used only for loopback registries or with --insecure-registry)"
             reason = str(last).split(" failed: ", 1)[-1] if last else "no answer"
             raise RegistryError(f"cannot reach registry {self.registry}: {reason}{hint}")
 
     def _ping_once(self, url: str) -> Tuple[int, str]:
-        resp = self.http.send("GET", url, {}, None, None)
+        """One GET /v2/. A registry that has never answered and cannot be connected to (its name does
+        not resolve, its port refuses) fails at once: waiting cannot make a mistyped name right."""
+        try:
+            resp = self.http.send("GET", url, {}, None, None)
+        except Transient as err:
+            if err.unreachable:
+                raise Unreachable(self.registry, err.reason) from None
+            raise
         resp.close()
         transient = transient_for(resp)
         if transient:
@@ -194,6 +210,18 @@ class Registry:
         if message and message.lower() not in text.lower():
             text += f" ({code}: {message})" if code else f" ({message})"
         return registry_error(text, status, code)
+
+
+class Unreachable(RegistryError):
+    """No connection to a registry that has not answered in this run; never retried."""
+
+    def __init__(self, registry: str, reason: str):
+        self.unresolved = reason == "name or service not known"
+        host = registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
+        hint = (f"check the host name {host} (in --repo, KO_DOCKER_REPO or the image reference)"
+                if self.unresolved else
+                f"nothing listens at {registry}: check the address and port, and that the registry is running")
+        super().__init__(f"cannot reach registry {registry}: {reason}: {hint}")
 
 
 def _error_details(resp: requests.Response) -> Tuple[str, str]:

@@ -175,6 +175,10 @@ def _reason_of(item: BaseException) -> str:
     return ""
 
 
+#: short_reason()s that mean no connection was made at all.
+UNREACHABLE = ("name or service not known", "connection refused", "no route to host")
+
+
 def short_reason(err: Optional[BaseException]) -> str:
     """A few words for the user on why a request got no (whole) answer: the innermost error
     pyko can name (urllib3 calls a refused connection a NewConnectionError, a kind of timeout)."""
@@ -232,7 +236,8 @@ class HttpSession:
             except requests.exceptions.SSLError as err:
                 raise _tls_error(url, err) from None
             except _DROPPED as err:
-                raise Transient(short_reason(err)) from None
+                reason = short_reason(err)
+                raise Transient(reason, unreachable=reason in UNREACHABLE) from None
             finally:
                 if body is not None and hasattr(body, "close"):
                     body.close()
@@ -250,6 +255,10 @@ class HttpSession:
         raise RegistryError(f"{method} {describe(url)}: more than {MAX_REDIRECTS} redirects")
 
 
+#: OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH: the certificate verified but names another host.
+HOSTNAME_MISMATCH = 62
+
+
 class TlsFailure(RegistryError):
     """TLS failed: an answer, never retried. `untrusted` when the certificate did not verify."""
 
@@ -260,7 +269,11 @@ class TlsFailure(RegistryError):
 
 def _tls_error(url: str, err: Exception) -> TlsFailure:
     host = urllib.parse.urlsplit(url).netloc
-    if any(isinstance(item, ssl.SSLCertVerificationError) for item in causes(err)):
+    failures = [item for item in causes(err) if isinstance(item, ssl.SSLCertVerificationError)]
+    if any(item.verify_code == HOSTNAME_MISMATCH for item in failures):
+        return TlsFailure(f"the TLS certificate of {host} is for another name: check the registry's host name "
+                          "(--insecure-registry skips the check, for testing only)", True)
+    if failures:
         return TlsFailure(f"the TLS certificate of {host} is not trusted: add its CA with "
                           "--registry-ca-file (or SSL_CERT_FILE), or use --insecure-registry", True)
     return TlsFailure(f"TLS with {host} failed: {short_reason(err)}", False)

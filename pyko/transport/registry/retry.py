@@ -47,9 +47,13 @@ class Transient(Exception):
     fault is; the same bad bytes twice are what the registry holds, and it will send them every
     time: then pyko stops at once instead of retrying for minutes."""
 
-    def __init__(self, reason: str, status: int = 0, retry_after: Optional[float] = None, bad_body: str = ""):
+    def __init__(self, reason: str, status: int = 0, retry_after: Optional[float] = None, bad_body: str = "",
+                 unreachable: bool = False):
         super().__init__(reason)
         self.reason, self.status, self.retry_after, self.bad_body = reason, status, retry_after, bad_body
+        #: No connection could be made (the name does not resolve, the port refuses, no route): worth
+        #: retrying only with a registry that has answered before (restarting), never with one that has not.
+        self.unreachable = unreachable
 
 
 def retryable_status(status: int) -> bool:

@@ -94,13 +94,40 @@ def test_tls_errors_are_not_retried_but_connection_errors_are():
         assert reg.retries == 0 and fake.seen == []
     finally:
         fake.close()
-    with socket.socket() as s:  # a port nobody listens on: refused, retried 3 times
+    with socket.socket() as s:  # a port nobody listens on, at first contact: refused, not retried
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     reg = client(f"127.0.0.1:{port}", retries=3)
-    with pytest.raises(RegistryError, match="cannot reach registry .*connection refused"):
+    with pytest.raises(RegistryError, match="cannot reach registry .*connection refused: nothing listens at"):
         reg.connect()
-    assert reg.retries == 3  # and no plain-HTTP try on a port that refused connections
+    assert reg.retries == 0  # and no plain-HTTP try on a port that refused connections
+
+
+def test_a_registry_that_answered_once_is_waited_for_when_it_refuses():
+    fake = Fake(lambda m, p, h, n: (200, {}, b""))
+    reg = client(fake.host, retries=2)
+    reg.connect()
+    fake.close()
+    fake.httpd.server_close()   # restarting: the port now refuses
+    with pytest.raises(RegistryError, match="connection refused .*gave up after 2 retries"):
+        reg.policy.run("GET x", lambda: reg.request("GET", "/v2/x/manifests/latest", []))
+    assert reg.retries == 2
+
+
+def test_a_name_that_does_not_resolve_fails_at_once_with_a_hint_about_the_name(monkeypatch):
+    import socket
+    import time
+
+    def unresolvable(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unresolvable)
+    reg = client("registry.invalid", retries=5)
+    reg.plain_http_allowed = reg.http.plain_http_allowed = True   # even with a plain-HTTP fallback
+    started = time.monotonic()
+    with pytest.raises(RegistryError, match="name or service not known: check the host name registry.invalid"):
+        reg.connect()
+    assert reg.retries == 0 and time.monotonic() - started < 2
 
 
 def test_registry_warnings_are_kept_for_the_user():

@@ -166,3 +166,16 @@ def test_a_redirect_from_https_to_plain_http_is_refused_even_to_loopback(tmp_pat
     finally:
         server.shutdown()
         local.shutdown()
+
+
+def test_a_certificate_for_another_name_is_said_so_and_not_retried(tmp_path):
+    from pyko.transport.registry.http import HttpSession, TlsFailure, TransportOptions
+
+    server = _tls_server(tmp_path, "/")   # its certificate names 127.0.0.1 only
+    try:
+        session = HttpSession(TransportOptions(ca_file=str(tmp_path / "tls.crt"), cache_dir=str(tmp_path)),
+                              plain_http_allowed=False)
+        with pytest.raises(TlsFailure, match="certificate of localhost:[0-9]+ is for another name"):
+            session.send("GET", f"https://localhost:{server.server_port}/v2/", {})
+    finally:
+        server.shutdown()
