@@ -46,7 +46,7 @@ def resolved_yaml(filenames, recursive, selector, options) -> str:
     if options.get("name") and len(set(directories.values())) > 1:
         raise UsageError("--name names one image, but the YAML references several")
     paths = list(dict.fromkeys(directories.values()))
-    built = dict(zip(paths, run_build(paths, options))) if paths else {}
+    built = dict(zip(paths, run_build(paths, options, kubernetes=True))) if paths else {}
     digests = {value: built[directory].reference for value, directory in directories.items()}
     return kube.joined(docs, digests)
 
@@ -65,12 +65,17 @@ def resolve(filenames, recurse, selector, **options):
     click.echo(resolved_yaml(filenames, recurse, selector, options), nl=False)
 
 
-def _kubectl(args, stdin: str = None) -> None:
+def _find_kubectl() -> str:
+    """kubectl's path, checked before anything is built or pushed."""
     from ..errors import UsageError
 
     kubectl = shutil.which(kubectl_program(process_environment()))
     if not kubectl:
         raise UsageError("kubectl is not on PATH: install it, or use `pyko resolve -f ... > out.yaml`")
+    return kubectl
+
+
+def _kubectl(kubectl: str, args, stdin: str = None) -> None:
     proc = subprocess.run([kubectl, *args], input=stdin, text=True)
     if proc.returncode:
         sys.exit(proc.returncode)
@@ -87,8 +92,9 @@ def _kube_command(verb: str):
     @registry_options
     @click.argument("kubectl_args", nargs=-1, type=click.UNPROCESSED)
     def command(filenames, recurse, selector, kubectl_args, **options):
+        kubectl = _find_kubectl()
         text = resolved_yaml(filenames, recurse, selector, options)
-        _kubectl([verb, "-f", "-", *kubectl_args], text)
+        _kubectl(kubectl, [verb, "-f", "-", *kubectl_args], text)
 
     return command
 
@@ -101,7 +107,7 @@ create = _kube_command("create")
 @click.argument("kubectl_args", nargs=-1, type=click.UNPROCESSED)
 def delete(kubectl_args):
     """`kubectl delete` with these arguments (as ko's delete does)."""
-    _kubectl(["delete", *kubectl_args])
+    _kubectl(_find_kubectl(), ["delete", *kubectl_args])
 
 
 COMMANDS = (resolve, apply, create, delete)

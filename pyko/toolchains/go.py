@@ -15,7 +15,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from ..errors import BuildError
+from ..errors import BuildError, UsageError
 from ..inventory import Inventory, Package
 from ..platforms import Platform
 from ..util import children
@@ -88,11 +88,12 @@ def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str]) -> GoPa
     """Ask `go list` about `path`; it must be a main package inside a module."""
     env = {**environ, "GOOS": "linux", "CGO_ENABLED": environ.get("CGO_ENABLED", "0")}
     proc = go.run(["list", "-json", "."], cwd=path, env=env)
+    # What `go list` refuses is the argument (no module, no package), not a failed build: exit 2.
     if proc.returncode != 0:
-        raise BuildError(f"{path}: {children.first_error_line(proc.stderr, 'go list failed')}", details=proc.stderr)
+        raise UsageError(f"{path}: {children.first_error_line(proc.stderr, 'go list failed')}", details=proc.stderr)
     info = json.loads(proc.stdout)
     if info.get("Name") != "main":
-        raise BuildError(
+        raise UsageError(
             f"{path} is package {info.get('Name')!r}, not a main package: "
             "point pyko at the directory that holds `package main` (e.g. ./cmd/app)"
         )

@@ -27,6 +27,14 @@ def test_not_a_main_package(session_env, make_pkg):
     path = make_pkg("lib", "package lib\n\nfunc X() int { return 1 }\n")
     proc = pyko("build", path, "--platform", "linux/amd64", env=session_env)
     assert_clean_error(proc, "is package 'lib', not a main package")
+    assert proc.returncode == 2   # a bad argument, as a missing path is; a failed build is 1
+
+
+def test_a_package_outside_any_module_says_gos_message_once(session_env, tmp_path):
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    proc = pyko("build", str(tmp_path), "--platform", "linux/amd64", env=session_env)
+    assert_clean_error(proc, "go.mod file not found")
+    assert proc.stderr.count("go.mod file not found") == 1 and proc.returncode == 2
 
 
 def test_directory_without_go_files(session_env, tmp_path):
