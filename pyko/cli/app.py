@@ -11,8 +11,7 @@ import click
 from .. import __version__
 from ..errors import PykoError, clean_text
 from . import accounts, building, images, kubernetes, signing
-
-_state = {"verbose": False}
+from .options import VERBOSE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,7 +19,7 @@ _state = {"verbose": False}
 @click.version_option(__version__, prog_name="pyko")
 def cli(verbose: bool) -> None:
     """Build minimal, multi-arch container images for static binaries."""
-    _state["verbose"] = verbose
+    VERBOSE["on"] = VERBOSE["on"] or verbose
 
 
 for _module in (building, kubernetes, images, accounts, signing):
@@ -40,12 +39,37 @@ def _on_signal(signum, frame) -> None:
     raise KeyboardInterrupt if signum == signal.SIGINT else Terminated
 
 
+def _boolean_flags() -> set:
+    """The long names of every on/off flag of every command (e.g. --bare, --tag-only)."""
+    return {opt for command in cli.commands.values() for param in command.params
+            if isinstance(param, click.Option) and param.is_flag and not param.secondary_opts
+            for opt in param.opts if opt.startswith("--")}
+
+
+def ko_boolean_syntax(argv) -> list:
+    """ko's (pflag's) forms of on/off flags, in click's terms: `--bare=true` is --bare, `--bare=false` is
+    nothing, and a bare `--push` means --push=true (it never takes the next argument as its value)."""
+    flags, out = _boolean_flags(), []
+    if next((arg for arg in argv if not arg.startswith("-")), "") == "delete":
+        return list(argv)   # kubectl's arguments, passed through as written
+    for n, arg in enumerate(argv):
+        if arg == "--":
+            return out + list(argv[n:])
+        name, sep, value = arg.partition("=")
+        if sep and name in flags and value.lower() in ("true", "false", "1", "0", "t", "f"):
+            out += [name] if value.lower() in ("true", "1", "t") else []
+        else:
+            out.append("--push=true" if arg == "--push" else arg)
+    return out
+
+
 def main(argv=None) -> None:
     """Console entry point: runs the CLI and turns failures into one clear line."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
     try:
+        argv = ko_boolean_syntax(sys.argv[1:] if argv is None else argv)
         cli.main(args=argv, prog_name="pyko", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
@@ -62,14 +86,14 @@ def main(argv=None) -> None:
         click.echo("pyko: terminated", err=True)
         sys.exit(143)
     except PykoError as err:
-        if err.details:
+        if err.details and err.details.strip() not in str(err):   # a one-line tool message is said once
             click.echo(err.details.rstrip("\n"), err=True)
-        if _state["verbose"]:
+        if VERBOSE["on"]:
             traceback.print_exc()
         click.echo(f"pyko: error: {clean_text(err, 2000)}", err=True)
         sys.exit(err.exit_code)
     except Exception as err:  # a bug in pyko: say so, in one line unless --verbose
-        if _state["verbose"]:
+        if VERBOSE["on"]:
             traceback.print_exc()
         click.echo(f"pyko: internal error: {type(err).__name__}: {clean_text(err, 500)} "
                    "(run with --verbose for a traceback, and please report it)", err=True)

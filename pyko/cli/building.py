@@ -26,40 +26,45 @@ BASE_POLICY_OPTIONS = {"base_preset": "preset", "base_key": "key",
                        "base_certificate_oidc_issuer_regexp": "certificateOidcIssuerRegexp"}
 
 
-def flags_from(paths, options: dict):
+def flags_from(paths, options: dict, kubernetes: bool = False):
     """plan.Flags from the keyword arguments of a command with build_options: each option whose
     name is a Flags field is copied (None means "not given": the field's default stays; lists
     become tuples); the few that need parsing are converted here."""
-    from ..plan.metadata import ImageFlags, key_values
+    from ..plan.metadata import ImageFlags, comma_separated, key_values
     from ..plan.resolve import Flags
 
     copied = {f.name: tuple(options[f.name]) if isinstance(options[f.name], (list, tuple)) else options[f.name]
               for f in dataclasses.fields(Flags) if options.get(f.name) is not None}
     image = ImageFlags(
-        labels=key_values(options["labels"], "--image-label"),
-        annotations=key_values(options["annotations"], "--image-annotation"),
+        labels=key_values(comma_separated(options["labels"]), "--image-label"),
+        annotations=key_values(comma_separated(options["annotations"]), "--image-annotation"),
         env=key_values(options["image_env"], "--image-env"),
         working_dir=options["workdir"], exposed_ports=tuple(options["exposed"]),
         args=tuple(options["cmd_args"]), user=options["user"], entrypoint=options["entrypoint"],
     )
     return dataclasses.replace(
         Flags(**copied), paths=tuple(paths), image=image,
+        tags=comma_separated(options["tags"]), ldflags=comma_separated(options["ldflags"]),
         binaries=tuple(split_binary(b) for b in options.get("binaries", ())),
         sign_annotations=key_values(options["sign_annotations"], "--sign-annotation"),
         base_policy={key: options[option] for option, key in BASE_POLICY_OPTIONS.items()},
+        kubernetes=kubernetes,
     )
 
 
-def run_build(paths, options: dict):
-    """Resolve the plan, build, write --image-refs; returns the Built images."""
+def run_build(paths, options: dict, kubernetes: bool = False):
+    """Resolve the plan, build, write --image-refs; returns the Built images. `kubernetes`: for
+    YAML (resolve, apply, create), where a pod's args: must reach the binary (Entrypoint)."""
     from ..commands.build import build
-    from ..plan.config import load_config
+    from ..plan.loading import load_config
     from ..plan.resolve import resolve
     from ..util.atomic import check_directory_writable
     from ..util.progress import make_reporter
 
     environ = process_environment()
-    plan = resolve(flags_from(paths, options), load_config(os.getcwd(), environ), environ)
+    plan = resolve(flags_from(paths, options, kubernetes), load_config(os.getcwd(), environ), environ)
+    for warning in plan.warnings:
+        click.echo(f"pyko: warning: {warning}", err=True)
     refs_file = options.get("image_refs") or ""
     if refs_file:  # checked before compiling, written after: never half of a run's references
         check_directory_writable(os.path.dirname(os.path.abspath(refs_file)), f"--image-refs {refs_file}")

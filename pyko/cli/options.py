@@ -3,6 +3,19 @@ from __future__ import annotations
 
 import click
 
+#: -v anywhere: before the command (`pyko -v build`) or after it, as ko's global flag (`ko build -v`).
+VERBOSE = {"on": False}
+
+
+def _set_verbose(ctx, param, value):
+    if value:
+        VERBOSE["on"] = True
+    return value
+
+
+verbose_option = click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_set_verbose,
+                              is_eager=True, help="Show tracebacks and toolchain commands.")
+
 
 def apply_options(func, options):
     for option in reversed(options):
@@ -57,7 +70,8 @@ def build_options(func, yaml: bool = False):
                      help="Add the image to this OCI image layout directory."),
         click.option("--tarball", type=click.Path(), help="Write an archive that `docker load` accepts."),
         click.option("-t", "--tag", "--tags", "tags", multiple=True,
-                     help="Tag(s) to give the image (default: latest); templates allowed."),
+                     help="Tag(s) to give the image, comma-separated or repeated (default: latest); "
+                          "templates allowed."),
         click.option("--tag-only", is_flag=True,
                      help="Print repo:TAG instead of the digest reference (exactly one -t, not latest)."),
         click.option("--push-by-digest", is_flag=True,
@@ -79,12 +93,20 @@ def build_options(func, yaml: bool = False):
                      help="Sigstore trusted root for keyless checks (default: the public-good one)."),
         click.option("--user", "--image-user", "user", default="",
                      help="User the image runs as (default: 65532, nonroot)."),
-        click.option("--entrypoint", is_flag=True, help="Set ENTRYPOINT (ko's style) instead of CMD."),
-        click.option("--image-label", "labels", multiple=True, metavar="KEY=VALUE",
-                     help="A label in the image config (repeatable; an empty value removes one)."),
-        click.option("--image-annotation", "annotations", multiple=True, metavar="KEY=VALUE",
-                     help="An annotation on every image manifest and the index (repeatable; "
+        click.option("--entrypoint/--cmd", "entrypoint", default=None,
+                     help="Run the binary as ENTRYPOINT (ko's way: Kubernetes args: and `docker run IMAGE ARGS` "
+                          "are its arguments) or as CMD (replaced by them). Default: CMD for `build`, ENTRYPOINT "
+                          "for resolve/apply/create and for projects with a .ko.yaml; the config's `entrypoint`."),
+        click.option("--image-label", "labels", multiple=True, metavar="KEY=VALUE[,KEY=VALUE]",
+                     help="A label in the image config (comma-separated or repeated; an empty value removes one)."),
+        click.option("--image-annotation", "annotations", multiple=True, metavar="KEY=VALUE[,KEY=VALUE]",
+                     help="An annotation on every image manifest and the index (comma-separated or repeated; "
                           "an empty value removes one, e.g. org.opencontainers.image.source=)."),
+        click.option("--ldflags", "ldflags", multiple=True, metavar="FLAG[,FLAG]",
+                     help="Go: -ldflags for every image, instead of the config's (comma-separated or repeated)."),
+        click.option("--disable-optimizations", is_flag=True,
+                     help="Go: compile with -gcflags 'all=-N -l', for a debugger."),
+        click.option("--debug", is_flag=True, hidden=True),   # ko's Delve in the image: refused in the plan
         click.option("--image-env", "image_env", multiple=True, metavar="NAME=VALUE",
                      help="An environment variable the image runs with (repeatable)."),
         click.option("--workdir", default=None, help="The image's working directory."),
@@ -135,6 +157,7 @@ def build_options(func, yaml: bool = False):
         click.option("--json", "as_json", is_flag=True,
                      help="Print one JSON object per image on stdout instead of the references."),
         click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors."),
+        verbose_option,
     ])
 
 

@@ -1,10 +1,11 @@
-"""Configuration: a TOML file with ko's key names, plus environment overrides.
+"""Configuration: a TOML file with ko's key names, ko's own .ko.yaml, and environment overrides.
 
-Where it comes from, first match wins:
+pyko's file, first match wins:
   $PYKO_CONFIG (a file, or a directory holding .pyko.toml)
   ./.pyko.toml
   ./pyproject.toml, table [tool.pyko]
-Env PYKO_DEFAULTBASEIMAGE and PYKO_DEFAULTPLATFORMS override the file.
+ko's .ko.yaml fills in what this file does not set, and the environment overrides both
+(loading.py combines the three).
 
 The result is a frozen dataclass; nothing else in pyko reads TOML or env vars
 for these settings.
@@ -44,6 +45,7 @@ class ImageConfig:
     exposed_ports: Optional[Tuple[str, ...]] = None                 # `exposedPorts`
     args: Optional[Tuple[str, ...]] = None                          # default arguments after the binary
     user: Optional[str] = None
+    entrypoint: Optional[bool] = None                               # the binary as Entrypoint (ko's way), not Cmd
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class Config:
     image: ImageConfig = field(default_factory=ImageConfig)   # defaults for every build
     base_policy: Optional[BasePolicy] = None                  # basePolicy: who every base must be signed by
     base_policies: Mapping[str, BasePolicy] = field(default_factory=dict)   # basePolicies: per base
+    ko_source: str = ""                                       # the .ko.yaml read, "" if none
+    warnings: Tuple[str, ...] = ()                            # for the user: ignored keys, keys set twice
 
     def build_for(self, path: str) -> BuildConfig:
         """The [[builds]] entry for a package directory, or one from the defaults."""
@@ -102,30 +106,35 @@ class Config:
         return dataclasses.replace(build, env=build.env or self.default_env, flags=build.flags or self.default_flags,
                                    ldflags=build.ldflags or self.default_ldflags)
 
-    def policy_for(self, path: str, build: BuildConfig, base: str) -> Optional[BasePolicy]:
-        """[basePolicies] by the base's repository (or the reference as written), by build id or by
-        path (as baseImageOverrides matches), else basePolicy."""
+    def policy_for(self, path: str, build: BuildConfig, base: str, import_path: str = "") -> Optional[BasePolicy]:
+        """[basePolicies] by the base's repository (or the reference as written), by build id, by
+        path or by import path (as baseImageOverrides matches), else basePolicy."""
         repository = without_tag(base)
         target = os.path.realpath(path)
         for key, policy in self.base_policies.items():
-            if key in (base, repository) or self._names_build(key, build, target):
+            if key in (base, repository) or self._names_build(key, build, target, import_path):
                 return policy
         return self.base_policy
 
-    def base_for(self, path: str, build: BuildConfig) -> str:
-        """baseImageOverrides matched by build id or by path, else defaultBaseImage."""
+    def base_for(self, path: str, build: BuildConfig, import_path: str = "") -> str:
+        """baseImageOverrides matched by build id, by path or by import path (ko's key), else
+        defaultBaseImage."""
         target = os.path.realpath(path)
         for key, ref in self.base_image_overrides.items():
-            if self._names_build(key, build, target):
+            if self._names_build(key, build, target, import_path):
                 return ref
         return self.default_base_image
 
-    def _names_build(self, key: str, build: BuildConfig, real_path: str) -> bool:
-        """Whether a baseImageOverrides/basePolicies key is the build's id or its directory."""
-        return (bool(key) and key == build.id) or os.path.realpath(os.path.join(self.root, key)) == real_path
+    def _names_build(self, key: str, build: BuildConfig, real_path: str, import_path: str) -> bool:
+        """Whether a baseImageOverrides/basePolicies key is the build's id, its directory or its
+        import path (without regard to case, as ko's viper lowercases the keys)."""
+        if not key:
+            return False
+        return (key == build.id or (bool(import_path) and key.lower() == import_path.lower())
+                or os.path.realpath(os.path.join(self.root, key)) == real_path)
 
 
-_IMAGE_KEYS = {"labels", "annotations", "imageEnv", "workingDir", "exposedPorts", "args", "user"}
+_IMAGE_KEYS = {"labels", "annotations", "imageEnv", "workingDir", "exposedPorts", "args", "user", "entrypoint"}
 _TOP_KEYS = {
     "defaultBaseImage", "baseImageOverrides", "defaultPlatforms",
     "defaultEnv", "defaultFlags", "defaultLdflags", "builds", "rustLibc", "rustBuilder",
@@ -150,26 +159,12 @@ def find_config_file(cwd: str, environ: Mapping[str, str]) -> Tuple[str, bool]:
     return "", False
 
 
-def load_config(cwd: str = ".", environ: Optional[Mapping[str, str]] = None) -> Config:
-    environ = os.environ if environ is None else environ
+def read_pyko_config(cwd: str, environ: Mapping[str, str]) -> Tuple[Config, frozenset]:
+    """pyko's own file (or the defaults), and the keys it set at the top level."""
     path, is_pyproject = find_config_file(cwd, environ)
-    config = Config(root=os.path.abspath(cwd))
     if path:
-        config = _parse_file(path, is_pyproject)
-    return _apply_env(config, environ)
-
-
-def _apply_env(config: Config, environ: Mapping[str, str]) -> Config:
-    changes = {}
-    if environ.get("PYKO_DEFAULTBASEIMAGE"):
-        changes["default_base_image"] = environ["PYKO_DEFAULTBASEIMAGE"].strip()
-    if environ.get("PYKO_DEFAULTPLATFORMS"):
-        changes["default_platforms"] = tuple(
-            p.strip() for p in environ["PYKO_DEFAULTPLATFORMS"].split(",") if p.strip()
-        )
-    if not changes:
-        return config
-    return dataclasses.replace(config, **changes)
+        return _parse_file(path, is_pyproject)
+    return Config(root=os.path.abspath(cwd)), frozenset()
 
 
 class _Reader:
@@ -243,7 +238,14 @@ class _Reader:
             exposed_ports=self.optional_strings(table, "exposedPorts"),
             args=self.optional_strings(table, "args"),
             user=self.optional_string(table, "user"),
+            entrypoint=self.optional_bool(table, "entrypoint"),
         )
+
+    def optional_bool(self, table: dict, key: str) -> Optional[bool]:
+        value = table.get(key)
+        if value is not None and not isinstance(value, bool):
+            self.fail(key, f"{key} must be true or false")
+        return value
 
     def strings(self, table: dict, key: str, split: bool = False) -> tuple:
         """A list of strings; a plain string is one item (or split on spaces, for flags)."""
@@ -277,7 +279,8 @@ def _refuse_nul(value, path: str, where: str = "") -> None:
         _refuse_nul(item, path, f"{where}.{key}" if where else str(key))
 
 
-def _parse_file(path: str, is_pyproject: bool) -> Config:
+def _parse_file(path: str, is_pyproject: bool) -> Tuple[Config, frozenset]:
+    """The file's Config, and the keys it set at the top level."""
     try:
         raw = read_capped(path, MAX_CONFIG, "config")
     except UsageError as err:
@@ -325,7 +328,7 @@ def _parse_file(path: str, is_pyproject: bool) -> Config:
         image=reader.image(data),
         base_policy=_policy(reader, data.get("basePolicy"), "basePolicy", path) if "basePolicy" in data else None,
         base_policies=_policies(reader, data.get("basePolicies"), path),
-    )
+    ), frozenset(data)
 
 
 def _policy(reader: _Reader, table: object, where: str, path: str) -> BasePolicy:

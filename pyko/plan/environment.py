@@ -69,6 +69,29 @@ def sigstore_offline(environ: Mapping[str, str]) -> bool:
     return bool(environ.get("PYKO_SIGSTORE_OFFLINE"))
 
 
+#: Variables that override a config key (pyko's first, then ko's, as ko's viper reads KO_<KEY>).
+#: Lists are split as ko splits them: platforms on commas (and spaces), the rest on white space.
+_CONFIG_VARIABLES = (("default_base_image", "DEFAULTBASEIMAGE"), ("default_platforms", "DEFAULTPLATFORMS"),
+                     ("default_env", "DEFAULTENV"), ("default_flags", "DEFAULTFLAGS"),
+                     ("default_ldflags", "DEFAULTLDFLAGS"))
+
+
+def config_overrides(environ: Mapping[str, str]) -> Dict[str, object]:
+    """Config fields the environment sets: PYKO_<KEY>, else KO_<KEY> (e.g. KO_DEFAULTBASEIMAGE)."""
+    out: Dict[str, object] = {}
+    for field_name, key in _CONFIG_VARIABLES:
+        text = (environ.get(f"PYKO_{key}") or environ.get(f"KO_{key}") or "").strip()
+        if not text:
+            continue
+        if field_name == "default_base_image":
+            out[field_name] = text
+        elif field_name == "default_platforms":
+            out[field_name] = tuple(p for p in text.replace(",", " ").split() if p)
+        else:
+            out[field_name] = tuple(text.split())
+    return out
+
+
 def docker_repo(environ: Mapping[str, str]) -> str:
     return environ.get("PYKO_DOCKER_REPO") or environ.get("KO_DOCKER_REPO") or ""
 

@@ -18,6 +18,7 @@ Values may use the templates of flags and ldflags ({{.Env.X}}, {{.Git.*}}, {{.Da
 """
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from typing import Dict, Mapping, Optional, Sequence, Tuple
@@ -49,7 +50,7 @@ class ImageFlags:
     exposed_ports: Tuple[str, ...] = ()
     args: Tuple[str, ...] = ()
     user: str = ""
-    entrypoint: bool = False
+    entrypoint: Optional[bool] = None       # --entrypoint / --cmd; None: the config's, else the command's default
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class ImageSettings:
 
 
 def resolve_image(flags: ImageFlags, defaults: ImageConfig, entry: ImageConfig, source_dir: str,
-                  template_env: Mapping[str, str], epoch: int) -> ImageSettings:
+                  template_env: Mapping[str, str], epoch: int, entrypoint_default: bool = False) -> ImageSettings:
     """One build's image settings; every bad value is one UsageError naming it."""
 
     def expanded(value: str) -> str:
@@ -90,7 +91,7 @@ def resolve_image(flags: ImageFlags, defaults: ImageConfig, entry: ImageConfig, 
     user = flags.user or _first(entry.user, defaults.user) or NONROOT
     return ImageSettings(
         user=_plain(user, "the image user"),
-        entrypoint=flags.entrypoint,
+        entrypoint=_first(flags.entrypoint, entry.entrypoint, defaults.entrypoint, entrypoint_default),
         epoch=epoch,
         labels=merged("labels", flags.labels),
         annotations=merged("annotations", flags.annotations, vcs_annotations(source_dir, epoch)),
@@ -149,6 +150,18 @@ def exposed_port(text: str) -> str:
         raise UsageError(f"exposed port {clean_text(repr(text), 40)} must look like 8080 or 8080/tcp "
                          "(1-65535; tcp, udp or sctp)")
     return f"{int(match.group(1))}/{match.group(2) or 'tcp'}"
+
+
+def comma_separated(values: Sequence[str]) -> Tuple[str, ...]:
+    """Repeated flag values, each split on commas as ko's (pflag's) string lists are: as one CSV
+    record, so a "quoted, value" keeps its comma."""
+    out: list = []
+    for value in values:
+        try:
+            out += next(csv.reader([value], skipinitialspace=False), [])
+        except csv.Error:
+            raise UsageError(f"{clean_text(repr(value), 60)} is not a comma-separated list") from None
+    return tuple(out)
 
 
 def key_values(values: Sequence[str], flag: str) -> Pairs:

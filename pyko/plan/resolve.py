@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import UsageError
 from ..platforms import Platform
@@ -33,9 +33,10 @@ from ..supplychain import policy as base_policy
 from ..supplychain.attestations import format_or_default
 from ..supplychain.policy import BasePolicy
 from ..toolchains import Source, ToolchainSettings, with_build_env
+from ..toolchains.go_modules import import_path_of
 from ..util.templates import expand
 from ..util.timestamps import source_date_epoch
-from . import environment
+from . import arguments, environment
 from .config import BuildConfig, Config
 from .environment import cache_dir
 from .metadata import ImageFlags, ImageSettings, resolve_image
@@ -83,6 +84,10 @@ class Flags:
     signature_format: str = ""                  # legacy (default) or bundle
     base_policy: Mapping[str, str] = field(default_factory=dict)   # --base-key, --base-certificate-…, --base-policy
     trusted_root: str = ""                      # --trusted-root
+    ldflags: Tuple[str, ...] = ()               # --ldflags: replace the config's (as in ko)
+    disable_optimizations: bool = False         # -gcflags all=-N -l
+    debug: bool = False                         # ko's --debug (Delve): refused
+    kubernetes: bool = False                    # resolve/apply/create: Entrypoint by default
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,7 @@ class Plan:
     environ: Mapping[str, str]
     kodata_root: str = ""                       # where kodata links may point besides the package
     sigstore_offline: bool = False              # never refresh Sigstore's trusted root
+    warnings: Tuple[str, ...] = ()              # for the user before building: config keys that do nothing
 
 
 def default_jobs(jobs: Optional[int]) -> int:
@@ -204,7 +210,10 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
     local = flags.local or _is_local(repo)
     if local and not _is_local(repo):
         repo = "pyko.local"  # --local names images pyko.local/<name>, whatever repo was set
-    entries = _entries(flags, config)
+    if flags.debug:
+        raise UsageError("--debug (ko's Delve debugger inside the image) is not supported: build with "
+                         "--disable-optimizations and attach a debugger from outside the container")
+    entries = _entries(flags, config, environ)
     _check_combinations(flags, repo, local, len(entries))
     epoch = source_date_epoch(environ)
     builds = tuple(_build(flags, config, path, entry, binaries, repo, environ, epoch)
@@ -224,6 +233,7 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
         environ=environ,
         kodata_root=environment.kodata_root(environ),
         sigstore_offline=environment.sigstore_offline(environ),
+        warnings=config.warnings + arguments.unmatched(config, environ),
     )
 
 
@@ -273,9 +283,9 @@ def _outputs(flags: Flags, repo: str, local: bool, builds: Sequence[ResolvedBuil
                           registry_hosts=tuple(hosts))
 
 
-def _entries(flags: Flags, config: Config):
-    """(path, [[builds]] entry, prebuilt files) for each image: the arguments, else
-    every [[builds]] entry, else '.'; or the --binary files."""
+def _entries(flags: Flags, config: Config, environ: Mapping[str, str]) -> List[arguments.Entry]:
+    """(path, [[builds]] entry, prebuilt files) for each image: the --binary files, or what the
+    arguments name (arguments.entries)."""
     if flags.binaries:
         if flags.paths:
             raise UsageError("--binary packs prebuilt files: give no PATH with it")
@@ -286,23 +296,17 @@ def _entries(flags: Flags, config: Config):
         return [("", BuildConfig(name=flags.name), dict(flags.binaries))]
     if flags.name and len(flags.paths) > 1:
         raise UsageError("--name names one image: build one PATH at a time, or use [[builds]] with name")
-    if flags.paths:
-        unique = {os.path.realpath(p): p for p in reversed(flags.paths)}  # a path given twice builds once
-        entries = [(p, config.build_for(p), {}) for p in reversed(list(unique.values()))]
-    elif config.builds:
-        entries = [(b.path(config.root), b, {k: os.path.join(config.root, v) for k, v in b.binaries.items()})
-                   for b in config.builds]
-    else:
-        entries = [(".", config.build_for("."), {})]
-    for path, _, binaries in entries:
-        if binaries:
-            continue
-        if not os.path.exists(path):
-            raise UsageError(f"path {path} does not exist")
-        if not os.path.isdir(path):
-            raise UsageError(f"path {path} is not a directory: give a Go main package or a Rust crate "
-                             "(or --binary PLATFORM=FILE for a prebuilt binary)")
-    return entries
+    return arguments.entries(flags.paths, config, environ)
+
+
+def _toolchain(flags: Flags, config: Config, entry: BuildConfig) -> ToolchainSettings:
+    """ko's rule: --ldflags, else the entry's, else the defaults (and so for env and flags)."""
+    effective = config.effective(entry)
+    extra = ("-gcflags", "all=-N -l") if flags.disable_optimizations else ()
+    return ToolchainSettings(env=effective.env, flags=effective.flags + extra,
+                             ldflags=flags.ldflags or effective.ldflags, bin=flags.bin or entry.bin,
+                             rust_libc=flags.rust_libc or config.rust_libc,
+                             rust_builder=flags.rust_builder or config.rust_builder)
 
 
 def _build(flags: Flags, config: Config, path: str, entry: BuildConfig, binaries: Mapping[str, str],
@@ -316,16 +320,17 @@ def _build(flags: Flags, config: Config, path: str, entry: BuildConfig, binaries
     # Templates in tags, labels, annotations and env see what {{.Env.X}} in ldflags sees.
     template_env = with_build_env(environ, effective.env, path or ".")
     tags = tuple(check_tag(t) for t in expand(flags.tags or DEFAULT_TAGS, template_env, source_dir or ".", epoch))
+    import_path = import_path_of(source_dir) if source_dir else ""
+    base = flags.base or config.base_for(path, entry, import_path)
     return ResolvedBuild(
         name=name,
         path=source_dir,
-        base=flags.base or config.base_for(path, entry),
+        base=base,
         platforms=tuple(binaries) if binaries else (flags.platforms or config.default_platforms
                                                     or (str(Platform.host()),)),
-        toolchain=ToolchainSettings(env=effective.env, flags=effective.flags, ldflags=effective.ldflags,
-                                    bin=flags.bin or entry.bin, rust_libc=flags.rust_libc or config.rust_libc,
-                                    rust_builder=flags.rust_builder or config.rust_builder),
-        image=resolve_image(flags.image, config.image, entry.image, source_dir, template_env, epoch),
+        toolchain=_toolchain(flags, config, entry),
+        image=resolve_image(flags.image, config.image, entry.image, source_dir, template_env, epoch,
+                            entrypoint_default=flags.kubernetes),
         tags=tuple(dict.fromkeys(tags)),
         binaries=files,
         repo=repo,
@@ -333,13 +338,14 @@ def _build(flags: Flags, config: Config, path: str, entry: BuildConfig, binaries
         preserve_import_paths=flags.preserve_import_paths,
         programs=() if binaries else _programs(config, entry),
         command=entry.cmd,
-        base_policy=_base_policy(flags, config, path, entry, flags.base or config.base_for(path, entry)),
+        base_policy=_base_policy(flags, config, path, entry, base, import_path),
     )
 
 
-def _base_policy(flags: Flags, config: Config, path: str, entry: BuildConfig, base: str) -> Optional[BasePolicy]:
+def _base_policy(flags: Flags, config: Config, path: str, entry: BuildConfig, base: str,
+                 import_path: str) -> Optional[BasePolicy]:
     """The command line's policy, else the config's for this base; --trusted-root applies to either."""
-    policy = base_policy.from_flags(flags.base_policy) or config.policy_for(path, entry, base)
+    policy = base_policy.from_flags(flags.base_policy) or config.policy_for(path, entry, base, import_path)
     if policy is not None and flags.trusted_root:
         policy = dataclasses.replace(policy, trusted_root=flags.trusted_root)
     return policy

@@ -6,7 +6,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from pyko.cli import app, cli, main
+from pyko.cli import cli, main
+from pyko.cli.options import VERBOSE
 from pyko.errors import BuildError, UsageError
 
 COMMANDS = sorted(cli.commands)
@@ -59,7 +60,7 @@ def test_failures_are_one_line_with_their_exit_code(monkeypatch, capsys, exc, co
 
 def test_verbose_shows_the_traceback(monkeypatch, capsys):
     monkeypatch.setitem(cli.commands, "fails", _failing(UsageError("bad")))
-    monkeypatch.setitem(app._state, "verbose", False)
+    monkeypatch.setitem(VERBOSE, "on", False)
     with pytest.raises(SystemExit):
         main(["--verbose", "fails"])
     assert "Traceback" in capsys.readouterr().err
@@ -69,3 +70,13 @@ def test_click_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as done:
         main(["build", "--no-such-flag"])
     assert done.value.code == 2 and "No such option" in capsys.readouterr().err
+
+
+def test_kos_boolean_flag_syntax_is_understood():
+    from pyko.cli.app import ko_boolean_syntax
+
+    assert ko_boolean_syntax(["build", "--bare=true", "--tag-only=false", "--push", "./cmd/app"]) == [
+        "build", "--bare", "--push=true", "./cmd/app"]
+    assert ko_boolean_syntax(["build", "--push=false", "-L", "--", "--bare=true"]) == [
+        "build", "--push=false", "-L", "--", "--bare=true"]
+    assert ko_boolean_syntax(["delete", "-f", "x", "--recursive=false"])[-1] == "--recursive=false"

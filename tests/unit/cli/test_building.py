@@ -51,3 +51,26 @@ def test_image_refs_of_a_tag_only_build_is_its_tag():
         tag_only, reference = True, "reg.io/app:v1"
 
     assert image_refs(Built()) == ["reg.io/app:v1"]
+
+
+def test_kos_comma_syntax_gives_several_tags_and_labels(run_pyko, tmp_path, binary):
+    layout = tmp_path / "layout"
+    code, out, err = run_pyko("build", "--binary", f"linux/amd64={binary}", "--name", "tool", "--json",
+                              "-t", "v1,v1.2", "--image-label", "a=1,b=2", "--oci-layout", str(layout))
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["tags"] == ["v1", "v1.2"]
+    index = json.loads((layout / "index.json").read_text())
+    manifests = [m for m in index["manifests"] if m["digest"] == doc["digest"]]
+    blobs = layout / "blobs" / "sha256"
+    image_index = json.loads((blobs / doc["digest"].split(":")[1]).read_text()) if manifests else None
+    manifest = json.loads((blobs / image_index["manifests"][0]["digest"].split(":")[1]).read_text())
+    config = json.loads((blobs / manifest["config"]["digest"].split(":")[1]).read_text())
+    assert {"a": "1", "b": "2"}.items() <= config["config"]["Labels"].items()
+    assert config["config"]["Cmd"] == ["/ko-app/tool"] and not config["config"].get("Entrypoint")
+
+
+def test_kos_flags_that_pyko_does_not_have_are_refused_by_name(run_pyko, binary):
+    code, _, err = run_pyko("build", "--binary", f"linux/amd64={binary}", "--name", "tool", "--debug",
+                            "--push=false")
+    assert code == 2 and "--debug" in err and "--disable-optimizations" in err

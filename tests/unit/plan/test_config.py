@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 
 from pyko.errors import ConfigError, UsageError
 from pyko.image.static_base import REFERENCE
-from pyko.plan.config import load_config
+from pyko.plan.loading import load_config
 from pyko.util.templates import expand
 
 

@@ -78,3 +78,12 @@ def test_flag_pairs():
     with pytest.raises(UsageError, match="must look like key=value"):
         key_values(["novalue"], "--image-label")
     assert exposed_port(" 443/TCP ") == "443/tcp"
+
+
+def test_comma_separated_splits_as_kos_string_lists_do():
+    from pyko.plan.metadata import comma_separated
+
+    assert comma_separated(["v1,v1.2", "latest"]) == ("v1", "v1.2", "latest")
+    assert comma_separated(["a=1,b=2"]) == ("a=1", "b=2")
+    assert comma_separated(['"k=x,y",z=1']) == ("k=x,y", "z=1")   # pflag reads each value as a CSV record
+    assert comma_separated([]) == () and comma_separated([""]) == ()

@@ -116,3 +116,44 @@ def test_the_base_command_needs_a_destination():
     plan = resolve_base_command(Flags(), {"PYKO_DOCKER_REPO": "r.io/static"})
     assert plan.target.name == "r.io/static" and plan.platforms == ("all",) and not plan.outputs.sboms
     assert plan.outputs.registry_hosts == ("r.io",) and plan.outputs.tags == DEFAULT_TAGS
+
+
+def test_ko_flags_ldflags_replace_the_config_and_disable_optimizations_adds_gcflags(pkg):
+    config = Config(root=str(pkg), builds=(BuildConfig(dir="app", ldflags=("-s",), flags=("-v",)),),
+                    default_ldflags=("-w",))
+    build, = resolve(Flags(paths=(str(pkg / "app"),)), config, {}).builds
+    assert (build.toolchain.ldflags, build.toolchain.flags) == (("-s",), ("-v",))
+    build, = resolve(Flags(paths=(str(pkg / "app"),), ldflags=("-X", "main.v=1"), disable_optimizations=True),
+                     config, {}).builds
+    assert build.toolchain.ldflags == ("-X", "main.v=1")
+    assert build.toolchain.flags == ("-v", "-gcflags", "all=-N -l")   # after the config's, as ko appends
+    with pytest.raises(UsageError, match="--debug .* is not supported"):
+        resolve(Flags(paths=(str(pkg / "app"),), debug=True), config, {})
+
+
+@pytest.mark.parametrize("kubernetes, flag, configured, expected", [
+    (False, None, None, False),    # pyko build: Cmd
+    (True, None, None, True),      # resolve/apply/create: a pod's args: reach the binary
+    (False, None, True, True),     # a ko project (.ko.yaml) or `entrypoint = true`
+    (True, None, False, False),    # `entrypoint = false` is kept for YAML too
+    (True, False, True, False),    # --cmd wins
+    (False, True, None, True),     # --entrypoint wins
+])
+def test_entrypoint_comes_from_the_flag_then_the_config_then_the_command(pkg, kubernetes, flag, configured,
+                                                                         expected):
+    from pyko.plan.config import ImageConfig
+    from pyko.plan.metadata import ImageFlags
+
+    config = Config(root=str(pkg), image=ImageConfig(entrypoint=configured))
+    flags = Flags(paths=(str(pkg / "app"),), kubernetes=kubernetes, image=ImageFlags(entrypoint=flag))
+    build, = resolve(flags, config, {}).builds
+    assert build.image.entrypoint is expected
+
+
+def test_base_image_overrides_match_import_paths_without_regard_to_case(pkg):
+    (pkg / "go.mod").write_text("module example.com/Shop\n")
+    config = Config(root=str(pkg), base_image_overrides={"example.com/shop/app": "reg.io/app-base:1",
+                                                         "example.com/Shop/nothing": "reg.io/x:1"})
+    plan = resolve(Flags(paths=(str(pkg / "app"), str(pkg / "tool"))), config, {})
+    assert [b.base for b in plan.builds] == ["reg.io/app-base:1", "pyko://static"]
+    assert len(plan.warnings) == 1 and "'example.com/Shop/nothing'" in plan.warnings[0]
