@@ -10,7 +10,7 @@ import click
 
 from .. import __version__
 from ..errors import PykoError, clean_text
-from . import accounts, building, images, kubernetes, signing
+from . import accounts, building, images, ko_surface, kubernetes, signing
 from .options import VERBOSE
 
 
@@ -22,7 +22,7 @@ def cli(verbose: bool) -> None:
     VERBOSE["on"] = VERBOSE["on"] or verbose
 
 
-for _module in (building, kubernetes, images, accounts, signing):
+for _module in (building, kubernetes, images, accounts, signing, ko_surface):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

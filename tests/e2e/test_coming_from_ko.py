@@ -1,0 +1,182 @@
+"""A ko project moved to pyko with no edits, side by side with ko v0.19.1 on the same inputs:
+the same .ko.yaml, KO_DOCKER_REPO, import-path and ko:// arguments and ko's comma syntax give the
+same binaries (byte for byte), tags and labels; a Deployment's args: reach the binary; a mistyped
+registry host fails in seconds."""
+import gzip
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+from oci_tools import assert_clean_error, need, need_root, pyko, run, unpack
+
+KO = os.path.join(os.path.dirname(__file__), "..", "..", ".ci", "bin", "ko")
+PLATFORMS = ("linux/amd64", "linux/arm64")
+
+SERVER = """package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+var version = "unset"
+
+func main() {
+	fmt.Printf("server %s %s args=%s\\n", version, mode, strings.Join(os.Args[1:], " "))
+}
+"""
+PROD = "//go:build prod\n\npackage main\n\nconst mode = \"prod\"\n"
+DEV = "//go:build !prod\n\npackage main\n\nconst mode = \"dev\"\n"
+TOOL = "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"tool\") }\n"
+
+KO_YAML = """\
+defaultBaseImage: {base}
+defaultPlatforms: [linux/amd64, linux/arm64]
+defaultLdflags: [-s, -w]
+builds:
+- id: server
+  main: ./cmd/server
+  env: [GOAMD64=v2]
+  flags: -tags=prod
+  ldflags:
+  - -s
+  - -X main.version={{{{.Env.VERSION}}}}
+"""
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: server
+spec:
+  template:
+    spec:
+      containers:
+      - name: server
+        image: ko://example.com/shop/cmd/server
+        args: ["--greeting", "hi"]
+"""
+
+
+def ko_binary() -> str:
+    path = shutil.which("ko") or os.path.abspath(KO)
+    if not os.access(path, os.X_OK):
+        pytest.skip("needs ko v0.19.1 (.ci/install-deps builds it into .ci/bin)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, published_base):
+    root = tmp_path_factory.mktemp("ko-project")
+    (root / "go.mod").write_text("module example.com/shop\n\ngo 1.21\n")
+    server, tool = root / "cmd" / "server", root / "cmd" / "tool"
+    server.mkdir(parents=True)
+    tool.mkdir()
+    (server / "main.go").write_text(SERVER)
+    (server / "prod.go").write_text(PROD)
+    (server / "dev.go").write_text(DEV)
+    (tool / "main.go").write_text(TOOL)
+    (root / ".ko.yaml").write_text(KO_YAML.format(base=published_base["tag"]))
+    (root / "deploy.yaml").write_text(DEPLOYMENT)
+    return root
+
+
+@pytest.fixture(scope="module")
+def ko_env(session_env, registry):
+    return dict(session_env, KO_DOCKER_REPO=f"{registry.host}/shop", VERSION="1.2.3",
+                SOURCE_DATE_EPOCH="1700000000")
+
+
+def _blob(layout, digest):
+    with open(os.path.join(layout, "blobs", *digest.split(":")), "rb") as f:
+        return f.read()
+
+
+def _images(layout, index_digest):
+    """platform -> (config, the app layer's files) of one image index in a layout."""
+    out = {}
+    for entry in json.loads(_blob(layout, index_digest))["manifests"]:
+        manifest = json.loads(_blob(layout, entry["digest"]))
+        config = json.loads(_blob(layout, manifest["config"]["digest"]))
+        layer = _blob(layout, manifest["layers"][-1]["digest"])
+        with tarfile.open(fileobj=io.BytesIO(gzip.decompress(layer))) as tar:
+            files = {m.name.lstrip("./"): tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+        platform = entry["platform"]
+        out[f"{platform['os']}/{platform['architecture']}"] = (config, files)
+    return out
+
+
+def _digests(stdout):
+    return [line.rsplit("@", 1)[1] for line in stdout.split() if "@sha256:" in line]
+
+
+def test_the_same_ko_yaml_and_flags_give_kos_binaries_tags_and_labels(project, ko_env, tmp_path):
+    ko = ko_binary()
+    ko_layout, pyko_layout = str(tmp_path / "ko"), str(tmp_path / "pyko")
+    args = ["-B", "-t", "v1,v1.2", "--image-label", "team=shop,tier=web", "--push=false"]
+    by_ko = subprocess.run([ko, "build", "./cmd/server", "example.com/shop/cmd/tool", "--oci-layout-path",
+                            ko_layout, *args], cwd=project, env=ko_env, capture_output=True, text=True,
+                           timeout=600)
+    assert by_ko.returncode == 0, by_ko.stderr
+    by_pyko = pyko("build", "./cmd/server", "ko://example.com/shop/cmd/tool", "--oci-layout", pyko_layout, *args,
+                   cwd=str(project), env=ko_env)
+    assert by_pyko.returncode == 0, by_pyko.stderr
+    assert "warning" not in by_pyko.stderr   # every key of the .ko.yaml is known
+    ko_digests, pyko_digests = _digests(by_ko.stdout), _digests(by_pyko.stdout)
+    assert len(ko_digests) == len(pyko_digests) == 2
+    for ko_index, pyko_index, name in zip(ko_digests, pyko_digests, ("server", "tool")):
+        theirs, ours = _images(ko_layout, ko_index), _images(pyko_layout, pyko_index)
+        assert sorted(theirs) == sorted(ours) == sorted(PLATFORMS)   # defaultPlatforms
+        for platform in PLATFORMS:
+            (ko_config, ko_files), (config, files) = theirs[platform], ours[platform]
+            app = f"ko-app/{name}"
+            assert files[app] == ko_files[app], f"{name} {platform}: the binaries differ"
+            assert config["config"]["Entrypoint"] == ko_config["config"]["Entrypoint"] == [f"/{app}"]
+            for key in ("team", "tier"):
+                assert config["config"]["Labels"][key] == ko_config["config"]["Labels"][key]
+    # what reached the compiler: the build's env, flags and templated ldflags
+    server_config, server_files = _images(pyko_layout, pyko_digests[0])["linux/amd64"]
+    assert b"1.2.3" in server_files["ko-app/server"] and b"prod" in server_files["ko-app/server"]
+    tags = {m.get("annotations", {}).get("org.opencontainers.image.ref.name", "")
+            for m in json.loads(open(os.path.join(pyko_layout, "index.json")).read())["manifests"]}
+    assert {"v1", "v1.2"} <= {t.rsplit(":", 1)[-1] for t in tags}
+
+
+def test_a_resolved_deployment_runs_the_binary_with_its_args(project, ko_env, tmp_path):
+    need("skopeo", "umoci")
+    need_root()
+    resolved = pyko("resolve", "-f", "deploy.yaml", "--platform", "linux/amd64", cwd=str(project), env=ko_env)
+    assert resolved.returncode == 0, resolved.stderr
+    image = next(line.split("image:", 1)[1].strip() for line in resolved.stdout.splitlines() if "image:" in line)
+    assert "@sha256:" in image and 'args: ["--greeting", "hi"]' in resolved.stdout
+    single = str(tmp_path / "one") + ":app"
+    run(["skopeo", "--override-os", "linux", "--override-arch", "amd64", "copy", "--src-tls-verify=false",
+         f"docker://{image}", f"oci:{single}"])
+    bundle = unpack(single, str(tmp_path / "bundle"))
+    config = json.loads(run(["skopeo", "inspect", "--config", f"oci:{single}"]).stdout)["config"]
+    # The kubelet's rule: args: replace Cmd and follow the Entrypoint.
+    argv = (config.get("Entrypoint") or []) + ["--greeting", "hi"]
+    user = bundle.process["user"]
+    proc = subprocess.run(["env", "-i", *bundle.process["env"], "chroot", f"--userspec={user['uid']}:{user['gid']}",
+                           bundle.rootfs, *argv], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "server 1.2.3 prod args=--greeting hi"
+
+
+def test_a_misspelled_key_is_named_and_a_mistyped_registry_fails_in_seconds(project, ko_env, tmp_path):
+    (tmp_path / ".ko.yaml").write_text((project / ".ko.yaml").read_text().replace("defaultPlatforms",
+                                                                                    "defaultPlatform"))
+    env = dict(ko_env, KO_CONFIG_PATH=str(tmp_path), KO_DOCKER_REPO="registry.invalid/shop")
+    started = time.monotonic()
+    proc = pyko("build", "./cmd/tool", cwd=str(project), env=env)
+    took = time.monotonic() - started
+    assert "unknown key 'defaultPlatform'" in proc.stderr and "did you mean defaultPlatforms?" in proc.stderr
+    assert_clean_error(proc, "cannot reach registry registry.invalid", "check the host name")
+    assert took < 10, f"{took:.1f}s to fail on a name that does not resolve"
