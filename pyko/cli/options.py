@@ -104,6 +104,12 @@ def build_options(func, yaml: bool = False):
                           "an empty value removes one, e.g. org.opencontainers.image.source=)."),
         click.option("--ldflags", "ldflags", multiple=True, metavar="FLAG[,FLAG]",
                      help="Go: -ldflags for every image, instead of the config's (comma-separated or repeated)."),
+        click.option("--cache-from", default="", metavar="REPO[:TAG]",
+                     help="Go: read Go's build cache from this registry artifact (default tag go-build-cache), "
+                          "for fresh CI runners; a missing or bad cache only costs time."),
+        click.option("--cache-to", default="", metavar="REPO[:TAG]",
+                     help="Go: save the build cache there after a successful build (only where the pipeline "
+                          "is trusted: whoever writes the cache can influence builds that read it)."),
         click.option("--disable-optimizations", is_flag=True,
                      help="Go: compile with -gcflags 'all=-N -l', for a debugger."),
         click.option("--debug", is_flag=True, hidden=True),   # ko's Delve in the image: refused in the plan

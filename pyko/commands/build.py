@@ -44,6 +44,7 @@ from ..util.atomic import write_bytes
 from ..util.progress import Reporter
 from ..util.timestamps import rfc3339
 from .bases import Base, BuiltinBase, open_base, verify_base
+from .go_build_cache import open_cache, save_cache
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,12 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
     # Ask for the key's password before compiling, not after.
     signer = load_private_key(plan.signing.key, plan.environ) if plan.signing.key else None
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
-        jobs = [_prepare(build, plan, registries, workdir, reporter) for build in plan.builds]
+        shared: Dict[str, object] = {}   # the drivers' per-run state: Go's build groups
+        cache = open_cache(plan.go_cache, registries, plan.environ, workdir, plan.jobs, reporter)
+        environ = {**plan.environ, **(cache.environ if cache else {})}
+        jobs = [_prepare(build, plan, registries, workdir, reporter, shared, environ) for build in plan.builds]
         _refuse_twins(jobs)
+        _say_groups(shared, reporter)
         placed = [(job, target, task) for job in jobs for target in job.targets for task in target.tasks.values()]
         # Which image recipe and binary name each task's layer is made with.
         specs = {task.key: job.spec for job, _, task in placed}
@@ -161,6 +166,7 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
             plan.jobs, reporter,
         )
         times = (started, time.time())
+        save_cache(cache, registries, workdir, reporter)
         results = [_assemble(job, binary_layers, layers, plan, reporter, times) for job in jobs]
         if layers.hits:
             reporter.info(f"layer cache: {layers.hits} layer(s) reused, {layers.misses} written")
@@ -171,14 +177,23 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
     return written
 
 
-def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter: Reporter) -> _Job:
+def _say_groups(shared: Dict[str, object], reporter: Reporter) -> None:
+    groups = shared.get("go")
+    together = [size for size in (groups.sizes() if groups is not None else []) if size > 1]
+    if together:
+        reporter.info(f"go: {max(together)} main packages compiled together, one go build per platform "
+                      f"({len(together)} invocation(s) in all)")
+
+
+def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter: Reporter,
+             shared: Dict[str, object], environ: Dict[str, str]) -> _Job:
     """Open the base, pick the platforms, get the drivers' tasks, check kodata: all before compiling."""
     base = open_base(build.base, plan.cache_dir, registries)
     if build.base_policy is not None:
         for line in verify_base(base, build.base_policy, registries, plan.sigstore_offline, plan.cache_dir):
             reporter.info(line)
     platforms = parse_platforms(build.platforms, available=base.platforms())
-    context = BuildContext(workdir, plan.cache_dir, plan.epoch, plan.environ)
+    context = BuildContext(workdir, plan.cache_dir, plan.epoch, environ, shared)
     targets = tuple(driver_for(source).target(source, platforms, context) for source in build.sources())
     for target in targets:
         for note in target.notes:

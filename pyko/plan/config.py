@@ -90,6 +90,8 @@ class Config:
     image: ImageConfig = field(default_factory=ImageConfig)   # defaults for every build
     base_policy: Optional[BasePolicy] = None                  # basePolicy: who every base must be signed by
     base_policies: Mapping[str, BasePolicy] = field(default_factory=dict)   # basePolicies: per base
+    cache_from: str = ""                                      # cacheFrom: Go's build cache in a registry
+    cache_to: str = ""                                        # cacheTo
     ko_source: str = ""                                       # the .ko.yaml read, "" if none
     warnings: Tuple[str, ...] = ()                            # for the user: ignored keys, keys set twice
 
@@ -138,7 +140,7 @@ _IMAGE_KEYS = {"labels", "annotations", "imageEnv", "workingDir", "exposedPorts"
 _TOP_KEYS = {
     "defaultBaseImage", "baseImageOverrides", "defaultPlatforms",
     "defaultEnv", "defaultFlags", "defaultLdflags", "builds", "rustLibc", "rustBuilder",
-    "basePolicy", "basePolicies",
+    "basePolicy", "basePolicies", "cacheFrom", "cacheTo",
 } | _IMAGE_KEYS
 _BUILD_KEYS = {"id", "dir", "main", "env", "flags", "ldflags", "bin", "name", "binaries",
                "mains", "bins", "cmd"} | _IMAGE_KEYS
@@ -328,6 +330,8 @@ def _parse_file(path: str, is_pyproject: bool) -> Tuple[Config, frozenset]:
         image=reader.image(data),
         base_policy=_policy(reader, data.get("basePolicy"), "basePolicy", path) if "basePolicy" in data else None,
         base_policies=_policies(reader, data.get("basePolicies"), path),
+        cache_from=reader.string(data, "cacheFrom"),
+        cache_to=reader.string(data, "cacheTo"),
     ), frozenset(data)
 
 

@@ -37,6 +37,7 @@ from ..toolchains.go_modules import import_path_of
 from ..util.templates import expand
 from ..util.timestamps import source_date_epoch
 from . import arguments, environment
+from .caches import GoCacheSettings, go_cache_settings
 from .config import BuildConfig, Config
 from .environment import cache_dir
 from .metadata import ImageFlags, ImageSettings, resolve_image
@@ -88,6 +89,8 @@ class Flags:
     disable_optimizations: bool = False         # -gcflags all=-N -l
     debug: bool = False                         # ko's --debug (Delve): refused
     kubernetes: bool = False                    # resolve/apply/create: Entrypoint by default
+    cache_from: str = ""                        # Go's build cache: read from this registry tag
+    cache_to: str = ""                          # ... and saved to this one after a successful build
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,7 @@ class Plan:
     kodata_root: str = ""                       # where kodata links may point besides the package
     sigstore_offline: bool = False              # never refresh Sigstore's trusted root
     warnings: Tuple[str, ...] = ()              # for the user before building: config keys that do nothing
+    go_cache: GoCacheSettings = field(default_factory=GoCacheSettings)
 
 
 def default_jobs(jobs: Optional[int]) -> int:
@@ -234,6 +238,7 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
         kodata_root=environment.kodata_root(environ),
         sigstore_offline=environment.sigstore_offline(environ),
         warnings=config.warnings + arguments.unmatched(config, environ),
+        go_cache=go_cache_settings(flags.cache_from, flags.cache_to, config.cache_from, config.cache_to),
     )
 
 

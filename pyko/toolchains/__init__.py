@@ -110,6 +110,8 @@ class BuildContext:
     cache_dir: str                      # pyko's cache: outputs kept between runs
     epoch: int                          # SOURCE_DATE_EPOCH
     environ: Mapping[str, str]
+    #: State the drivers share across all images of one run, by driver (Go's build groups).
+    shared: Dict[str, object] = field(default_factory=dict, compare=False)
 
 
 class Driver(Protocol):

@@ -21,6 +21,7 @@ from ..platforms import Platform
 from ..util import children
 from ..util.templates import expand
 from . import BuildContext, BuildTask, Source, Target, env_names, environment_settings, lockfile, with_build_env
+from .go_groups import GoGroups
 
 #: Environment variables that change what `go build` makes, recorded (with their values) in provenance.
 GO_SETTINGS = ("GOFLAGS", "GOAMD64", "GOARM64", "GO386", "GOPPC64", "GORISCV64", "GOMIPS", "GOMIPS64",
@@ -117,12 +118,16 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
     outdir = os.path.join(context.cache_dir, "go-out", hashlib.sha256(package.dir.encode()).hexdigest()[:16])
     gotmp = os.path.join(context.workdir, "gotmp")
     binary = build.name or package.binary_name
+    groups = context.shared.setdefault("go", GoGroups(context.cache_dir))
     for platform in platforms:
         goenv = platform.go_env()
         key = ("go", package.dir, tuple(sorted(goenv.items())))
         out = os.path.join(outdir, binary, "-".join(goenv[k] for k in sorted(goenv)), binary)
-        run = _builder(go, package, out, {"GOTMPDIR": gotmp, **build_env, **goenv}, flags, ldflags,
-                       f"{binary} ({platform})")
+        # The user's CGO_ENABLED wins (as in ko); the ELF check refuses dynamic results.
+        env = {"CGO_ENABLED": "0", "GOTMPDIR": gotmp, **build_env, **goenv}
+        alone = _builder(go, package, out, env, flags, ldflags, f"{binary} ({platform})")
+        run = groups.runner(go.run, package.module_dir, package.import_path, binary, str(platform), env, flags,
+                            ldflags, alone, toolchain=go.go)
         tasks[platform] = BuildTask(key, f"{binary} {platform}", platform, run)
     go_env = {**environ, **go.env}
     provenance = {"toolchain": {"name": "go", "version": go_version(go, environ)},
@@ -146,6 +151,29 @@ def go_version(go: GoBinary, environ: Mapping[str, str]) -> str:
     return _VERSIONS[go.go]
 
 
+#: The first Go whose GOCACHEPROG is on by default (experimental before).
+CACHEPROG_SINCE = (1, 24)
+
+
+def cacheprog_environment(environ: Mapping[str, str], root: str) -> Tuple[Dict[str, str], str, str]:
+    """(variables that make `go` use pyko's cache server on `root`, the Go version, a reason it cannot:
+    "" when it can). The server runs in this Python, importing this pyko."""
+    import sys
+
+    go = find_go(environ)
+    version = go_version(go, environ)
+    found = re.match(r"go(\d+)\.(\d+)", version)
+    if not found or (int(found.group(1)), int(found.group(2))) < CACHEPROG_SINCE:
+        return {}, version, (f"{version or 'this Go'} has no GOCACHEPROG (Go 1.24 or later has): the registry's "
+                             "Go cache is not used, Go's own cache is")
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    python_path = os.pathsep.join(p for p in (package_root, environ.get("PYTHONPATH", "")) if p)
+    if any(" " in part for part in (sys.executable, root)):
+        return {}, version, "GOCACHEPROG cannot name a path with spaces: the registry's Go cache is not used"
+    return ({"GOCACHEPROG": f"{sys.executable} -m pyko.toolchains.gocacheprog {root}", "PYTHONPATH": python_path},
+            version, "")
+
+
 class GoDriver:
     """A directory of Go files that is a main package."""
 
@@ -158,8 +186,6 @@ class GoDriver:
 
 def _builder(go: GoBinary, package: GoPackage, out: str, env: Mapping[str, str],
              flags: Sequence[str], ldflags: Sequence[str], what: str):
-    # The user's CGO_ENABLED wins (as in ko); the ELF check refuses dynamic results.
-    env = {"CGO_ENABLED": "0", **env}
     args = ["build", "-trimpath", "-o", out, *flags]
     if ldflags:
         args.append("-ldflags=" + " ".join(ldflags))

@@ -1,0 +1,63 @@
+"""The files of pyko's Go build cache directory, shared by the GOCACHEPROG server that Go talks to
+(toolchains/gocacheprog.py) and the registry store that fills and saves it (transport/go_cache.py).
+
+  a/<action id, hex>   "<output id, hex> <size> <unix nanoseconds>": what Go stored under the action
+  o/<output id, hex>   the output's bytes; its SHA-256 is the output id, checked before Go sees it
+
+Names are 64 lowercase hex digits and nothing else, so no name from a registry's layer can become
+another path.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from typing import Optional, Tuple
+
+ENTRY = re.compile(r"(a|o)/[0-9a-f]{64}\Z")
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+MAX_ACTION_FILE = 256
+
+
+def action_path(root: str, action: str) -> str:
+    return os.path.join(root, "a", action)
+
+
+def output_path(root: str, output: str) -> str:
+    return os.path.join(root, "o", output)
+
+
+def read_action(root: str, action: str) -> Optional[Tuple[str, int, int]]:
+    """(output id, size, time in ns) stored under `action`, or None if absent or malformed."""
+    try:
+        with open(action_path(root, action), "rb") as f:
+            fields = f.read(MAX_ACTION_FILE).decode("ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(fields) != 3 or not _HEX64.match(fields[0]) or not fields[1].isdigit() or not fields[2].isdigit():
+        return None
+    return fields[0], int(fields[1]), int(fields[2])
+
+
+def output_is_intact(root: str, output: str, size: int) -> bool:
+    """Whether o/<output> holds exactly `size` bytes whose SHA-256 is `output`."""
+    path = output_path(root, output)
+    try:
+        if os.path.getsize(path) != size:
+            return False
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return False
+    return digest.hexdigest() == output
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Written whole or not at all: two go processes may put the same entry at once."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as f:
+        f.write(data)
+    os.replace(temporary, path)

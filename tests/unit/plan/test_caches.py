@@ -1,0 +1,18 @@
+"""--cache-from / --cache-to: references, flags over config, a default tag."""
+import pytest
+
+from pyko.errors import UsageError
+from pyko.plan.caches import go_cache_settings
+
+
+def test_flags_win_and_a_tag_is_added():
+    settings = go_cache_settings("reg.io/team/cache", "", "other.io/x:main", "reg.io/team/cache:ci")
+    assert str(settings.cache_from) == "reg.io/team/cache:go-build-cache"
+    assert str(settings.cache_to) == "reg.io/team/cache:ci"
+    assert settings.registry_hosts == ("reg.io",)
+    assert go_cache_settings("", "", "", "").cache_from is None
+
+
+def test_a_digest_is_refused():
+    with pytest.raises(UsageError, match="name a tag, not a digest"):
+        go_cache_settings("reg.io/c@sha256:" + "0" * 64, "", "", "")
