@@ -7,6 +7,9 @@ toolchain, environment, flags and ldflags compiles each shared package once. The
 byte-identical to separate builds (tests/e2e/test_go_groups.py compares them): with -trimpath
 nothing in a binary depends on how many packages the invocation built.
 
+Group builds run one at a time (each `go build` already compiles on every core): measured here,
+two platforms' groups one after the other took 47.9 s where the two at once took 53.3 s.
+
 Packages whose settings differ are in different groups, never merged; a package whose binary
 name Go would give another member too (cmd/a/server and cmd/b/server) is built on its own. A
 group of one is built exactly as before (go.py's single build, in its own package directory).
@@ -46,6 +49,7 @@ class _Group:
     """Packages of one module with one toolchain, environment, flags, ldflags and platform."""
 
     run_go: Callable[[Sequence[str], str, Mapping[str, str]], object]   # (args, cwd, env) -> CompletedProcess
+    one_at_a_time: threading.Lock
     module_dir: str
     env: Mapping[str, str]
     flags: Sequence[str]
@@ -62,7 +66,8 @@ class _Group:
             return self.members[name].alone()
         with self.lock:
             if not self.built and self.error is None:
-                self._build()
+                with self.one_at_a_time:
+                    self._build()
         if self.error is not None:
             raise self.error
         return os.path.join(self.outdir, name)
@@ -90,6 +95,7 @@ class GoGroups:
     def __init__(self, cache_dir: str):
         self.cache_dir = cache_dir
         self._groups: Dict[Hashable, _Group] = {}
+        self._one_at_a_time = threading.Lock()
 
     def runner(self, run_go, module_dir: str, import_path: str, label: str, platform: str,
                env: Mapping[str, str], flags: Sequence[str], ldflags: Sequence[str],
@@ -102,7 +108,7 @@ class GoGroups:
         if group is None:
             # Kept between runs, as single builds' are: go build sees an up-to-date binary and skips linking.
             digest = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
-            group = _Group(run_go, module_dir, dict(env), tuple(flags), tuple(ldflags),
+            group = _Group(run_go, self._one_at_a_time, module_dir, dict(env), tuple(flags), tuple(ldflags),
                            os.path.join(self.cache_dir, "go-out", "groups", digest), platform)
             self._groups[key] = group
         name = go_output_name(import_path)
