@@ -84,7 +84,7 @@ def main():
         paths = [f"./cmd/{c}" for c in COMMANDS]
         figures = {"ko": [], "pyko": [], "go separate": [], "go grouped": []}
         for n in range(args.runs):
-            def env(tool):
+            def env(tool, n=n):
                 return dict(base_env, GOCACHE=os.path.join(work, f"gocache-{tool}-{n}"),
                             PYKO_CACHE_DIR=os.path.join(work, f"pyko-cache-{tool}-{n}"))
             figures["ko"].append(timed([ko, "build", *paths, "--platform", ",".join(platforms), "--push=false",
@@ -102,13 +102,13 @@ def main():
         ko_time = statistics.median(figures["ko"])
         print(f"\n{len(COMMANDS)} commands of {MODULE}, {', '.join(platforms)}, empty Go cache, "
               f"median of {args.runs}, {os.cpu_count()} cores")
-        print(f"{'work':44} {'seconds':>8} {'/ ko':>6}")
+        print(f"{'work':52} {'seconds':>8} {'/ ko':>6}")
         for label, key in (("ko v0.19.1 build (one go build per image)", "ko"),
                            ("pyko build (one go build per platform)", "pyko"),
                            ("  bare go builds, separate, 2 at a time", "go separate"),
                            ("  bare go builds, grouped, one platform at a time", "go grouped")):
             value = statistics.median(figures[key])
-            print(f"{label:44} {value:8.1f} {value / ko_time:6.2f}")
+            print(f"{label:52} {value:8.1f} {value / ko_time:6.2f}")
     finally:
         registry.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -12,6 +12,7 @@ and after a one-line change to main.go. ko runs cold each time (it has no shared
 """
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -63,13 +64,15 @@ def main():
         ko = statistics.median(ko_cold)
         print(f"\nhello-go, 8 platforms, build + push, {os.cpu_count()} cores, median of {args.runs}")
         print(f"{'work':62} {'seconds':>8} {'/ ko cold':>10}")
-        for label, value in (("ko v0.19.1, cold (empty Go cache)", ko),
-                             ("pyko, first run: cold, fills the registry cache", first),
-                             ("pyko, fresh runner, registry cache warm, unchanged source", statistics.median(unchanged)),
-                             ("pyko, fresh runner, registry cache warm, one-line change", statistics.median(changed))):
+        rows = (("ko v0.19.1, cold (empty Go cache)", ko),
+                ("pyko, first run: cold, fills the registry cache", first),
+                ("pyko, fresh runner, registry cache warm, unchanged source", statistics.median(unchanged)),
+                ("pyko, fresh runner, registry cache warm, one-line change", statistics.median(changed)))
+        for label, value in rows:
             print(f"{label:62} {value:8.1f} {value / ko:10.2f}")
     finally:
         registry.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
