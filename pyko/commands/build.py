@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..errors import BuildError, UsageError
+from ..errors import BuildError, PykoError, UsageError
 from ..image import Index, Layer
 from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
 from ..image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
@@ -33,6 +33,7 @@ from ..supplychain.sign import Stored
 from ..toolchains import BuildContext, BuildTask, Target
 from ..toolchains.drivers import driver_for
 from ..toolchains.elf import check_static_for
+from ..toolchains.go import is_go_package, list_packages
 from ..transport.destinations import Destination, Outgoing
 from ..transport.destinations.layout import LayoutDestination
 from ..transport.destinations.local import LocalDestination
@@ -150,6 +151,7 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
         shared: Dict[str, object] = {}   # the drivers' per-run state: Go's build groups
         cache = open_cache(plan.go_cache, registries, plan.environ, workdir, plan.jobs, reporter)
         environ = {**plan.environ, **(cache.environ if cache else {})}
+        shared["go-list"] = _listed_go_packages(plan, environ)
         jobs = [_prepare(build, plan, registries, workdir, reporter, shared, environ) for build in plan.builds]
         _refuse_twins(jobs)
         _say_groups(shared, reporter)
@@ -175,6 +177,16 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
         # The push line counts the image's own requests; this one also counts the base, SBOMs and signatures.
         reporter.info(f"{registries.retries} registry request(s) retried in all")
     return written
+
+
+def _listed_go_packages(plan: Plan, environ) -> Dict[str, dict]:
+    """Every Go package of the run asked of `go list` at once, per module (else one call each)."""
+    paths = [source.path for build in plan.builds for source in build.sources()
+             if source.path and not source.prebuilt and is_go_package(source.path)]
+    try:
+        return list_packages(paths, environ)
+    except PykoError:   # no Go: the driver says so, for the image that needs it
+        return {}
 
 
 def _say_groups(shared: Dict[str, object], reporter: Reporter) -> None:

@@ -22,6 +22,7 @@ from ..util import children
 from ..util.templates import expand
 from . import BuildContext, BuildTask, Source, Target, env_names, environment_settings, lockfile, with_build_env
 from .go_groups import GoGroups
+from .go_modules import module_of
 
 #: Environment variables that change what `go build` makes, recorded (with their values) in provenance.
 GO_SETTINGS = ("GOFLAGS", "GOAMD64", "GOARM64", "GO386", "GOPPC64", "GORISCV64", "GOMIPS", "GOMIPS64",
@@ -85,14 +86,46 @@ def is_go_package(path: str) -> bool:
     return os.path.isdir(path) and any(n.endswith(".go") for n in os.listdir(path))
 
 
-def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str]) -> GoPackage:
-    """Ask `go list` about `path`; it must be a main package inside a module."""
-    env = {**environ, "GOOS": "linux", "CGO_ENABLED": environ.get("CGO_ENABLED", "0")}
-    proc = go.run(["list", "-json", "."], cwd=path, env=env)
-    # What `go list` refuses is the argument (no module, no package), not a failed build: exit 2.
-    if proc.returncode != 0:
-        raise UsageError(f"{path}: {children.first_error_line(proc.stderr, 'go list failed')}", details=proc.stderr)
-    info = json.loads(proc.stdout)
+def _list_env(environ: Mapping[str, str]) -> Dict[str, str]:
+    return {**environ, "GOOS": "linux", "CGO_ENABLED": environ.get("CGO_ENABLED", "0")}
+
+
+def list_packages(paths: Iterable[str], environ: Mapping[str, str]) -> Dict[str, dict]:
+    """`go list -json` of many package directories at once, one call per module (a call per package
+    costs about 0.1 s each): realpath of each directory -> what go list said. Best effort: a module
+    whose call fails is left out, and its packages are asked one by one (for the precise error)."""
+    by_module: Dict[str, List[str]] = {}
+    for path in paths:
+        found = module_of(path)
+        if found:
+            by_module.setdefault(found[1], []).append(os.path.relpath(os.path.realpath(path), found[1]))
+    if not any(len(rel) > 1 for rel in by_module.values()):
+        return {}
+    go, out = find_go(environ), {}
+    for root, relative in by_module.items():
+        proc = go.run(["list", "-json", "--", *("./" + r if r != "." else "." for r in relative)], cwd=root,
+                      env=_list_env(environ))
+        if proc.returncode != 0:
+            continue
+        decoder, text, at = json.JSONDecoder(), proc.stdout, 0
+        while text[at:].strip():
+            info, at = decoder.raw_decode(text, len(text) - len(text[at:].lstrip()))
+            out[os.path.realpath(info.get("Dir", ""))] = info
+    return out
+
+
+def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str],
+                    listed: Optional[Mapping[str, dict]] = None) -> GoPackage:
+    """What `go list` says of `path` (asked now, or found in `listed`); it must be a main package
+    inside a module."""
+    info = (listed or {}).get(os.path.realpath(path))
+    if info is None:
+        proc = go.run(["list", "-json", "."], cwd=path, env=_list_env(environ))
+        # What `go list` refuses is the argument (no module, no package), not a failed build: exit 2.
+        if proc.returncode != 0:
+            raise UsageError(f"{path}: {children.first_error_line(proc.stderr, 'go list failed')}",
+                             details=proc.stderr)
+        info = json.loads(proc.stdout)
     if info.get("Name") != "main":
         raise UsageError(
             f"{path} is package {info.get('Name')!r}, not a main package: "
@@ -107,7 +140,7 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
     """One image's worth of Go builds: a task per platform, deduplicated by GOARCH/GOARM."""
     environ, epoch = dict(context.environ), context.epoch
     go = go or find_go(environ)
-    package = inspect_package(go, build.path, environ)
+    package = inspect_package(go, build.path, environ, context.shared.get("go-list"))
     settings = build.settings
     build_env = with_build_env(environ, settings.env, build.path)
     flags = expand(settings.flags, build_env, package.dir, epoch)

@@ -81,3 +81,20 @@ def test_the_registry_cache_needs_a_go_with_gocacheprog(tmp_path):
     new = {"PYKO_GO": fake_go("go1.26.8"), "PATH": "/usr/bin:/bin"}
     variables, version, reason = go_module.cacheprog_environment(new, str(tmp_path / "cache"))
     assert reason == "" and variables["GOCACHEPROG"].endswith(f"-m pyko.toolchains.gocacheprog {tmp_path / 'cache'}")
+
+
+def test_many_packages_are_listed_in_one_go_list_per_module(tmp_path):
+    import os
+
+    from pyko.toolchains.go import find_go, inspect_package, list_packages
+
+    (tmp_path / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.go").write_text("package main\n\nfunc main() {}\n")
+    environ = dict(os.environ)
+    listed = list_packages([str(tmp_path / "a"), str(tmp_path / "b")], environ)
+    assert {info["ImportPath"] for info in listed.values()} == {"example.com/m/a", "example.com/m/b"}
+    package = inspect_package(find_go(environ), str(tmp_path / "b"), environ, listed)
+    assert package.import_path == "example.com/m/b" and package.module_dir == str(tmp_path)
+    assert list_packages([str(tmp_path / "a")], environ) == {}   # one package: asked on its own, as before
