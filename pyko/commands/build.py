@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..errors import BuildError, PykoError, UsageError
+from ..errors import BuildError, UsageError
 from ..image import Index, Layer
 from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
 from ..image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
@@ -33,7 +33,7 @@ from ..supplychain.sign import Stored
 from ..toolchains import BuildContext, BuildTask, Target
 from ..toolchains.drivers import driver_for
 from ..toolchains.elf import check_static_for
-from ..toolchains.go import is_go_package, list_packages
+from ..toolchains.go import groups_summary, prepare_run
 from ..transport.destinations import Destination, Outgoing
 from ..transport.destinations.layout import LayoutDestination
 from ..transport.destinations.local import LocalDestination
@@ -148,13 +148,15 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
     # Ask for the key's password before compiling, not after.
     signer = load_private_key(plan.signing.key, plan.environ) if plan.signing.key else None
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
-        shared: Dict[str, object] = {}   # the drivers' per-run state: Go's build groups
+        shared: Dict[str, object] = {}   # the drivers' per-run state (Go's package list and build groups)
         cache = open_cache(plan.go_cache, registries, plan.environ, workdir, plan.jobs, reporter)
         environ = {**plan.environ, **(cache.environ if cache else {})}
-        shared["go-list"] = _listed_go_packages(plan, environ)
+        prepare_run([source for build in plan.builds for source in build.sources()], environ, shared)
         jobs = [_prepare(build, plan, registries, workdir, reporter, shared, environ) for build in plan.builds]
         _refuse_twins(jobs)
-        _say_groups(shared, reporter)
+        summary = groups_summary(shared)
+        if summary:
+            reporter.info(summary)
         placed = [(job, target, task) for job in jobs for target in job.targets for task in target.tasks.values()]
         # Which image recipe and binary name each task's layer is made with.
         specs = {task.key: job.spec for job, _, task in placed}
@@ -177,24 +179,6 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
         # The push line counts the image's own requests; this one also counts the base, SBOMs and signatures.
         reporter.info(f"{registries.retries} registry request(s) retried in all")
     return written
-
-
-def _listed_go_packages(plan: Plan, environ) -> Dict[str, dict]:
-    """Every Go package of the run asked of `go list` at once, per module (else one call each)."""
-    paths = [source.path for build in plan.builds for source in build.sources()
-             if source.path and not source.prebuilt and is_go_package(source.path)]
-    try:
-        return list_packages(paths, environ)
-    except PykoError:   # no Go: the driver says so, for the image that needs it
-        return {}
-
-
-def _say_groups(shared: Dict[str, object], reporter: Reporter) -> None:
-    groups = shared.get("go")
-    together = [size for size in (groups.sizes() if groups is not None else []) if size > 1]
-    if together:
-        reporter.info(f"go: {max(together)} main packages compiled together, one go build per platform "
-                      f"({len(together)} invocation(s) in all)")
 
 
 def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter: Reporter,

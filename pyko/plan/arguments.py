@@ -84,11 +84,10 @@ def _names_package(key: str, root: str, environ: Mapping[str, str]) -> bool:
     if os.path.isdir(os.path.join(root, key)):
         return True
     module = module_of(root)
-    if module and key.lower().startswith(module[0].lower()):
-        # Matched without regard to case, as ko matches (viper lowercases keys).
-        inside = directory_of(module[0].lower() + key[len(module[0]):].lower(), module[0].lower(), module[1])
-        if inside:
-            return _is_dir_ignoring_case(module[1], os.path.relpath(inside, module[1]).split(os.sep))
+    # Matched without regard to case, as ko matches (viper lowercases keys).
+    inside = directory_of(key.lower(), module[0].lower(), module[1]) if module else ""
+    if inside:
+        return _is_dir_ignoring_case(module[1], os.path.relpath(inside, module[1]).split(os.sep))
     return bool(locate(key, root, environ))   # a package of a dependency, as ko can build
 
 

@@ -304,9 +304,8 @@ def _entries(flags: Flags, config: Config, environ: Mapping[str, str]) -> List[a
     return arguments.entries(flags.paths, config, environ)
 
 
-def _toolchain(flags: Flags, config: Config, entry: BuildConfig) -> ToolchainSettings:
-    """ko's rule: --ldflags, else the entry's, else the defaults (and so for env and flags)."""
-    effective = config.effective(entry)
+def _toolchain(flags: Flags, config: Config, entry: BuildConfig, effective: BuildConfig) -> ToolchainSettings:
+    """ko's rule: --ldflags, else the entry's, else the defaults (`effective`, and so for env and flags)."""
     extra = ("-gcflags", "all=-N -l") if flags.disable_optimizations else ()
     return ToolchainSettings(env=effective.env, flags=effective.flags + extra,
                              ldflags=flags.ldflags or effective.ldflags, bin=flags.bin or entry.bin,
@@ -333,7 +332,7 @@ def _build(flags: Flags, config: Config, path: str, entry: BuildConfig, binaries
         base=base,
         platforms=tuple(binaries) if binaries else (flags.platforms or config.default_platforms
                                                     or (str(Platform.host()),)),
-        toolchain=_toolchain(flags, config, entry),
+        toolchain=_toolchain(flags, config, entry, effective),
         image=resolve_image(flags.image, config.image, entry.image, source_dir, template_env, epoch,
                             entrypoint_default=flags.kubernetes),
         tags=tuple(dict.fromkeys(tags)),

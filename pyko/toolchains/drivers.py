@@ -6,7 +6,7 @@ import os
 
 from ..errors import PykoError, UsageError
 from . import Driver, Source
-from .go import GoDriver, find_go, is_go_package
+from .go import GoDriver, find_go, is_go_package, list_env
 from .prebuilt import PrebuiltDriver
 from .rust import RustDriver, is_crate
 
@@ -35,6 +35,6 @@ def locate(target: str, cwd: str, environ) -> str:
     except PykoError:
         return ""
     proc = go.run(["list", "-f", "{{.Dir}}", "--", target], cwd=cwd,
-                  env={**environ, "GOOS": "linux", "CGO_ENABLED": environ.get("CGO_ENABLED", "0")})
+                  env=list_env(environ))
     found = proc.stdout.strip() if proc.returncode == 0 else ""
     return found if found and os.path.isdir(found) else ""

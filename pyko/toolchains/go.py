@@ -15,7 +15,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from ..errors import BuildError, UsageError
+from ..errors import BuildError, PykoError, UsageError
 from ..inventory import Inventory, Package
 from ..platforms import Platform
 from ..util import children
@@ -86,7 +86,11 @@ def is_go_package(path: str) -> bool:
     return os.path.isdir(path) and any(n.endswith(".go") for n in os.listdir(path))
 
 
-def _list_env(environ: Mapping[str, str]) -> Dict[str, str]:
+_SPACE = re.compile(r"\s*")
+
+
+def list_env(environ: Mapping[str, str]) -> Dict[str, str]:
+    """The environment `go list` runs in: the build's target OS, cgo off unless the user turned it on."""
     return {**environ, "GOOS": "linux", "CGO_ENABLED": environ.get("CGO_ENABLED", "0")}
 
 
@@ -104,14 +108,40 @@ def list_packages(paths: Iterable[str], environ: Mapping[str, str]) -> Dict[str,
     go, out = find_go(environ), {}
     for root, relative in by_module.items():
         proc = go.run(["list", "-json", "--", *("./" + r if r != "." else "." for r in relative)], cwd=root,
-                      env=_list_env(environ))
+                      env=list_env(environ))
         if proc.returncode != 0:
             continue
-        decoder, text, at = json.JSONDecoder(), proc.stdout, 0
-        while text[at:].strip():
-            info, at = decoder.raw_decode(text, len(text) - len(text[at:].lstrip()))
+        # One JSON object per package, one after the other.
+        decoder, text = json.JSONDecoder(), proc.stdout
+        at = _SPACE.match(text).end()
+        while at < len(text):
+            info, at = decoder.raw_decode(text, at)
+            at = _SPACE.match(text, at).end()
             out[os.path.realpath(info.get("Dir", ""))] = info
     return out
+
+
+#: BuildContext.shared keys: what go list said of every package of the run, and the build groups.
+LISTED, GROUPS = "go-list", "go-groups"
+
+
+def prepare_run(sources: Iterable[Source], environ: Mapping[str, str], shared: Dict[str, object]) -> None:
+    """Before any target is made: every Go package of the run asked of `go list` at once, per module."""
+    paths = [s.path for s in sources if s.path and not s.prebuilt and is_go_package(s.path)]
+    try:
+        shared[LISTED] = list_packages(paths, environ)
+    except PykoError:   # no Go: the driver says so, for the image that needs it
+        shared[LISTED] = {}
+
+
+def groups_summary(shared: Mapping[str, object]) -> str:
+    """A line for the user when several packages compile in one go build, else ""."""
+    groups = shared.get(GROUPS)
+    together = [size for size in (groups.sizes() if isinstance(groups, GoGroups) else []) if size > 1]
+    if not together:
+        return ""
+    return (f"go: {max(together)} main packages compiled together, one go build per platform "
+            f"({len(together)} invocation(s) in all)")
 
 
 def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str],
@@ -120,7 +150,7 @@ def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str],
     inside a module."""
     info = (listed or {}).get(os.path.realpath(path))
     if info is None:
-        proc = go.run(["list", "-json", "."], cwd=path, env=_list_env(environ))
+        proc = go.run(["list", "-json", "."], cwd=path, env=list_env(environ))
         # What `go list` refuses is the argument (no module, no package), not a failed build: exit 2.
         if proc.returncode != 0:
             raise UsageError(f"{path}: {children.first_error_line(proc.stderr, 'go list failed')}",
@@ -140,7 +170,7 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
     """One image's worth of Go builds: a task per platform, deduplicated by GOARCH/GOARM."""
     environ, epoch = dict(context.environ), context.epoch
     go = go or find_go(environ)
-    package = inspect_package(go, build.path, environ, context.shared.get("go-list"))
+    package = inspect_package(go, build.path, environ, context.shared.get(LISTED))
     settings = build.settings
     build_env = with_build_env(environ, settings.env, build.path)
     flags = expand(settings.flags, build_env, package.dir, epoch)
@@ -151,7 +181,7 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
     outdir = os.path.join(context.cache_dir, "go-out", hashlib.sha256(package.dir.encode()).hexdigest()[:16])
     gotmp = os.path.join(context.workdir, "gotmp")
     binary = build.name or package.binary_name
-    groups = context.shared.setdefault("go", GoGroups(context.cache_dir))
+    groups = context.shared.setdefault(GROUPS, GoGroups(context.cache_dir))
     for platform in platforms:
         goenv = platform.go_env()
         key = ("go", package.dir, tuple(sorted(goenv.items())))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import hashlib
 import json
 import os
 import sys
@@ -61,8 +62,6 @@ class CacheServer:
                 "DiskPath": os.path.abspath(output_path(self.root, output))}
 
     def put(self, action: str, output: str, body: bytes) -> dict:
-        import hashlib
-
         if hashlib.sha256(body).hexdigest() != output:
             raise ValueError("the body Go sent does not hash to its output id")
         path = output_path(self.root, output)

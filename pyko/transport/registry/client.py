@@ -106,17 +106,12 @@ class Registry:
                         raise
                     last = err
                     continue
-                except Unreachable as err:
-                    if err.unresolved:
+                except RegistryError as err:
+                    if isinstance(err, Unreachable) and err.unresolved:
                         raise  # no scheme reaches a name that does not resolve
                     last = err
                     if ":" in self.registry:
                         break  # nothing answers on that port: plain HTTP on it would not either
-                    continue
-                except RegistryError as err:
-                    last = err
-                    if ":" in self.registry:
-                        break
                     continue
                 if status == 401 and challenge:
                     self.auth.learn(challenge)
