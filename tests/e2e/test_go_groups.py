@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import tarfile
 
-from oci_tools import pyko
+from oci_tools import need, need_root, pyko, unpack_and_run
 
 MULTI = os.path.join(os.path.dirname(__file__), "..", "..", "testdata", "multi-go")
 
@@ -54,3 +54,8 @@ def test_grouped_binaries_are_byte_identical_to_separate_builds(session_env, tmp
                            check=True, capture_output=True)
             with open(out, "rb") as f:
                 assert built[name, arch] == f.read(), f"{name} {arch}: grouped and separate builds differ"
+    # And they run: skopeo and umoci unpack each image, run as the image says (arm64 through qemu).
+    need("skopeo", "umoci")
+    need_root()
+    assert "server: uid=65532" in unpack_and_run(f"oci:{layout}:server:latest", "arm64", str(tmp_path / "s"))
+    assert "cli: uid=65532" in unpack_and_run(f"oci:{layout}:cli:latest", "amd64", str(tmp_path / "c"))
