@@ -189,7 +189,8 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
         for line in verify_base(base, build.base_policy, registries, plan.sigstore_offline, plan.cache_dir):
             reporter.info(line)
     platforms = parse_platforms(build.platforms, available=base.platforms())
-    context = BuildContext(workdir, plan.cache_dir, plan.epoch, environ, shared)
+    cache_from = plan.go_cache.cache_from if "GOCACHEPROG" in environ else None
+    context = BuildContext(workdir, plan.cache_dir, plan.epoch, environ, shared, str(cache_from or ""))
     targets = tuple(driver_for(source).target(source, platforms, context) for source in build.sources())
     for target in targets:
         for note in target.notes:

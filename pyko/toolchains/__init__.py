@@ -112,6 +112,8 @@ class BuildContext:
     environ: Mapping[str, str]
     #: State the drivers share across all images of one run, by driver (Go's build groups).
     shared: Dict[str, object] = field(default_factory=dict, compare=False)
+    #: Where compiled packages may come from besides this machine (--cache-from), for provenance.
+    build_cache: str = ""
 
 
 class Driver(Protocol):

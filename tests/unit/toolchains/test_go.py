@@ -98,3 +98,21 @@ def test_many_packages_are_listed_in_one_go_list_per_module(tmp_path):
     package = inspect_package(find_go(environ), str(tmp_path / "b"), environ, listed)
     assert package.import_path == "example.com/m/b" and package.module_dir == str(tmp_path)
     assert list_packages([str(tmp_path / "a")], environ) == {}   # one package: asked on its own, as before
+
+
+def test_a_build_with_the_registry_cache_says_so_in_its_provenance(tmp_path):
+    import os
+
+    from pyko.platforms import Platform
+    from pyko.toolchains import BuildContext, Source
+    from pyko.toolchains.go import go_target
+
+    (tmp_path / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    context = BuildContext(str(tmp_path / "w"), str(tmp_path / "c"), 0, dict(os.environ))
+    plain = go_target(Source(str(tmp_path)), [Platform.parse("linux/amd64")], context)
+    assert "buildCache" not in plain.provenance
+    cached = BuildContext(str(tmp_path / "w"), str(tmp_path / "c"), 0, dict(os.environ),
+                          build_cache="reg.io/team/gocache:go-build-cache")
+    target = go_target(Source(str(tmp_path)), [Platform.parse("linux/amd64")], cached)
+    assert target.provenance["buildCache"] == "reg.io/team/gocache:go-build-cache"
