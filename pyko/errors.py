@@ -33,6 +33,11 @@ class OutputError(PykoError):
     """The output (layout, tarball) cannot be written."""
 
 
+class SigningError(PykoError):
+    """A signature could not be made (Fulcio, Rekor, the OIDC token): the message says what was
+    written unsigned, if anything."""
+
+
 class VerificationError(PykoError):
     """A signature or attestation did not verify; the message gives every reason."""
 

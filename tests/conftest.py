@@ -19,12 +19,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         item.add_marker(pytest.mark.e2e if str(item.path).startswith(E2E) else pytest.mark.unit)
 
+#: What would make keyless signing find a CI's identity token: never inherited by the suite.
+AMBIENT_OIDC = ("SIGSTORE_ID_TOKEN", "GITHUB_ACTIONS", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                "GITLAB_CI", "BUILDKITE", "CIRCLECI", "GOOGLE_SERVICE_ACCOUNT_NAME")
+
+
 @pytest.fixture(scope="session")
 def session_env(tmp_path_factory):
     """The environment every CLI run in the suite starts from: its own pyko cache,
     no SOURCE_DATE_EPOCH or config overrides leaking in from the developer's shell."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYKO_", "KO_")) and k != "SOURCE_DATE_EPOCH"}
+           if not k.startswith(("PYKO_", "KO_")) and k not in ("SOURCE_DATE_EPOCH", *AMBIENT_OIDC)}
     env["PYKO_CACHE_DIR"] = str(tmp_path_factory.mktemp("pyko-cache"))
     env["DOCKER_CONFIG"] = str(tmp_path_factory.mktemp("docker-config"))  # never the developer's logins
     env["PYKO_REGISTRY_RETRIES"] = "2"  # a registry that is down fails in seconds, not minutes

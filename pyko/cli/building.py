@@ -116,6 +116,7 @@ def as_json(built) -> str:
         "signatures": [_attachment_ref(built.name, a) for a in built.attachments if a.kind == "signature"],
         "attestations": [_attachment_ref(built.name, a) for a in built.attachments
                          if a.kind.startswith("attestation")],
+        "signedBy": built.signed_by,
         "outputs": [{"kind": kind, "location": where} for kind, where in built.outputs],
     }, sort_keys=False)
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 import click
 
 from ..plan.environment import process_environment
-from .options import push_options, registries_from_flags, registry_options
+from .options import (
+    open_signing_from,
+    push_options,
+    registries_from_flags,
+    registry_options,
+    reporting,
+    signing_options,
+)
 
 
 def run_and_print(run, plan, quiet) -> None:
@@ -58,42 +65,27 @@ def index():
 @click.option("--append", is_flag=True, help="Add to the index already under TARGET instead of replacing it.")
 @click.option("--sbom", type=click.Choice(["spdx", "none"]), default="spdx", show_default=True,
               help="Attach an index SBOM that links the platform images.")
-@click.option("--sign-key", default="", type=click.Path(), help="Sign the index with this key (cosign.key).")
-@click.option("--recursive", is_flag=True, help="With --sign-key: also sign each platform's manifest.")
+@signing_options
+@click.option("--recursive", is_flag=True, help="When signing: also sign each platform's manifest.")
 @registry_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
-def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, insecure_registry, registry_ca_file,
-           registry_timeout, quiet):
+def create(target, sources, tags, prefer, append, sbom, recursive, insecure_registry, registry_ca_file,
+           registry_timeout, quiet, **signing):
     """Make TARGET (REPO:TAG) an index of the platform images in SOURCES (images or indexes).
 
     Per-runner builds pushed with --push-by-digest merge here into one index;
     blobs are mounted within a registry and streamed across registries.
     """
     from ..commands.index import IndexRequest, create_index
-    from ..image.documents import parse_index
-    from ..supplychain.cosign import load_private_key
-    from ..supplychain.sign import sign_digest
-    from ..util.progress import make_reporter
     from ..util.timestamps import source_date_epoch
 
     environ = process_environment()
-    signer = load_private_key(sign_key, environ) if sign_key else None
-
-    def sign(store, digest, name):
-        subjects = [digest]
-        if recursive:
-            subjects += [d.digest for d in parse_index(store.manifest_bytes(digest), name).manifests]
-        for subject in subjects:
-            sign_digest(store, subject, name, signer, {})
-
-    request = IndexRequest(target, tuple(sources), tuple(tags), tuple(prefer), append, sbom != "none",
-                           source_date_epoch(environ))
-    reporter = make_reporter(quiet, process_environment())
-    try:
+    epoch = source_date_epoch(environ)
+    signer = open_signing_from(signing, environ, recursive=recursive, epoch=epoch)
+    request = IndexRequest(target, tuple(sources), tuple(tags), tuple(prefer), append, sbom != "none", epoch)
+    with reporting(quiet, environ) as reporter:
         registries = registries_from_flags(insecure_registry, registry_ca_file, registry_timeout, environ, reporter)
-        reference = create_index(request, registries, signer, sign, reporter)
-    finally:
-        reporter.close()
+        reference = create_index(request, registries, signer, reporter)
     click.echo(reference)
 
 
@@ -103,29 +95,26 @@ def create(target, sources, tags, prefer, append, sbom, sign_key, recursive, ins
 @click.option("--old-base", default="", help="The base IMAGE is on now (default: what its annotations say).")
 @click.option("-t", "--tag", "tags", multiple=True, help="Tag(s) for the result (default: IMAGE's own tag).")
 @click.option("--oci-layout", default="", type=click.Path(), help="IMAGE is NAME:TAG in this OCI layout.")
-@click.option("--sign-key", default="", type=click.Path(), help="Sign the result with this key (cosign.key).")
+@signing_options
+@click.option("--sign-recursive", is_flag=True, help="When signing: also sign each platform's manifest.")
 @registry_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
-def rebase_command(image, new_base, old_base, tags, oci_layout, sign_key, insecure_registry, registry_ca_file,
-                   registry_timeout, quiet):
+def rebase_command(image, new_base, old_base, tags, oci_layout, sign_recursive, insecure_registry,
+                   registry_ca_file, registry_timeout, quiet, **signing):
     """Move IMAGE, every platform at once, onto a new base without recompiling; print the new reference.
 
     The app's layers and config stay; the base's layers, history and Env share are replaced.
     """
     from ..commands.rebase import RebaseRequest, write_rebased
     from ..plan.environment import cache_dir
-    from ..supplychain.cosign import load_private_key
-    from ..util.progress import make_reporter
+    from ..util.timestamps import source_date_epoch
 
     environ = process_environment()
-    signer = load_private_key(sign_key, environ) if sign_key else None
+    signer = open_signing_from(signing, environ, recursive=sign_recursive, epoch=source_date_epoch(environ))
     request = RebaseRequest(image, new_base, old_base, tuple(tags), oci_layout or "")
-    reporter = make_reporter(quiet, process_environment())
-    try:
+    with reporting(quiet, environ) as reporter:
         registries = registries_from_flags(insecure_registry, registry_ca_file, registry_timeout, environ, reporter)
         reference = write_rebased(request, cache_dir(environ), registries, signer, reporter)
-    finally:
-        reporter.close()
     click.echo(reference)
 
 

@@ -1,6 +1,8 @@
 """Flags shared by several commands, each group defined once."""
 from __future__ import annotations
 
+import contextlib
+
 import click
 
 #: -v anywhere: before the command (`pyko -v build`) or after it, as ko's global flag (`ko build -v`).
@@ -44,6 +46,62 @@ def registries_from_flags(insecure_registry: bool, registry_ca_file: str, regist
 
     return registries_for(registry_settings(insecure_registry, registry_ca_file, registry_timeout, environ),
                           environ, reporter)
+
+
+def keyless_options() -> list:
+    """Where keyless signing gets its identity and which Sigstore it uses (cosign's flag names)."""
+    return [
+        click.option("--identity-token", default="", metavar="TOKEN|FILE",
+                     help="Keyless: the OIDC token, or a file holding it (default: $SIGSTORE_ID_TOKEN, else the "
+                          "CI's own: GitHub Actions, GitLab, Buildkite, CircleCI, Google)."),
+        click.option("--trust-config", default="", type=click.Path(),
+                     help="Keyless: the Sigstore instance, as sigstore-python's client trust config (a trusted "
+                          "root and a signing config; default: the public-good Sigstore)."),
+    ]
+
+
+def signing_options(func):
+    """How `index create` and `rebase` sign what they write: as `pyko build` does."""
+    return apply_options(func, [
+        click.option("--sign-key", default="", type=click.Path(), help="Sign the result with this key (cosign.key)."),
+        click.option("--sign-keyless", is_flag=True,
+                     help="Sign the result keylessly (the CI's OIDC identity, Fulcio and Rekor)."),
+        *keyless_options(),
+        click.option("--signature-format", type=click.Choice(["legacy", "bundle"]), default="legacy",
+                     show_default=True, help="legacy: cosign's .sig tag; bundle: a Sigstore bundle referrer."),
+    ])
+
+
+def signer_request_from(options: dict, key: str = "", keyless: bool = False):
+    """The SignerRequest of a command's signing flags (a key or keyless, never both)."""
+    from ..plan.resolve import signer_request
+
+    return signer_request(key or options.get("sign_key", ""), keyless or options.get("sign_keyless", False),
+                          options.get("identity_token", ""), options.get("trust_config", ""),
+                          options.get("signature_format") or "legacy")
+
+
+def open_signing_from(options: dict, environ, key: str = "", keyless: bool = False, recursive: bool = False,
+                      annotations=(), epoch: int = 0):
+    """The Signing a command's flags ask for, opened now (the key's password, the OIDC token), or None."""
+    from ..plan.environment import sigstore_offline
+    from ..supplychain.sign import open_signing
+    from ..util.timestamps import rfc3339
+
+    return open_signing(signer_request_from(options, key, keyless), environ, sigstore_offline(environ), recursive,
+                        tuple(annotations), rfc3339(epoch))
+
+
+@contextlib.contextmanager
+def reporting(quiet: bool, environ):
+    """The progress reporter of a command, closed however it ends."""
+    from ..util.progress import make_reporter
+
+    reporter = make_reporter(quiet, environ)
+    try:
+        yield reporter
+    finally:
+        reporter.close()
 
 
 def push_options(func):
@@ -146,12 +204,16 @@ def build_options(func, yaml: bool = False):
                           "with NOASSERTION) instead of failing the build."),
         click.option("--sign-key", default="", type=click.Path(),
                      help="Sign what is pushed (or written to --oci-layout) with this key (cosign.key)."),
+        click.option("--sign-keyless", is_flag=True,
+                     help="Sign keylessly, as cosign does without a key: a short-lived Fulcio certificate for the "
+                          "CI's OIDC identity, every signature logged in Rekor (config: sign = \"keyless\")."),
+        *keyless_options(),
         click.option(*sign_recursive, "sign_recursive", is_flag=True,
-                     help="With --sign-key: also sign each platform's manifest."),
+                     help="When signing: also sign each platform's manifest."),
         click.option("--sign-annotation", "sign_annotations", multiple=True, metavar="KEY=VALUE",
                      help="Annotation to put in the signature payload (repeatable)."),
         click.option("--attest/--no-attest", "attest", default=None,
-                     help="With --sign-key (the default then): also sign the SBOM and SLSA provenance of the "
+                     help="When signing (the default then): also sign the SBOM and SLSA provenance of the "
                           "index and each platform as attestations."),
         click.option("--signature-format", type=click.Choice(["legacy", "bundle"]), default=None,
                      help="legacy: cosign's .sig/.att tags, read by cosign v2 and v3 (default); bundle: Sigstore "

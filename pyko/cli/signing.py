@@ -6,7 +6,7 @@ import os
 import click
 
 from ..plan.environment import cache_dir, process_environment, sigstore_offline
-from .options import registries_from_flags, registry_options
+from .options import apply_options, keyless_options, open_signing_from, registries_from_flags, registry_options
 
 
 @click.command("generate-key-pair")
@@ -31,6 +31,10 @@ def generate_key_pair(output_key_prefix):
     click.echo(f"Public key written to {pub_path}", err=True)
 
 
+def keyless_flags(func):
+    return apply_options(func, keyless_options())
+
+
 def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str, timeout):
     """(attachment store, identifier, name) of IMAGE in its registry or in an OCI layout."""
     from ..supplychain.sign import store_for
@@ -38,9 +42,19 @@ def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str, timeou
     return store_for(image, oci_layout, registries_from_flags(insecure, ca_file, timeout, process_environment()))
 
 
+def _located(image: str, oci_layout: str, insecure: bool, ca_file: str, timeout):
+    from ..commands.signing import Located
+
+    store, ident, name = open_store(image, oci_layout, insecure, ca_file, timeout)
+    return Located(store, ident, name, oci_layout)
+
+
 @click.command()
 @click.argument("image")
-@click.option("--key", "key_path", required=True, type=click.Path(), help="The private key (cosign.key).")
+@click.option("--key", "key_path", default="", type=click.Path(),
+              help="The private key (cosign.key). Without it, pyko signs keylessly, as cosign does: a short-lived "
+                   "Fulcio certificate for the CI's OIDC identity, the signature logged in Rekor.")
+@keyless_flags
 @click.option("-a", "--annotation", "annotations", multiple=True, metavar="KEY=VALUE",
               help="Annotation to put in the signature payload (repeatable).")
 @click.option("--recursive", is_flag=True, help="For an index, also sign each platform's manifest.")
@@ -49,29 +63,53 @@ def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str, timeou
 @click.option("--oci-layout", default="", type=click.Path(), help="Sign an image in this OCI layout.")
 @registry_options
 def sign(image, key_path, annotations, recursive, signature_format, oci_layout, insecure_registry,
-         registry_ca_file, registry_timeout):
+         registry_ca_file, registry_timeout, **keyless):
     """Sign IMAGE (by tag or digest) the way cosign does, and store the signature beside it."""
-    from ..image import Descriptor
+    from ..commands.signing import sign_stored
     from ..plan.metadata import key_values
-    from ..supplychain.cosign import load_private_key
-    from ..supplychain.sign import sign_digest, subjects
-    from ..util.timestamps import rfc3339, source_date_epoch
+    from ..util.timestamps import source_date_epoch
 
-    key = load_private_key(key_path, process_environment())
-    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
-    created = rfc3339(source_date_epoch(process_environment()))
-    for digest in subjects(store, ident, recursive):
-        raw = store.manifest_bytes(digest)
-        subject = Descriptor(_media_type(raw), digest, len(raw))
-        sign_digest(store, digest, name, key, dict(key_values(annotations, "--annotation")), signature_format,
-                    subject, created)
-        click.echo(f"{name}@{digest}")
+    environ = process_environment()
+    signing = open_signing_from({**keyless, "signature_format": signature_format}, environ, key=key_path,
+                                keyless=not key_path, recursive=recursive,
+                                annotations=key_values(annotations, "--annotation"),
+                                epoch=source_date_epoch(environ))
+    where = _located(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
+    _, stored = sign_stored(where, signing)
+    click.echo(f"signed {len(stored)} manifest(s) of {where.name} ({signing.form} format) as "
+               f"{signing.signer.description}", err=True)
+    for item in stored:
+        click.echo(f"{where.name}@{item.subject}")
 
 
-def _media_type(raw: bytes) -> str:
-    from ..image.documents import media_type_of
+@click.command()
+@click.argument("image")
+@click.option("--predicate", required=True, type=click.Path(), help="The predicate: a JSON file (an SBOM, ...).")
+@click.option("--type", "kind", default="custom", show_default=True,
+              help="The predicate type: spdxjson, slsaprovenance1, cyclonedx, ... (cosign's names) or a URI.")
+@click.option("--key", "key_path", default="", type=click.Path(),
+              help="The private key (cosign.key). Without it, pyko signs keylessly, as cosign does.")
+@keyless_flags
+@click.option("--signature-format", type=click.Choice(["legacy", "bundle"]), default="legacy", show_default=True,
+              help="legacy: the .att tag (cosign v2 and v3 read it); bundle: a Sigstore bundle referrer (v3's).")
+@click.option("--oci-layout", default="", type=click.Path(), help="Attest an image in this OCI layout.")
+@registry_options
+def attest(image, predicate, kind, key_path, signature_format, oci_layout, insecure_registry, registry_ca_file,
+           registry_timeout, **keyless):
+    """Sign PREDICATE as an in-toto attestation about IMAGE and store it beside it (cosign attest)."""
+    from ..commands.signing import attest_stored, read_predicate
+    from ..supplychain.attestations import predicate_type
+    from ..util.timestamps import source_date_epoch
 
-    return media_type_of(raw, "the signed manifest")
+    environ = process_environment()
+    wanted, document = predicate_type(kind), read_predicate(predicate)
+    signing = open_signing_from({**keyless, "signature_format": signature_format}, environ, key=key_path,
+                                keyless=not key_path, epoch=source_date_epoch(environ))
+    where = _located(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
+    digest, _ = attest_stored(where, signing, wanted, document)
+    click.echo(f"attested {wanted} about {where.name}@{digest} ({signing.form} format) as "
+               f"{signing.signer.description}", err=True)
+    click.echo(f"{where.name}@{digest}")
 
 
 @click.command()
@@ -166,4 +204,4 @@ def verify_attestation(image, key_path, kind, oci_layout, insecure_registry, reg
         click.echo(statement.raw.decode())
 
 
-COMMANDS = (generate_key_pair, sign, verify, verify_attestation)
+COMMANDS = (generate_key_pair, sign, attest, verify, verify_attestation)

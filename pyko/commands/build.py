@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..errors import BuildError, UsageError
+from ..errors import BuildError, SigningError, UsageError
 from ..image import Index, Layer
 from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
 from ..image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
@@ -28,8 +28,8 @@ from ..platforms import parse_platforms, platform_order
 from ..reference import Reference, shown_tag
 from ..supplychain import provenance, sbom
 from ..supplychain.attach import Attaching, Subject, attach_all
-from ..supplychain.cosign import load_private_key
-from ..supplychain.sign import Stored
+from ..supplychain.sign import Signing, Stored, open_signer
+from ..supplychain.signers import Signer
 from ..toolchains import BuildContext, BuildTask, Target
 from ..toolchains.drivers import driver_for
 from ..toolchains.elf import check_static_for
@@ -67,6 +67,7 @@ class Built:
     local: bool = False                 # --local: the reference is the engine's pyko.local/NAME:<hex>
     outputs: Tuple[Tuple[str, str], ...] = ()    # (kind, where) of each destination written
     attachments: Tuple[Stored, ...] = ()         # signatures and SBOMs stored beside it
+    signed_by: str = ""                          # who signed it (the key, or the keyless identity)
     provenance: Tuple[Tuple[str, dict], ...] = ()   # (subject digest, SLSA predicate), when attesting
 
     @property
@@ -145,8 +146,8 @@ def _open_outputs(plan, reporter: Reporter) -> Tuple[Registries, List[Destinatio
 
 def build(plan: Plan, reporter: Reporter) -> List[Built]:
     registries, destinations = _open_outputs(plan, reporter)
-    # Ask for the key's password before compiling, not after.
-    signer = load_private_key(plan.signing.key, plan.environ) if plan.signing.key else None
+    # Ask for the key's password, or find the OIDC token, before compiling, not after.
+    signer = open_signer(plan.signing.signer, plan.environ, plan.sigstore_offline)
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
         shared: Dict[str, object] = {}   # the drivers' per-run state (Go's package list and build groups)
         cache = open_cache(plan.go_cache, registries, plan.environ, workdir, plan.jobs, reporter)
@@ -174,6 +175,8 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
         results = [_assemble(job, binary_layers, layers, plan, reporter, times) for job in jobs]
         if layers.hits:
             reporter.info(f"layer cache: {layers.hits} layer(s) reused, {layers.misses} written")
+        if signer is not None:
+            signer.prepare()   # a keyless certificate is fetched before anything is pushed
         written = [_write(built, plan, destinations, signer, reporter) for built in results]
     if registries.retries:
         # The push line counts the image's own requests; this one also counts the base, SBOMs and signatures.
@@ -326,7 +329,8 @@ def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter: Reporte
     return tuple(out)
 
 
-def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer, reporter: Reporter) -> Built:
+def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer: Optional[Signer],
+           reporter: Reporter) -> Built:
     out = Outgoing(built.name, built.index, built.tags, built.target)
     stores, written, stored = [], [], []
     for destination in destinations:
@@ -334,7 +338,8 @@ def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer
         written.append((destination.kind, destination.location(out)))
         store = destination.attachments(out)
         if store is not None:
-            stores.append((store, destination.takes_sboms))
+            layout = destination.location(out) if destination.kind == "oci-layout" else ""
+            stores.append((store, destination.takes_sboms, layout))
     if plan.outputs.sbom_dir and built.sboms:
         os.makedirs(plan.outputs.sbom_dir, exist_ok=True)
         for item in built.sboms:
@@ -342,14 +347,21 @@ def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer
         reporter.info(f"wrote {len(built.sboms)} SBOM(s) to {plan.outputs.sbom_dir}")
     how = Attaching(built.name, signer, plan.signing.form, tuple(plan.signing.annotations), rfc3339(plan.epoch))
     subjects = _subjects(built, signer is not None and plan.signing.recursive)
-    for store, takes_sboms in stores:
-        stored += attach_all(store, subjects, dataclasses.replace(how, takes_sboms=takes_sboms), plan.jobs,
-                             parallel=store.parallel)
+    for store, takes_sboms, layout in stores:
+        try:
+            stored += attach_all(store, subjects, dataclasses.replace(how, takes_sboms=takes_sboms), plan.jobs,
+                                 parallel=store.parallel)
+        except SigningError as err:
+            assert signer is not None
+            again = Signing(signer, plan.signing.recursive, plan.signing.form, key=plan.signing.signer.key)
+            raise again.unsigned(f"{built.name}@{built.index.digest}", err, layout) from None
         if signer is not None:
             attested = f", {len(built.provenance) * 2} attestation(s)" if built.provenance else ""
             signed = sum(subject.signed for subject in subjects)
-            reporter.info(f"signed {signed} manifest(s) of {built.name}{attested} ({plan.signing.form} format)")
-    return dataclasses.replace(built, outputs=tuple(written), attachments=tuple(stored))
+            reporter.info(f"signed {signed} manifest(s) of {built.name}{attested} ({plan.signing.form} format) "
+                          f"as {signer.description}")
+    return dataclasses.replace(built, outputs=tuple(written), attachments=tuple(stored),
+                               signed_by=signer.description if signer is not None and stores else "")
 
 
 def _subjects(built: Built, recursive: bool) -> List[Subject]:

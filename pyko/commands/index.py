@@ -23,6 +23,7 @@ from ..image.documents import parse_config, parse_index, parse_manifest
 from ..platforms import Platform, platform_order
 from ..reference import Reference, shown_tag
 from ..supplychain import cosign
+from ..supplychain.sign import Signing
 from ..transport.referrers import fallback_tag
 from ..transport.registry.copy import copy_manifest, same_place
 from ..transport.registry.push import PushStats
@@ -156,9 +157,9 @@ class IndexRequest:
     epoch: int = 0                      # SOURCE_DATE_EPOCH, for the SBOM's date
 
 
-def create_index(request: IndexRequest, registries, signer, sign, reporter) -> str:
-    """Merge, gather, push and tag; returns the reference to deploy. `sign(store, digest,
-    name)` signs when `signer` is given."""
+def create_index(request: IndexRequest, registries, signing: Optional[Signing], reporter) -> str:
+    """Merge, gather, push and tag, then sign (as `signing` says, when given); returns the
+    reference to deploy."""
     from ..reference import check_tag
     from ..supplychain import sbom
     from ..supplychain.sign import attach_sbom
@@ -179,6 +180,8 @@ def create_index(request: IndexRequest, registries, signer, sign, reporter) -> s
     if not found.entries:
         raise UsageError("the sources offer no image to put in an index")
     chosen = choose(found.entries, request.prefer, replaceable)
+    if signing is not None:
+        signing.signer.prepare()   # a keyless certificate is had before anything is pushed
     stats = PushStats()
     gather(chosen, target, stats)
     manifest = index_manifest(chosen, agreed(found.annotations, reporter.info))
@@ -195,7 +198,9 @@ def create_index(request: IndexRequest, registries, signer, sign, reporter) -> s
         children = [(entry.platform, entry.descriptor.digest) for entry in chosen]
         attach_sbom(store, digest, sbom.index_sbom(ref.name, digest, rfc3339(request.epoch), children),
                     manifest.descriptor, rfc3339(request.epoch))
-    if signer is not None:
-        sign(store, digest, ref.name)
+    if signing is not None:
+        signed = signing.sign(store, digest, ref.name)
+        reporter.info(f"signed {len(signed)} manifest(s) of {ref.name} ({signing.form} format) as "
+                      f"{signing.signer.description}")
     one = shown_tag(tags)
     return f"{ref.name}{':' + one if one else ''}@{digest}"

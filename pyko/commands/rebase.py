@@ -18,6 +18,7 @@ from ..image import Image, Index
 from ..image.rebased import RebaseError, rebase
 from ..platforms import Platform, platform_order
 from ..reference import Reference
+from ..supplychain.sign import Signing
 from ..transport.registry.pull import BASE_DIGEST, BASE_NAME, open_remote_base
 from .bases import Base, open_base
 
@@ -94,11 +95,10 @@ def source_image(request: RebaseRequest, cache_dir: str, registries):
     return open_remote_base(request.image, registries, cache_dir)
 
 
-def write_rebased(request: RebaseRequest, cache_dir: str, registries, signer, reporter) -> str:
+def write_rebased(request: RebaseRequest, cache_dir: str, registries, signing: Optional[Signing], reporter) -> str:
     """Rebase, then write the result where the image was (its repository, or its layout); returns
     the reference to deploy."""
     from ..reference import check_tag
-    from ..supplychain.sign import sign_digest
     from ..transport.attachment_stores import LayoutAttachments, RegistryAttachments
     from ..transport.destinations import Outgoing
     from ..transport.destinations.layout import LayoutDestination
@@ -106,6 +106,8 @@ def write_rebased(request: RebaseRequest, cache_dir: str, registries, signer, re
 
     image = source_image(request, cache_dir, registries)
     index = rebased_index(image, request, opener_for(cache_dir, registries), request.image)
+    if signing is not None:
+        signing.signer.prepare()   # a keyless certificate is had before anything is written
     if request.oci_layout:
         name, _, own_tag = request.image.rpartition(":")
         tags = tuple(check_tag(t) for t in (request.tags or (own_tag,)))
@@ -120,7 +122,8 @@ def write_rebased(request: RebaseRequest, cache_dir: str, registries, signer, re
         reporter.info(RegistryDestination(registries, [ref.registry], 4).write(out))
         store = RegistryAttachments(registries(ref.registry), ref.repository)
         reference = f"{ref.name}@{index.digest}"
-    if signer is not None:
-        sign_digest(store, index.digest, out.name, signer, {})
-        reporter.info(f"signed {out.name}@{index.digest}")
+    if signing is not None:
+        signed = signing.sign(store, index.digest, out.name, request.oci_layout)
+        reporter.info(f"signed {len(signed)} manifest(s) of {out.name}@{index.digest} ({signing.form} format) as "
+                      f"{signing.signer.description}")
     return reference

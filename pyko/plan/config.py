@@ -92,6 +92,8 @@ class Config:
     base_policies: Mapping[str, BasePolicy] = field(default_factory=dict)   # basePolicies: per base
     cache_from: str = ""                                      # cacheFrom: Go's build cache in a registry
     cache_to: str = ""                                        # cacheTo
+    sign: str = ""                                            # sign = "keyless" (or "none")
+    trust_config: str = ""                                    # trustConfig: the Sigstore instance to sign with
     ko_source: str = ""                                       # the .ko.yaml read, "" if none
     warnings: Tuple[str, ...] = ()                            # for the user: ignored keys, keys set twice
 
@@ -140,7 +142,7 @@ _IMAGE_KEYS = {"labels", "annotations", "imageEnv", "workingDir", "exposedPorts"
 _TOP_KEYS = {
     "defaultBaseImage", "baseImageOverrides", "defaultPlatforms",
     "defaultEnv", "defaultFlags", "defaultLdflags", "builds", "rustLibc", "rustBuilder",
-    "basePolicy", "basePolicies", "cacheFrom", "cacheTo",
+    "basePolicy", "basePolicies", "cacheFrom", "cacheTo", "sign", "trustConfig",
 } | _IMAGE_KEYS
 _BUILD_KEYS = {"id", "dir", "main", "env", "flags", "ldflags", "bin", "name", "binaries",
                "mains", "bins", "cmd"} | _IMAGE_KEYS
@@ -332,7 +334,14 @@ def _parse_file(path: str, is_pyproject: bool) -> Tuple[Config, frozenset]:
         base_policies=_policies(reader, data.get("basePolicies"), path),
         cache_from=reader.string(data, "cacheFrom"),
         cache_to=reader.string(data, "cacheTo"),
+        sign=reader.choice(data, "sign", ("keyless", "none")) if "sign" in data else "",
+        trust_config=_relative(reader.string(data, "trustConfig"), path),
     ), frozenset(data)
+
+
+def _relative(value: str, path: str) -> str:
+    """A file named in the config, relative to the config's directory."""
+    return os.path.join(os.path.dirname(os.path.abspath(path)), value) if value else ""
 
 
 def _policy(reader: _Reader, table: object, where: str, path: str) -> BasePolicy:

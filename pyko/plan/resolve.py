@@ -32,6 +32,7 @@ from ..reference import (
 from ..supplychain import policy as base_policy
 from ..supplychain.attestations import format_or_default
 from ..supplychain.policy import BasePolicy
+from ..supplychain.signers import SignerRequest
 from ..toolchains import Source, ToolchainSettings, with_build_env
 from ..toolchains.go_modules import import_path_of
 from ..util.templates import expand
@@ -79,6 +80,9 @@ class Flags:
     sbom_dir: str = ""
     sbom_partial: bool = False                  # an incomplete SBOM is accepted (marked) instead of an error
     sign_key: str = ""
+    sign_keyless: bool = False                  # a Fulcio certificate for the CI's OIDC identity
+    identity_token: str = ""                    # --identity-token: the token, or a file holding it
+    trust_config: str = ""                      # --trust-config: a Sigstore instance's client trust config
     sign_recursive: bool = False
     sign_annotations: Tuple[Tuple[str, str], ...] = ()
     attest: Optional[bool] = None               # None: attest whenever signing
@@ -172,11 +176,15 @@ class OutputSettings:
 
 @dataclass(frozen=True)
 class SigningSettings:
-    key: str = ""                               # path of the private key; "" signs nothing
+    signer: SignerRequest = field(default_factory=SignerRequest)   # a key, keyless, or nothing
     recursive: bool = False
     annotations: Tuple[Tuple[str, str], ...] = ()
-    attest: bool = False                        # SBOM and provenance attestations, signed with the key
+    attest: bool = False                        # SBOM and provenance attestations, signed the same way
     form: str = "legacy"                        # legacy (.sig/.att tags) or bundle (cosign v3's referrers)
+
+    @property
+    def wanted(self) -> bool:
+        return self.signer.wanted
 
 
 @dataclass(frozen=True)
@@ -223,14 +231,19 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
     builds = tuple(_build(flags, config, path, entry, binaries, repo, environ, epoch)
                    for path, entry, binaries in entries)
     outputs = _outputs(flags, repo, local, builds, environ)
-    if flags.sign_key and not (outputs.push or flags.oci_layout):
-        raise UsageError("--sign-key signs what is pushed or written to --oci-layout: give a repo or a layout")
+    signing = _signing(flags, config)
+    if local and signing.wanted:
+        raise UsageError(f"{_signing_flag(signing)} signs what is pushed or written to --oci-layout, "
+                         "not what --local loads")
+    if signing.wanted and not (outputs.push or flags.oci_layout):
+        raise UsageError(f"{_signing_flag(signing)} signs what is pushed or written to --oci-layout: "
+                         "give a repo or a layout")
     return Plan(
         builds=builds,
         outputs=outputs,
         registry=registry_settings(flags.insecure_registry, flags.registry_ca_file, flags.registry_timeout, environ,
                                    flags.jobs),
-        signing=_signing(flags),
+        signing=signing,
         jobs=default_jobs(flags.jobs),
         cache_dir=cache_dir(environ),
         epoch=epoch,
@@ -255,18 +268,34 @@ def _check_combinations(flags: Flags, repo: str, local: bool, images: int) -> No
         raise UsageError("--tag-only needs exactly one -t TAG, and not latest (as in ko)")
     if local and flags.push_by_digest:
         raise UsageError("--push-by-digest pushes to a registry: it cannot go with --local")
-    if local and flags.sign_key:
-        raise UsageError("--sign-key signs what is pushed or written to --oci-layout, not what --local loads")
 
 
-def _signing(flags: Flags) -> SigningSettings:
-    if flags.attest and not flags.sign_key:
-        raise UsageError("--attest signs attestations: give --sign-key too")
+def signer_request(key: str, keyless: bool, identity_token: str, trust_config: str, form: str) -> SignerRequest:
+    """A key or keyless, never both; the keyless flags only with keyless signing."""
+    if key and keyless:
+        raise UsageError("--sign-key and --sign-keyless both given: sign with the key or keylessly, not both")
+    if (identity_token or trust_config) and not keyless:
+        given = "--identity-token" if identity_token else "--trust-config"
+        raise UsageError(f"{given} is for keyless signing: add --sign-keyless (or sign = \"keyless\" in the config)")
+    return SignerRequest(key=key, keyless=keyless, identity_token=identity_token, trust_config=trust_config,
+                         legacy=form == "legacy")
+
+
+def _signing(flags: Flags, config: Config) -> SigningSettings:
+    keyless = flags.sign_keyless or (config.sign == "keyless" and not flags.sign_key)
     form = format_or_default(flags.signature_format)
-    attest = bool(flags.sign_key) if flags.attest is None else flags.attest
+    request = signer_request(flags.sign_key, keyless, flags.identity_token, flags.trust_config or config.trust_config,
+                             form)
+    if flags.attest and not request.wanted:
+        raise UsageError("--attest signs attestations: give --sign-key or --sign-keyless too")
+    attest = request.wanted if flags.attest is None else flags.attest
     if attest and flags.sbom == "none":
         raise UsageError("attestations hold the SBOM: with --sbom=none, add --no-attest")
-    return SigningSettings(flags.sign_key, flags.sign_recursive, flags.sign_annotations, attest, form)
+    return SigningSettings(request, flags.sign_recursive, flags.sign_annotations, attest, form)
+
+
+def _signing_flag(signing: SigningSettings) -> str:
+    return "--sign-key" if signing.signer.key else "--sign-keyless"
 
 
 def registry_settings(insecure: bool, ca_file: str, timeout: Optional[float], environ: Mapping[str, str],

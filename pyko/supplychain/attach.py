@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..image.blob import Descriptor
 from . import attestations
 from .sign import Stored, attach_sbom, sign_digest
+from .signers import Signer
 
 KINDS = ("sbom", "signature", "attestation")   # the order results are reported in
 
@@ -38,7 +39,7 @@ class Attaching:
     """How to store them: the image's name (signed into payloads), the key, the signing settings."""
 
     name: str
-    signer: object = None
+    signer: Optional[Signer] = None
     form: str = "legacy"
     annotations: Tuple[Tuple[str, str], ...] = ()
     created: str = ""
@@ -64,8 +65,8 @@ def _attach_one(store, subject: Subject, how: Attaching) -> Dict[str, List[Store
     if how.signer is None:
         return out
     if subject.signed:
-        out["signature"] = [sign_digest(store, digest, how.name, how.signer, dict(how.annotations), how.form,
-                                        subject.descriptor, how.created)]
+        out["signature"] = [sign_digest(store, subject.descriptor, how.name, how.signer, dict(how.annotations),
+                                        how.form, how.created)]
     if subject.provenance is not None:
         items = [attestations.Attestation(subject.descriptor, how.name, attestations.SPDX, json.loads(subject.sbom))
                  ] if subject.sbom is not None else []   # the plan refuses attesting without SBOMs

@@ -19,6 +19,7 @@ from ..errors import MalformedInput, UsageError, VerificationError
 from ..image import Descriptor
 from ..transport import referrers
 from . import bundles, cosign, dsse
+from .signers import Signer
 
 DSSE_LAYER = "application/vnd.dsse.envelope.v1+json"
 PREDICATE_ANNOTATION = "predicateType"
@@ -49,7 +50,7 @@ class Attestation:
     predicate: Mapping
 
 
-def attest(store, items: Sequence[Attestation], private_key, form: str, created: str) -> List[Tuple[str, str]]:
+def attest(store, items: Sequence[Attestation], signer: Signer, form: str, created: str) -> List[Tuple[str, str]]:
     """Sign and store attestations about one subject; returns (tag, or "" for a referrer; the digest
     of the manifest that holds it) for each place written. Legacy ones share one `.att` manifest,
     written once, so its recorded digest is the final one."""
@@ -60,17 +61,17 @@ def attest(store, items: Sequence[Attestation], private_key, form: str, created:
     if form == "bundle":
         out = []
         for item, body in zip(items, bodies):
-            manifest, blobs = bundles.bundle_referrer(subject, bundles.signed_bundle(private_key, body),
-                                                      item.predicate_type, created)
+            manifest, blobs = bundles.bundle_referrer(subject, signer.sign_bundle(body), item.predicate_type, created)
             referrers.attach(store, subject, manifest, blobs)
             out.append(("", manifest.descriptor.digest))
         return out
     tag = cosign.tag_for(subject.digest, "att")
     layers = cosign.existing_layers(store.manifest(tag), store.blob, f"attestation manifest {tag}")
     for item, body in zip(items, bodies):
-        envelope = json.dumps(dsse.envelope(private_key, body), separators=(",", ":")).encode()
-        new = cosign.ArtifactLayer(DSSE_LAYER, envelope, {cosign.SIGNATURE_ANNOTATION: "",
-                                                          PREDICATE_ANNOTATION: item.predicate_type})
+        envelope, extra = signer.sign_envelope(body)
+        new = cosign.ArtifactLayer(DSSE_LAYER, json.dumps(envelope, separators=(",", ":")).encode(),
+                                   {cosign.SIGNATURE_ANNOTATION: "", PREDICATE_ANNOTATION: item.predicate_type,
+                                    **extra})
         if not any(layer.data == new.data for layer in layers):  # deterministic signatures: a rebuild adds nothing
             layers.append(new)
     manifest, blobs = cosign.artifact_manifest(layers)

@@ -278,8 +278,11 @@ def layers_for_verifying(manifest: bytes, fetch, where: str) -> List[ArtifactLay
     return out
 
 
-def add_signature(existing: List[ArtifactLayer], signed_payload: bytes, signature: str) -> List[ArtifactLayer]:
-    new = ArtifactLayer(SIMPLESIGNING, signed_payload, {SIGNATURE_ANNOTATION: signature})
+def add_signature(existing: List[ArtifactLayer], signed_payload: bytes, signature: str,
+                  extra: Optional[Mapping[str, str]] = None) -> List[ArtifactLayer]:
+    """`existing` with one more signature layer (`extra`: a keyless signature's certificate, chain
+    and Rekor bundle annotations)."""
+    new = ArtifactLayer(SIMPLESIGNING, signed_payload, {SIGNATURE_ANNOTATION: signature, **(extra or {})})
     if any(layer.data == new.data and layer.annotations.get(SIGNATURE_ANNOTATION) == signature
            for layer in existing):
         return existing  # the same signature twice is one signature

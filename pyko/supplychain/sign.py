@@ -4,13 +4,14 @@ repository or an OCI layout, pyko.transport.attachment_stores)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Mapping, Optional
+from typing import List, Mapping, Optional, Tuple
 
-from ..errors import UsageError
+from ..errors import SigningError, UsageError
 from ..image import BytesBlob, Descriptor, mediatypes
-from ..image.documents import parse_index
+from ..image.documents import media_type_of, parse_index
 from ..transport import referrers
 from . import bundles, cosign, dsse
+from .signers import KeySigner, Signer, SignerRequest
 
 SBOM_MEDIA_TYPE = "text/spdx+json"
 
@@ -25,25 +26,91 @@ class Stored:
     digest: str
 
 
-def sign_digest(store, digest: str, docker_reference: str, private_key,
-                annotations: Optional[Mapping[str, str]] = None, form: str = "legacy",
-                subject: Optional[Descriptor] = None, created: str = "") -> Stored:
-    """Sign `digest`: appended to its `.sig` manifest (legacy, cosign v2 and v3 read it), or as a
-    Sigstore bundle referrer (cosign v3's default; `subject` is then the signed manifest's descriptor)."""
+def sign_digest(store, subject: Descriptor, docker_reference: str, signer: Signer,
+                annotations: Optional[Mapping[str, str]] = None, form: str = "legacy", created: str = "") -> Stored:
+    """Sign the manifest `subject` describes: appended to its `.sig` manifest (legacy, cosign v2 and
+    v3 read it), or as a Sigstore bundle referrer of it (cosign v3's default)."""
+    digest = subject.digest
     if form == "bundle":
         body = dsse.statement([(docker_reference, digest)], bundles.SIGN_PREDICATE, {}, dict(annotations or {}))
-        manifest, blobs = bundles.bundle_referrer(subject, bundles.signed_bundle(private_key, body),
-                                                  bundles.SIGN_PREDICATE, created)
+        manifest, blobs = bundles.bundle_referrer(subject, signer.sign_bundle(body), bundles.SIGN_PREDICATE, created)
         referrers.attach(store, subject, manifest, blobs)
         return Stored("signature", digest, "", manifest.descriptor.digest)  # a referrer: named by digest
     signed = cosign.payload(docker_reference, digest, annotations)
-    signature = cosign.sign(private_key, signed)
+    signature, extra = signer.sign_payload(signed)
     tag = cosign.tag_for(digest, "sig")
     existing = cosign.existing_layers(store.manifest(tag), store.blob)
-    layers = cosign.add_signature(existing, signed, signature)
+    layers = cosign.add_signature(existing, signed, signature, extra)
     manifest, blobs = cosign.artifact_manifest(layers)
     store.put(tag, manifest, blobs)
     return Stored("signature", digest, tag, manifest.descriptor.digest)
+
+
+def described(store, digest: str) -> Descriptor:
+    """The descriptor of the manifest stored at `digest` (its media type read from it)."""
+    raw = store.manifest_bytes(digest)
+    return Descriptor(media_type_of(raw, f"manifest {digest[:19]}"), digest, len(raw))
+
+
+def sign_image(store, digest: str, name: str, signer: Signer, recursive: bool = False,
+               annotations: Optional[Mapping[str, str]] = None, form: str = "legacy",
+               created: str = "") -> List[Stored]:
+    """Sign the manifest at `digest` and, `recursive` for an index, each manifest it lists: what
+    `pyko sign`, `index create` and `rebase` do (a build signs through attach.py, which has the
+    descriptors already)."""
+    return [sign_digest(store, described(store, subject), name, signer, annotations, form, created)
+            for subject in subjects(store, digest, recursive)]
+
+
+@dataclass(frozen=True)
+class Signing:
+    """How a command signs what it wrote: the signer and the choices every command shares."""
+
+    signer: Signer
+    recursive: bool = False
+    form: str = "legacy"
+    annotations: Tuple[Tuple[str, str], ...] = ()
+    created: str = ""
+    key: str = ""                        # the key file, when a key signs (for the retry line)
+
+    def sign(self, store, digest: str, name: str, layout: str = "") -> List[Stored]:
+        """sign_image with these choices; a failure says what is written unsigned and how to sign it."""
+        try:
+            return sign_image(store, digest, name, self.signer, self.recursive, dict(self.annotations), self.form,
+                              self.created)
+        except SigningError as err:
+            raise self.unsigned(f"{name}@{digest}", err, layout) from None
+
+    def unsigned(self, reference: str, err: SigningError, layout: str = "") -> SigningError:
+        """The error for `reference`, written but not signed: why, and the `pyko sign` line that
+        signs it once the cause is fixed."""
+        options = " --recursive" if self.recursive else ""
+        options += " --signature-format bundle" if self.form == "bundle" else ""
+        options += f" --key {self.key}" if self.key else ""
+        options += f" --oci-layout {layout}" if layout else ""
+        return SigningError(f"{reference} is written but not signed: {err}; once that is fixed, sign it with "
+                            f"`pyko sign{options} {reference}`")
+
+
+def open_signer(request: SignerRequest, environ: Mapping[str, str], offline: bool = False) -> Optional[Signer]:
+    """The signer the request names, its secrets read now (the key's password, the OIDC token), so
+    a missing or expired one stops the command before anything is built or written."""
+    if request.keyless:
+        from .keyless.signing import open_keyless
+
+        return open_keyless(request, environ, offline)
+    if request.key:
+        return KeySigner(cosign.load_private_key(request.key, environ), request.key)
+    return None
+
+
+def open_signing(request: SignerRequest, environ: Mapping[str, str], offline: bool = False, recursive: bool = False,
+                 annotations: Tuple[Tuple[str, str], ...] = (), created: str = "") -> Optional[Signing]:
+    """The Signing a command's flags ask for (its secrets read now, before anything is written), or None."""
+    signer = open_signer(request, environ, offline)
+    if signer is None:
+        return None
+    return Signing(signer, recursive, "legacy" if request.legacy else "bundle", annotations, created, request.key)
 
 
 SBOM_ARTIFACT = "application/spdx+json"

@@ -45,8 +45,7 @@ def _pem(cert: x509.Certificate) -> bytes:
 
 def _utf8_der(text: str) -> bytes:
     data = text.encode()
-    assert len(data) < 128
-    return bytes([0x0C, len(data)]) + data
+    return bytes([0x0C]) + _der_length(len(data)) + data
 
 
 def _canonical(obj) -> bytes:
@@ -85,8 +84,9 @@ class FakeSigstore:
         return builder.sign(self.root_key if parent else key, hashes.SHA384())
 
     def issue(self, identity: str, issuer: str, signer_key, not_before: Optional[datetime.datetime] = None,
-              minutes: int = 10, ca_key=None, ca_cert=None, sct_key=None) -> x509.Certificate:
-        """A Fulcio-like leaf for `signer_key` with an embedded SCT (signed by `sct_key`, the CT log's)."""
+              minutes: int = 10, ca_key=None, ca_cert=None, sct_key=None, extensions=()) -> x509.Certificate:
+        """A Fulcio-like leaf for `signer_key` with an embedded SCT (signed by `sct_key`, the CT log's);
+        `extensions` are more (OID, DER value) pairs, as Fulcio adds for a CI's token claims."""
         ca_key, ca_cert = ca_key or self.intermediate_key, ca_cert or self.intermediate
         start = not_before or (self.now - datetime.timedelta(minutes=1))
         base = (x509.CertificateBuilder()
@@ -100,6 +100,8 @@ class FakeSigstore:
                 .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(identity)]), True)
                 .add_extension(x509.UnrecognizedExtension(ISSUER_V1, issuer.encode()), False)
                 .add_extension(x509.UnrecognizedExtension(ISSUER_V2, _utf8_der(issuer)), False))
+        for oid, value in extensions:
+            base = base.add_extension(x509.UnrecognizedExtension(oid, value), False)
         # The SCT signs the certificate without its SCT list: issue once with a placeholder, sign
         # that TBS (RFC 6962's precertificate entry), then issue again with the real list.
         placeholder = base.add_extension(x509.UnrecognizedExtension(SCT_LIST, self._sct_list(b"\0" * 64, 0)), False)

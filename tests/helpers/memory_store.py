@@ -11,14 +11,16 @@ class MemoryStore:
         self.tags, self.blobs = {}, {}
 
     def resolve(self, ident):
-        data = self.tags[ident]
+        data = self.manifest_bytes(ident) if ident.startswith("sha256:") else self.tags[ident]
         return BytesBlob("", data).descriptor.digest, json.loads(data)["mediaType"]
 
     def manifest(self, tag):
         return self.tags.get(tag)
 
     def manifest_bytes(self, digest):
-        return next(d for d in self.tags.values() if BytesBlob("", d).descriptor.digest == digest)
+        """By digest: a tagged manifest, or one stored among blobs (a referrer in a fallback index's push)."""
+        tagged = [d for d in self.tags.values() if BytesBlob("", d).descriptor.digest == digest]
+        return tagged[0] if tagged else self.blobs[digest]
 
     def blob(self, desc):
         return self.blobs[desc.digest]

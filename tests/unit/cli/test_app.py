@@ -23,7 +23,8 @@ def keep_signal_handlers():
 
 def test_the_commands_are_there():
     assert {"build", "resolve", "apply", "create", "delete", "base", "index", "rebase", "login", "logout", "sign",
-            "verify", "verify-attestation", "generate-key-pair", "version", "completion", "run"} == set(COMMANDS)
+            "attest", "verify", "verify-attestation", "generate-key-pair", "version", "completion",
+            "run"} == set(COMMANDS)
 
 
 @pytest.mark.parametrize("name", COMMANDS)

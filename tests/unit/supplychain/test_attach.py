@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pyko.image import mediatypes
 from pyko.image.blob import Descriptor
 from pyko.supplychain.attach import Attaching, Subject, attach_all
+from pyko.supplychain.signers import KeySigner
 
 from memory_store import MemoryStore
 
@@ -47,7 +48,7 @@ def _subjects():
 @pytest.mark.parametrize("parallel", [False, True])
 def test_attach_all_writes_each_subject_in_order_and_reports_by_kind(parallel):
     store, key = SlowMemoryStore(parallel), ec.generate_private_key(ec.SECP256R1())
-    how = Attaching("reg.io/app", key, "legacy", (), "2023-11-14T22:13:20Z")
+    how = Attaching("reg.io/app", KeySigner(key), "legacy", (), "2023-11-14T22:13:20Z")
     stored = attach_all(store, _subjects(), how, jobs=4, parallel=store.parallel)
     assert store.overlapped == parallel
     # Reported grouped by kind, each group in subject order, however the writes interleaved.

@@ -13,6 +13,7 @@ from pyko.supplychain.attestations import (
     predicate_type,
     verify_attestations,
 )
+from pyko.supplychain.signers import KeySigner
 
 from memory_store import MemoryStore
 
@@ -23,7 +24,7 @@ SPDX, SLSA = TYPES["spdxjson"], TYPES["slsaprovenance1"]
 def _attested(store, key):
     items = [Attestation(SUBJECT, "reg.io/app", SPDX, {"spdxVersion": "SPDX-2.3"}),
              Attestation(SUBJECT, "reg.io/app", SLSA, {"buildDefinition": {}})]
-    return attest(store, items, key, "legacy", "1970-01-01T00:00:00Z")
+    return attest(store, items, KeySigner(key), "legacy", "1970-01-01T00:00:00Z")
 
 
 def test_legacy_attestations_share_one_att_manifest_and_a_rebuild_adds_nothing():

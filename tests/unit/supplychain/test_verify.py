@@ -5,22 +5,25 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from pyko.errors import MalformedInput, VerificationError
-from pyko.image import mediatypes
+from pyko.image import Descriptor, mediatypes
 from pyko.supplychain.sign import sign_digest
+from pyko.supplychain.signers import KeySigner
 from pyko.supplychain.verify import KeyVerifier, verify_signatures
 
 from memory_store import MemoryStore
 
 DIGEST = "sha256:" + "ab" * 32
+SUBJECT = Descriptor(mediatypes.OCI_MANIFEST, DIGEST, 100)
 
 
 def test_sign_then_verify_and_each_way_it_fails():
     store, key, other = MemoryStore(), ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    sign_digest(store, DIGEST, "reg.io/app", key, {"env": "prod"})
-    sign_digest(store, DIGEST, "reg.io/app", key, {"env": "prod"})  # deterministic ECDSA: the same signature
+    sign_digest(store, SUBJECT, "reg.io/app", KeySigner(key), {"env": "prod"})
+    # deterministic ECDSA: the same signature
+    sign_digest(store, SUBJECT, "reg.io/app", KeySigner(key), {"env": "prod"})
     tag = "sha256-" + "ab" * 32 + ".sig"
     assert len(json.loads(store.tags[tag])["layers"]) == 1
-    sign_digest(store, DIGEST, "reg.io/app", key, {"env": "prod", "n": "2"})
+    sign_digest(store, SUBJECT, "reg.io/app", KeySigner(key), {"env": "prod", "n": "2"})
     assert len(json.loads(store.tags[tag])["layers"]) == 2  # another payload: appended, as cosign does
     verified = verify_signatures(store, DIGEST, KeyVerifier(key.public_key()), {"env": "prod"}, "app")
     assert len(verified) == 2 and verified[0].where == f"signature 1 ({tag})"
@@ -43,7 +46,7 @@ def _manifest_with(layers):
 def test_one_bad_layer_does_not_hide_a_good_one_and_cosigns_limit_of_layers_applies():
     """cosign reads up to 1000 layers of a .sig manifest and judges each on its own."""
     store, key = MemoryStore(), ec.generate_private_key(ec.SECP256R1())
-    sign_digest(store, DIGEST, "reg.io/app", key, {})
+    sign_digest(store, SUBJECT, "reg.io/app", KeySigner(key), {})
     tag = "sha256-" + "ab" * 32 + ".sig"
     good = json.loads(store.tags[tag])["layers"][0]
     broken = dict(good, annotations={"dev.cosignproject.cosign/signature": 7})   # not a string
