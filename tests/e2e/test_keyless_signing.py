@@ -57,8 +57,24 @@ def test_the_private_sigstore_is_faithful_sigstore_python_signs_and_cosign_verif
     other = _cosign("verify-blob", "--bundle", str(tmp_path / "a.sigstore.json"), "--trusted-root", sigstore.root,
                     "--certificate-identity", OTHER, "--certificate-oidc-issuer", GITHUB, str(artifact))
     assert other.returncode != 0
-    assert ("POST", "/api/v2/signingCert") in sigstore.fulcio.requests
     assert ("GET", "/jwks") in sigstore.oidc.requests   # Fulcio checked the token against the issuer's keys
+    assert "csr" in sigstore.request_kinds
+
+
+def test_cosign_v3_signs_against_the_private_sigstore_and_pyko_verifies_it(registry, hello_src, session_env,
+                                                                             sigstore, tmp_path):
+    built = pyko("build", hello_src, "--platform", "linux/amd64", "--repo", f"{registry.host}/kl-by-cosign",
+                 env=session_env)
+    assert built.returncode == 0, built.stderr
+    config = tmp_path / "signing_config.json"
+    config.write_text(json.dumps(sigstore.signing_config()))
+    signed = _cosign("sign", "-y", "--identity-token", sigstore.github_token(), "--signing-config", str(config),
+                     "--trusted-root", sigstore.root, "--allow-insecure-registry", built.stdout.strip())
+    assert signed.returncode == 0, signed.stderr
+    assert "proof" in sigstore.request_kinds   # cosign's public key with a proof of possession
+    ok = pyko("verify", "--trusted-root", sigstore.root, "--certificate-identity", sigstore.identity_of(),
+              "--certificate-oidc-issuer", GITHUB, built.stdout.strip(), env=session_env)
+    assert ok.returncode == 0, ok.stderr
 
 
 @pytest.mark.parametrize("form", ["legacy", "bundle"])

@@ -151,6 +151,7 @@ class SigstoreServices:
         self.entries: Dict[str, dict] = {}
         self.lock = threading.Lock()
         self.issued: List[x509.Certificate] = []
+        self.request_kinds: List[str] = []     # "csr" (sigstore-python) or "proof" (cosign, sigstore-go)
         self.oidc = _Server(self._oidc_route)
         self.fulcio = _Server(self._fulcio_route)
         self.rekor = _Server(self._rekor_route)
@@ -231,6 +232,7 @@ class SigstoreServices:
             if not csr.is_signature_valid:
                 return _json(400, {"code": 3, "message": "invalid signature on the CSR"})
             public = csr.public_key()
+            self.request_kinds.append("csr")
         else:
             key_request = request["publicKeyRequest"]
             public = serialization.load_pem_public_key(key_request["publicKey"]["content"].encode())
@@ -238,10 +240,11 @@ class SigstoreServices:
                 public.verify(base64.b64decode(key_request["proofOfPossession"]), subject.encode(), ECDSA)
             except InvalidSignature:
                 return _json(400, {"code": 3, "message": "the proof of possession does not verify"})
+            self.request_kinds.append("proof")
         cert = self._certificate(claims, public)
         chain = [cert, self.fake.intermediate, self.fake.root]
         pems = [c.public_bytes(serialization.Encoding.PEM).decode() for c in chain]
-        return _json(201, {"signedCertificateEmbeddedSct": {"chain": {"certificates": pems}}})
+        return _json(200, {"signedCertificateEmbeddedSct": {"chain": {"certificates": pems}}})
 
     def _certificate(self, claims: dict, public) -> x509.Certificate:
         issuer = claims["iss"]
@@ -300,7 +303,7 @@ class SigstoreServices:
                                    "hashes": [h.hex() for h in inclusion_path(index, self.leaves)],
                                    "checkpoint": self.fake.checkpoint(root, size)}}
             self.entries[uuid] = entry
-        return _json(201, {uuid: entry}, ETag=f'"{uuid}"', Location=f"/api/v1/log/entries/{uuid}")
+        return _json(201, {uuid: entry}, ETag=uuid, Location=f"/api/v1/log/entries/{uuid}")
 
     # --- the files clients take -----------------------------------------------------------------------
     def trusted_root(self) -> dict:
