@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A fresh CI runner (empty GOCACHE, empty pyko cache) rebuilding an app for all 8 platforms with
-Go's build cache read from the registry (--cache-from), beside ko v0.19.1 cold on the same inputs.
+Go's build cache read from the registry (--cache-from, verified with the pipeline's key), beside ko
+v0.19.1 cold on the same inputs.
 Prints figures; asserts nothing.
 
   python3 benchmarks/registry_cache_bench.py [--runs N]
@@ -25,12 +26,23 @@ from ko_compare import Bench, find_ko, timed  # noqa: E402
 from registry_fixtures import start_registry  # noqa: E402
 
 
-def pyko_runner(bench: Bench, tag: str, cache: str):
-    """One fresh runner: its own empty GOCACHE and pyko cache."""
-    env = bench.env("pyko", f"-{tag}")
+def pyko_runner(bench: Bench, tag: str, cache: str, key: str):
+    """One fresh runner: its own empty GOCACHE and pyko cache; the cache is read only once its
+    signature verifies with the pipeline's key, and saved signed (as docs/ci.md recommends)."""
+    env = dict(bench.env("pyko", f"-{tag}"), COSIGN_PASSWORD="")
     args = [sys.executable, "-m", "pyko", "build", ".", "--platform", "all", "--base", bench.base,
-            "--repo", f"{bench.registry.host}/pyko-{tag}", "--bare", "--cache-from", cache, "--cache-to", cache]
+            "--repo", f"{bench.registry.host}/pyko-{tag}", "--bare", "--cache-from", cache, "--cache-to", cache,
+            "--cache-key", f"{key}.pub", "--sign-key", f"{key}.key", "--no-attest"]
     return timed(args, env, cwd=bench.src)
+
+
+def make_key(work: str) -> str:
+    import subprocess
+
+    prefix = os.path.join(work, "ci")
+    subprocess.run([sys.executable, "-m", "pyko", "generate-key-pair", "--output-key-prefix", prefix],
+                   env=dict(os.environ, COSIGN_PASSWORD=""), check=True, capture_output=True)
+    return prefix
 
 
 def main():
@@ -43,7 +55,8 @@ def main():
         bench = Bench(work, find_ko(), registry)
         bench.base = bench.publish_base()
         cache = f"{registry.host}/gocache/hello"
-        first, _, _, err = pyko_runner(bench, "first", cache)
+        key = make_key(work)
+        first, _, _, err = pyko_runner(bench, "first", cache, key)
         print("first run: " + " | ".join(line.strip() for line in err.splitlines() if "go cache" in line))
         ko_cold, unchanged, changed = [], [], []
         main_go = os.path.join(bench.src, "main.go")
@@ -51,13 +64,13 @@ def main():
             source = f.read()
         for n in range(args.runs):
             ko_cold.append(bench.ko_build(cold_tag=f"-cold{n}", repo=f"ko-cold{n}")[0])
-            elapsed, _, _, err = pyko_runner(bench, f"unchanged{n}", cache)
+            elapsed, _, _, err = pyko_runner(bench, f"unchanged{n}", cache, key)
             unchanged.append(elapsed)
             print(f"fresh runner {n}: " + " | ".join(line.strip() for line in err.splitlines() if "go cache" in line))
             with open(main_go, "w") as f:
                 f.write(source.replace("func main() {", f"func main() {{\n\t_ = \"one-line change {n}\"", 1))
             try:
-                changed.append(pyko_runner(bench, f"changed{n}", cache)[0])
+                changed.append(pyko_runner(bench, f"changed{n}", cache, key)[0])
             finally:
                 with open(main_go, "w") as f:
                     f.write(source)

@@ -24,6 +24,9 @@ BASE_POLICY_OPTIONS = {"base_preset": "preset", "base_key": "key",
                        "base_certificate_identity_regexp": "certificateIdentityRegexp",
                        "base_certificate_oidc_issuer": "certificateOidcIssuer",
                        "base_certificate_oidc_issuer_regexp": "certificateOidcIssuerRegexp"}
+#: The Go cache's policy flags (--cache-key, --cache-certificate-…), in the config's key names.
+CACHE_POLICY_OPTIONS = {f"cache_{option[5:]}": key for option, key in BASE_POLICY_OPTIONS.items()
+                        if option != "base_preset"}
 
 
 def flags_from(paths, options: dict, kubernetes: bool = False):
@@ -48,6 +51,7 @@ def flags_from(paths, options: dict, kubernetes: bool = False):
         binaries=tuple(split_binary(b) for b in options.get("binaries", ())),
         sign_annotations=key_values(options["sign_annotations"], "--sign-annotation"),
         base_policy={key: options[option] for option, key in BASE_POLICY_OPTIONS.items()},
+        cache_policy={key: options[option] for option, key in CACHE_POLICY_OPTIONS.items()},
         kubernetes=kubernetes,
     )
 

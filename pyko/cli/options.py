@@ -164,10 +164,24 @@ def build_options(func, yaml: bool = False):
                      help="Go: -ldflags for every image, instead of the config's (comma-separated or repeated)."),
         click.option("--cache-from", default="", metavar="REPO[:TAG]",
                      help="Go: read Go's build cache from this registry artifact (default tag go-build-cache), "
-                          "for fresh CI runners; a missing or bad cache only costs time."),
+                          "for fresh CI runners, once its signature verifies; a missing, unsigned or bad cache "
+                          "only costs time."),
         click.option("--cache-to", default="", metavar="REPO[:TAG]",
-                     help="Go: save the build cache there after a successful build (only where the pipeline "
-                          "is trusted: whoever writes the cache can influence builds that read it)."),
+                     help="Go: save the build cache there after a successful build, signed by the build's signer "
+                          "(--sign-key or --sign-keyless) so that readers can verify who wrote it."),
+        click.option("--cache-key", default="", type=click.Path(),
+                     help="Go: use a --cache-from cache only if it is signed with this public key (cosign.pub)."),
+        click.option("--cache-certificate-identity", default="",
+                     help="Go: use a --cache-from cache only if it is keyless-signed by this identity (exactly)."),
+        click.option("--cache-certificate-identity-regexp", default="",
+                     help="... or by an identity this regular expression matches."),
+        click.option("--cache-certificate-oidc-issuer", default="",
+                     help="The cache signer's OIDC issuer (exactly), e.g. https://token.actions.githubusercontent.com."),
+        click.option("--cache-certificate-oidc-issuer-regexp", default="",
+                     help="... or a regular expression the issuer must match."),
+        click.option("--cache-trust", type=click.Choice(["signed", "none"]), default=None,
+                     help="none: read a --cache-from cache nobody verified (the log and the provenance say so); "
+                          "signed (the default): only with a cache policy (config: cacheTrust, cachePolicy)."),
         click.option("--disable-optimizations", is_flag=True,
                      help="Go: compile with -gcflags 'all=-N -l', for a debugger."),
         click.option("--debug", is_flag=True, hidden=True),   # ko's Delve in the image: refused in the plan

@@ -16,7 +16,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import BuildError, SigningError, UsageError
 from ..image import Index, Layer
@@ -45,7 +45,7 @@ from ..util.atomic import write_bytes
 from ..util.progress import Reporter
 from ..util.timestamps import rfc3339
 from .bases import Base, BuiltinBase, open_base, verify_base
-from .go_build_cache import open_cache, save_cache
+from .go_build_cache import CacheTrust, open_cache, save_cache
 
 
 @dataclass(frozen=True)
@@ -150,10 +150,13 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
     signer = open_signer(plan.signing.signer, plan.environ, plan.sigstore_offline)
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
         shared: Dict[str, object] = {}   # the drivers' per-run state (Go's package list and build groups)
-        cache = open_cache(plan.go_cache, registries, plan.environ, workdir, plan.jobs, reporter)
+        cache = open_cache(plan.go_cache, registries, plan.environ, workdir, plan.jobs, reporter,
+                           CacheTrust(plan.registry.timeout, plan.sigstore_offline, plan.cache_dir))
         environ = {**plan.environ, **(cache.environ if cache else {})}
         prepare_run([source for build in plan.builds for source in build.sources()], environ, shared)
-        jobs = [_prepare(build, plan, registries, workdir, reporter, shared, environ) for build in plan.builds]
+        build_cache = cache.build_cache if cache else {}   # for the provenance: the cache entries came from
+        jobs = [_prepare(build, plan, registries, workdir, reporter, shared, environ, build_cache)
+                for build in plan.builds]
         _refuse_twins(jobs)
         summary = groups_summary(shared)
         if summary:
@@ -171,7 +174,7 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
             plan.jobs, reporter,
         )
         times = (started, time.time())
-        save_cache(cache, registries, workdir, reporter)
+        save_cache(cache, registries, workdir, reporter, signer, rfc3339(plan.epoch))
         results = [_assemble(job, binary_layers, layers, plan, reporter, times) for job in jobs]
         if layers.hits:
             reporter.info(f"layer cache: {layers.hits} layer(s) reused, {layers.misses} written")
@@ -185,15 +188,14 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
 
 
 def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter: Reporter,
-             shared: Dict[str, object], environ: Dict[str, str]) -> _Job:
+             shared: Dict[str, object], environ: Dict[str, str], build_cache: Mapping[str, object]) -> _Job:
     """Open the base, pick the platforms, get the drivers' tasks, check kodata: all before compiling."""
     base = open_base(build.base, plan.cache_dir, registries)
     if build.base_policy is not None:
         for line in verify_base(base, build.base_policy, registries, plan.sigstore_offline, plan.cache_dir):
             reporter.info(line)
     platforms = parse_platforms(build.platforms, available=base.platforms())
-    cache_from = plan.go_cache.cache_from if "GOCACHEPROG" in environ else None
-    context = BuildContext(workdir, plan.cache_dir, plan.epoch, environ, shared, str(cache_from or ""))
+    context = BuildContext(workdir, plan.cache_dir, plan.epoch, environ, shared, build_cache)
     targets = tuple(driver_for(source).target(source, platforms, context) for source in build.sources())
     for target in targets:
         for note in target.notes:

@@ -92,6 +92,8 @@ class Config:
     base_policies: Mapping[str, BasePolicy] = field(default_factory=dict)   # basePolicies: per base
     cache_from: str = ""                                      # cacheFrom: Go's build cache in a registry
     cache_to: str = ""                                        # cacheTo
+    cache_policy: Optional[BasePolicy] = None                 # cachePolicy: who may have written a cache read
+    cache_trust: str = ""                                     # cacheTrust = "none": read caches unverified
     sign: str = ""                                            # sign = "keyless" (or "none")
     trust_config: str = ""                                    # trustConfig: the Sigstore instance to sign with
     ko_source: str = ""                                       # the .ko.yaml read, "" if none
@@ -142,7 +144,7 @@ _IMAGE_KEYS = {"labels", "annotations", "imageEnv", "workingDir", "exposedPorts"
 _TOP_KEYS = {
     "defaultBaseImage", "baseImageOverrides", "defaultPlatforms",
     "defaultEnv", "defaultFlags", "defaultLdflags", "builds", "rustLibc", "rustBuilder",
-    "basePolicy", "basePolicies", "cacheFrom", "cacheTo", "sign", "trustConfig",
+    "basePolicy", "basePolicies", "cacheFrom", "cacheTo", "cachePolicy", "cacheTrust", "sign", "trustConfig",
 } | _IMAGE_KEYS
 _BUILD_KEYS = {"id", "dir", "main", "env", "flags", "ldflags", "bin", "name", "binaries",
                "mains", "bins", "cmd"} | _IMAGE_KEYS
@@ -334,6 +336,8 @@ def _parse_file(path: str, is_pyproject: bool) -> Tuple[Config, frozenset]:
         base_policies=_policies(reader, data.get("basePolicies"), path),
         cache_from=reader.string(data, "cacheFrom"),
         cache_to=reader.string(data, "cacheTo"),
+        cache_policy=_policy(reader, data.get("cachePolicy"), "cachePolicy", path) if "cachePolicy" in data else None,
+        cache_trust=reader.choice(data, "cacheTrust", ("signed", "none")) if "cacheTrust" in data else "",
         sign=reader.choice(data, "sign", ("keyless", "none")) if "sign" in data else "",
         trust_config=_relative(reader.string(data, "trustConfig"), path),
     ), frozenset(data)

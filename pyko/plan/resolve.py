@@ -95,6 +95,8 @@ class Flags:
     kubernetes: bool = False                    # resolve/apply/create: Entrypoint by default
     cache_from: str = ""                        # Go's build cache: read from this registry tag
     cache_to: str = ""                          # ... and saved to this one after a successful build
+    cache_policy: Mapping[str, str] = field(default_factory=dict)  # --cache-key, --cache-certificate-…
+    cache_trust: str = ""                       # --cache-trust=none: read a cache nobody verified
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,8 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
         kodata_root=environment.kodata_root(environ),
         sigstore_offline=environment.sigstore_offline(environ),
         warnings=config.warnings + arguments.unmatched(config, environ),
-        go_cache=go_cache_settings(flags.cache_from, flags.cache_to, config.cache_from, config.cache_to),
+        go_cache=go_cache_settings(flags.cache_from, flags.cache_to, config.cache_from, config.cache_to,
+                                   _cache_policy(flags, config), flags.cache_trust or config.cache_trust),
     )
 
 
@@ -379,6 +382,15 @@ def _base_policy(flags: Flags, config: Config, path: str, entry: BuildConfig, ba
                  import_path: str) -> Optional[BasePolicy]:
     """The command line's policy, else the config's for this base; --trusted-root applies to either."""
     policy = base_policy.from_flags(flags.base_policy) or config.policy_for(path, entry, base, import_path)
+    if policy is not None and flags.trusted_root:
+        policy = dataclasses.replace(policy, trusted_root=flags.trusted_root)
+    return policy
+
+
+def _cache_policy(flags: Flags, config: Config) -> Optional[BasePolicy]:
+    """Who may have written the Go cache that is read: the command line's, else the config's
+    cachePolicy; --trusted-root applies to either, as for bases."""
+    policy = base_policy.from_flags(flags.cache_policy) or config.cache_policy
     if policy is not None and flags.trusted_root:
         policy = dataclasses.replace(policy, trusted_root=flags.trusted_root)
     return policy

@@ -112,8 +112,9 @@ class BuildContext:
     environ: Mapping[str, str]
     #: State the drivers share across all images of one run, by driver (Go's build groups).
     shared: Dict[str, object] = field(default_factory=dict, compare=False)
-    #: Where compiled packages may come from besides this machine (--cache-from), for provenance.
-    build_cache: str = ""
+    #: The registry cache compiled packages may come from besides this machine (--cache-from): its
+    #: reference, manifest digest, whether it was verified and who signed it; for the provenance.
+    build_cache: Mapping[str, object] = field(default_factory=dict)
 
 
 class Driver(Protocol):

@@ -200,7 +200,7 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
                   "environment": environment_settings(build_env, GO_SETTINGS),
                   "lockfiles": lockfile(os.path.join(package.module_dir, "go.sum") if package.module_dir else "")}
     if context.build_cache:   # compiled packages may come from it: the provenance says so
-        provenance["buildCache"] = context.build_cache
+        provenance["buildCache"] = dict(context.build_cache)
     return Target(binary, package.dir, tasks, packages=lambda path, platform: go_packages(go.go, path, go_env),
                   import_path=package.import_path, provenance=provenance)
 

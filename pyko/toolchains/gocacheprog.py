@@ -5,8 +5,11 @@ protocol (cmd/go/internal/cacheprog) over stdin and stdout: JSON requests, one p
 `put` followed by its body as a base64 JSON string; JSON responses, the first announcing the
 commands it knows. Entries live in DIR as util/gocache_dir.py lays them out.
 
-An entry is served only if its output's bytes hash to its output id: a damaged or forged entry is
-a miss, and Go compiles the package again. A build can be slower for a bad cache, never wrong.
+An entry is served only if its output's bytes hash to its output id, and its action entry is well
+formed: a damaged entry is a miss, and Go compiles the package again. That alone cannot catch a
+forged cache (whoever writes an action entry also chooses its output), which is why DIR only ever
+holds a cache whose signature the build's cache policy verified, unpacked whole
+(commands/go_build_cache.py), or one the user chose to trust unverified (--cache-trust=none).
 Each process also appends the actions it served or stored to DIR/used/<pid>, so pyko knows which
 entries this build used when it saves the cache.
 """

@@ -17,6 +17,11 @@ from typing import Optional, Tuple
 ENTRY = re.compile(r"(a|o)/[0-9a-f]{64}\Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 MAX_ACTION_FILE = 256
+#: Bounds of an action entry's numbers: an output of at most 2 GiB, a time before the year 2262
+#: (what a signed 64-bit count of nanoseconds holds, and what Go's time.Time takes from the server).
+MAX_OUTPUT = 1 << 31
+MAX_NANOS = (1 << 63) - 1
+_NUMBER = re.compile(r"[0-9]{1,19}\Z")
 
 
 def action_path(root: str, action: str) -> str:
@@ -28,15 +33,30 @@ def output_path(root: str, output: str) -> str:
 
 
 def read_action(root: str, action: str) -> Optional[Tuple[str, int, int]]:
-    """(output id, size, time in ns) stored under `action`, or None if absent or malformed."""
+    """(output id, size, time in ns) stored under `action`, or None if absent or malformed (a
+    number out of bounds included: an entry is data from a registry until it is read here)."""
     try:
         with open(action_path(root, action), "rb") as f:
-            fields = f.read(MAX_ACTION_FILE).decode("ascii").split()
-    except (OSError, UnicodeDecodeError):
+            return parse_action(f.read(MAX_ACTION_FILE + 1))
+    except OSError:
         return None
-    if len(fields) != 3 or not _HEX64.match(fields[0]) or not fields[1].isdigit() or not fields[2].isdigit():
+
+
+def parse_action(data: bytes) -> Optional[Tuple[str, int, int]]:
+    """An action entry's (output id, size, time in ns), or None if it is not a well-formed one."""
+    if len(data) > MAX_ACTION_FILE:
         return None
-    return fields[0], int(fields[1]), int(fields[2])
+    try:
+        fields = data.decode("ascii").split()
+    except UnicodeDecodeError:
+        return None
+    if len(fields) != 3 or not _HEX64.match(fields[0]) or not _NUMBER.match(fields[1]) \
+            or not _NUMBER.match(fields[2]):
+        return None
+    size, nanos = int(fields[1]), int(fields[2])
+    if size > MAX_OUTPUT or nanos > MAX_NANOS:
+        return None
+    return fields[0], size, nanos
 
 
 def output_is_intact(root: str, output: str, size: int) -> bool:

@@ -33,9 +33,10 @@ _SESSION_ID = re.compile(r"/uploads/[^/?]+")
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, seed: int, rates: Dict[str, float]):
+    def __init__(self, upstream: str, seed: int, rates: Dict[str, float], only: str = ""):
         self.upstream = upstream              # host:port of the real registry
         self.seed, self.rates = seed, dict(rates)
+        self.only = re.compile(only) if only else None   # faults only for paths this searches into
         self.injected: Dict[str, int] = collections.Counter()
         self.requests = 0
         self._seen: Dict[str, int] = collections.Counter()
@@ -64,6 +65,8 @@ class FaultProxy:
             self.requests += 1
             draws = random.Random(f"{self.seed}:{key}:{self._seen[key]}")
         draw, where = draws.random(), draws.random()
+        if self.only is not None and not self.only.search(path):
+            return None, where
         for fault, rate in self.rates.items():
             if fault in ("truncate", "corrupt") and method != "GET":
                 continue

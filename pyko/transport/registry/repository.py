@@ -10,6 +10,7 @@ validated; every body is checked against the digest it was asked for.
 from __future__ import annotations
 
 import contextlib
+import time
 import urllib.parse
 from typing import Callable, Iterator, Optional, Tuple
 
@@ -180,18 +181,21 @@ class Repository:
 
         return self._run(f"checking blob {_short(digest)} in {self.name}", attempt)
 
-    def fetch_blob(self, digest: str, size: int, dest: str) -> None:
-        """Stream a blob to `dest` (atomically), checking its size and digest."""
+    def fetch_blob(self, digest: str, size: int, dest: str, deadline: Optional[float] = None) -> None:
+        """Stream a blob to `dest` (atomically), checking its size and digest; with a `deadline`
+        (time.monotonic()), a transfer still running then is given up, however slowly bytes come."""
         check_digest(digest)
         what = f"blob {_short(digest)} of {self.registry.registry}/{self.name}"
 
         def attempt(progress: Progress):
+            if deadline is not None and time.monotonic() > deadline:
+                raise RegistryError(f"{what}: out of time before it could be downloaded")
             resp = self.registry.request("GET", f"/v2/{self.name}/blobs/{digest}", self.pull)
             self.registry.check(resp, what, self.name, [200])
             try:
                 # Not synced: the blob cache checks the digest of every blob it serves.
                 with atomic_file(dest, durable=False) as out:
-                    _stream_checked(resp, digest, size, out, what, progress)
+                    _stream_checked(resp, digest, size, out, what, progress, deadline)
             finally:
                 resp.close()
 
@@ -291,14 +295,18 @@ class Repository:
         return self._run(f"{what} in {self.registry.registry}/{self.name}", attempt)
 
 
-def _stream_checked(resp, digest: str, size: int, out, what: str, progress: Progress) -> None:
-    """Copy the body to `out`, refusing more than `size` bytes; a short or wrong body is Transient."""
+def _stream_checked(resp, digest: str, size: int, out, what: str, progress: Progress,
+                    deadline: Optional[float] = None) -> None:
+    """Copy the body to `out`, refusing more than `size` bytes; a short or wrong body is Transient,
+    a body still arriving at `deadline` an error (a registry dripping bytes is not waited for)."""
     import requests
 
     hasher = hasher_for(digest)
     got = 0
     try:
         for chunk in _raw_chunks(resp):
+            if deadline is not None and time.monotonic() > deadline:
+                raise RegistryError(f"{what} was still arriving ({got} of {size} bytes) when its time ran out")
             got += len(chunk)
             if got > size:
                 raise RegistryError(f"{what} is larger than its descriptor says ({size} bytes); refusing it")

@@ -113,6 +113,9 @@ def test_a_build_with_the_registry_cache_says_so_in_its_provenance(tmp_path):
     plain = go_target(Source(str(tmp_path)), [Platform.parse("linux/amd64")], context)
     assert "buildCache" not in plain.provenance
     cached = BuildContext(str(tmp_path / "w"), str(tmp_path / "c"), 0, dict(os.environ),
-                          build_cache="reg.io/team/gocache:go-build-cache")
+                          build_cache={"uri": "reg.io/team/gocache:go-build-cache", "digest": "sha256:" + "a" * 64,
+                                       "verified": True, "signer": "signed with ci.pub"})
     target = go_target(Source(str(tmp_path)), [Platform.parse("linux/amd64")], cached)
-    assert target.provenance["buildCache"] == "reg.io/team/gocache:go-build-cache"
+    assert target.provenance["buildCache"] == {"uri": "reg.io/team/gocache:go-build-cache",
+                                               "digest": "sha256:" + "a" * 64, "verified": True,
+                                               "signer": "signed with ci.pub"}
