@@ -209,7 +209,7 @@ def big_binaries(bench, c_binary):
 
 
 def gzip_workers(filler, size_mb):
-    from pyko.image.pgzip import ParallelGzipWriter
+    from pyko.image.pgzip import ParallelGzipWriter, pinned
 
     data = (filler * (size_mb * 1000 * 1000 // len(filler) + 1))[:size_mb * 1000 * 1000]
     print(f"\n{size_mb} MB through the compressor alone (in-process):")
@@ -222,7 +222,7 @@ def gzip_workers(filler, size_mb):
     for workers in (1, 2):
         out = io.BytesIO()
         started = time.perf_counter()
-        with ParallelGzipWriter(out, 6, workers) as writer:
+        with ParallelGzipWriter(out, pinned(), workers) as writer:
             for i in range(0, len(data), 1 << 16):
                 writer.write(data[i:i + (1 << 16)])
         elapsed = time.perf_counter() - started

@@ -182,6 +182,9 @@ def build_options(func, yaml: bool = False):
         click.option("--cache-trust", type=click.Choice(["signed", "none"]), default=None,
                      help="none: read a --cache-from cache nobody verified (the log and the provenance say so); "
                           "signed (the default): only with a cache policy (config: cacheTrust, cachePolicy)."),
+        click.option("--compression-compat", is_flag=True,
+                     help="gzip layers with this Python's own zlib at level 6 (pyko's layers before 0.2), instead of "
+                          "the pinned zlib-ng: digests then depend on the zlib the interpreter links."),
         click.option("--disable-optimizations", is_flag=True,
                      help="Go: compile with -gcflags 'all=-N -l', for a debugger."),
         click.option("--debug", is_flag=True, hidden=True),   # ko's Delve in the image: refused in the plan

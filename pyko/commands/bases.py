@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Protocol, Tuple
 
 from ..errors import UsageError
 from ..image import Image, Index
+from ..image.pgzip import Deflater
 from ..image.static_base import REFERENCE as BUILTIN_BASE
 from ..image.static_base import contents as static_base_contents
 from ..image.static_base import static_base
@@ -43,8 +44,8 @@ class BuiltinBase:
 
     name = BUILTIN_BASE
 
-    def __init__(self, cache_dir: str):
-        self.index: Index = static_base(cache_dir)
+    def __init__(self, cache_dir: str, deflater: Optional[Deflater] = None):
+        self.index: Index = static_base(cache_dir, deflater=deflater)
         self.digest = self.index.digest
 
     def platforms(self) -> List[Platform]:
@@ -64,10 +65,10 @@ class BuiltinBase:
                      for what, version, purl in static_base_contents())
 
 
-def open_base(ref: str, cache_dir: str, registries: Registries) -> Base:
-    """The built-in base or a registry's."""
+def open_base(ref: str, cache_dir: str, registries: Registries, deflater: Optional[Deflater] = None) -> Base:
+    """The built-in base (its layer compressed by `deflater`, by default the pinned one) or a registry's."""
     if ref == BUILTIN_BASE:
-        return BuiltinBase(cache_dir)
+        return BuiltinBase(cache_dir, deflater)
     if "://" in ref:
         raise UsageError(f"base image {ref!r}: the only pyko:// base is {BUILTIN_BASE}")
     return open_remote_base(ref, registries, cache_dir)

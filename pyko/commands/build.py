@@ -23,6 +23,7 @@ from ..image import Index, Layer
 from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
 from ..image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
 from ..image.layer_cache import LayerCache
+from ..image.pgzip import Deflater, compat, pinned
 from ..plan.resolve import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
 from ..platforms import parse_platforms, platform_order
 from ..reference import Reference, shown_tag
@@ -144,10 +145,17 @@ def _open_outputs(plan, reporter: Reporter) -> Tuple[Registries, List[Destinatio
     return registries, destinations
 
 
+def deflater_for(compression: str) -> Deflater:
+    """The deflate the layers are made with: the pinned zlib-ng, or (--compression-compat) this
+    Python's own zlib, whose bytes depend on the machine."""
+    return compat() if compression == "compat" else pinned()
+
+
 def build(plan: Plan, reporter: Reporter) -> List[Built]:
     registries, destinations = _open_outputs(plan, reporter)
     # Ask for the key's password, or find the OIDC token, before compiling, not after.
     signer = open_signer(plan.signing.signer, plan.environ, plan.sigstore_offline)
+    deflater = deflater_for(plan.compression)   # a missing zlib-ng is said before compiling too
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
         shared: Dict[str, object] = {}   # the drivers' per-run state (Go's package list and build groups)
         cache = open_cache(plan.go_cache, registries, plan.environ, workdir, plan.jobs, reporter,
@@ -155,7 +163,7 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
         environ = {**plan.environ, **(cache.environ if cache else {})}
         prepare_run([source for build in plan.builds for source in build.sources()], environ, shared)
         build_cache = cache.build_cache if cache else {}   # for the provenance: the cache entries came from
-        jobs = [_prepare(build, plan, registries, workdir, reporter, shared, environ, build_cache)
+        jobs = [_prepare(build, plan, registries, workdir, reporter, shared, environ, build_cache, deflater)
                 for build in plan.builds]
         _refuse_twins(jobs)
         summary = groups_summary(shared)
@@ -165,7 +173,7 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
         # Which image recipe and binary name each task's layer is made with.
         specs = {task.key: job.spec for job, _, task in placed}
         names = {task.key: target.name for _, target, task in placed}
-        layers = LayerCache(plan.cache_dir)
+        layers = LayerCache(plan.cache_dir, deflater)
         started = time.time()
         # Each binary becomes its layer in the worker that built it, while other platforms still compile.
         binary_layers = _run_tasks(
@@ -188,9 +196,10 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
 
 
 def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter: Reporter,
-             shared: Dict[str, object], environ: Dict[str, str], build_cache: Mapping[str, object]) -> _Job:
+             shared: Dict[str, object], environ: Dict[str, str], build_cache: Mapping[str, object],
+             deflater: Deflater) -> _Job:
     """Open the base, pick the platforms, get the drivers' tasks, check kodata: all before compiling."""
-    base = open_base(build.base, plan.cache_dir, registries)
+    base = open_base(build.base, plan.cache_dir, registries, deflater)
     if build.base_policy is not None:
         for line in verify_base(base, build.base_policy, registries, plan.sigstore_offline, plan.cache_dir):
             reporter.info(line)
@@ -284,12 +293,13 @@ def _assemble(job: _Job, built_binaries: Dict[object, BuiltBinary], layers: Laye
     # Only when something receives them: a push (attached), --sbom-dir, or attestations.
     wanted = plan.outputs.sboms and (plan.outputs.sbom_dir or plan.outputs.push or plan.signing.attest)
     sboms = _sboms(job.name, job, index, built_binaries, reporter, plan.outputs.sbom_partial) if wanted else ()
-    provenance = _provenance(job, index, plan, times) if plan.signing.attest else ()
+    provenance = _provenance(job, index, plan, times, layers.deflater) if plan.signing.attest else ()
     return Built(job.name, index, job.build.tags, job.ref, sboms, tag_only=plan.outputs.tag_only,
                  by_digest=plan.outputs.push_by_digest, local=bool(plan.outputs.local_engine), provenance=provenance)
 
 
-def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float]) -> Tuple[Tuple[str, dict], ...]:
+def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float], layers_deflater: Deflater
+                ) -> Tuple[Tuple[str, dict], ...]:
     """An SLSA v1 predicate for the index and for each platform image."""
     epoch = provenance.epoch_if_set(plan.environ, plan.epoch)
     binaries = tuple((target.name, dict(target.provenance)) for target in job.targets)
@@ -298,7 +308,7 @@ def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float])
                                                provenance.platforms_of(index.images))] + \
             [(image, job.base.identity(image.platform), (str(image.platform),)) for image in index.images]:
         facts = provenance.BuildFacts(job.build.path, job.name, job.build.tags, job.build.base, base_identity,
-                                      platforms, binaries, *times)
+                                      platforms, binaries, *times, compression=layers_deflater.provenance())
         out.append((subject.digest, provenance.predicate(facts, plan.environ, epoch)))
     return tuple(out)
 

@@ -4,7 +4,8 @@ The same entries and mtime always give the same bytes: entries are sorted
 with every parent directory written explicitly before its children, owners
 are numeric with empty names, every mtime is one integer, and the gzip header
 carries neither a file name nor a time. gzip runs on every core in fixed-size
-blocks (pgzip.py), so the bytes do not depend on the machine either. The tar
+blocks with the zlib-ng that pyko pins (pgzip.py), so the bytes do not depend on
+the machine either: not its core count, its CPU or the zlib its Python links. The tar
 and gzip streams are hashed as they are written, so a layer is never held in
 memory whole.
 """
@@ -23,13 +24,14 @@ from typing import BinaryIO, Iterable, Mapping, Optional
 from ..util.atomic import atomic_file_named_later
 from . import mediatypes
 from .blob import Descriptor, FileBlob, Layer
-from .pgzip import BLOCK, ParallelGzipWriter
+from .pgzip import BLOCK, Deflater, ParallelGzipWriter, pinned
 
-#: zlib level: the default trades size and time well; it is part of the digest.
-GZIP_LEVEL = 6
-#: Names everything that decides a layer's bytes besides its entries and mtime;
-#: a change to the tar or gzip recipe must change it (the layer cache keys on it).
-RECIPE = f"pyko-layer/2 pax gzip-{GZIP_LEVEL} blocks-{BLOCK}"
+
+def recipe(deflater: Deflater) -> str:
+    """Names everything that decides a layer's bytes besides its entries and mtime: the tar format,
+    the deflate library, its version and level, and the block size. A change to any of them must
+    change it (the layer cache keys on it, so one deflater's bytes are never served as another's)."""
+    return f"pyko-layer/3 pax {deflater.recipe} blocks-{BLOCK}"
 
 _pool_lock = threading.Lock()
 _pool: Optional[cf.ThreadPoolExecutor] = None
@@ -139,8 +141,10 @@ def _tarinfo(entry: TarEntry, mtime: int) -> tarfile.TarInfo:
 
 
 def write_layer(entries: Iterable[TarEntry], dest_dir: str, mtime: int = 0,
-                history: Optional[Mapping[str, object]] = None) -> Layer:
-    """Write a gzip layer holding `entries` into `dest_dir`, named by digest."""
+                history: Optional[Mapping[str, object]] = None, deflater: Optional[Deflater] = None) -> Layer:
+    """Write a gzip layer holding `entries` into `dest_dir`, named by digest (compressed by
+    `deflater`, by default the pinned zlib-ng)."""
+    deflater = deflater or pinned()
     ordered = _with_parents(entries)
     os.makedirs(dest_dir, exist_ok=True)
     # Named by its digest once written (the name is asked for after the body has run, so `compressed`
@@ -149,7 +153,7 @@ def write_layer(entries: Iterable[TarEntry], dest_dir: str, mtime: int = 0,
                                  durable=False) as out:
         compressed = _HashingWriter(out)
         workers = os.cpu_count() or 1
-        with ParallelGzipWriter(compressed, GZIP_LEVEL, workers, _compression_pool()) as gz:
+        with ParallelGzipWriter(compressed, deflater, workers, _compression_pool()) as gz:
             uncompressed = _HashingWriter(gz)
             with tarfile.open(fileobj=uncompressed, mode="w", format=tarfile.PAX_FORMAT) as tar:
                 for entry in ordered:

@@ -1,7 +1,7 @@
 """A cache of finished layers: an unchanged binary is never tarred, gzipped or hashed again.
 
 Key: everything that decides the layer's bytes: the layer recipe (tar format,
-gzip level and block size, RECIPE), the mtime (SOURCE_DATE_EPOCH), and for
+deflate library, version and level, block size: layer.recipe), the mtime (SOURCE_DATE_EPOCH), and for
 each entry its path, kind, mode, owner, link target and the SHA-256 of its
 content. Value: a small record (compressed digest and size, diff ID) beside the
 compressed blob itself in the content-addressed cache (`<cache>/blobs/sha256`).
@@ -25,13 +25,15 @@ from . import mediatypes
 from .blob import Descriptor, FileBlob, Layer
 from .blob_cache import BlobCache
 from .digest import file_digest, is_digest, sha256_digest
-from .layer import RECIPE, TarEntry, write_layer
+from .layer import TarEntry, recipe, write_layer
+from .pgzip import Deflater, pinned
 
 MAX_RECORD = 4096
 
 
-def layer_key(entries: Iterable[TarEntry], mtime: int) -> str:
+def layer_key(entries: Iterable[TarEntry], mtime: int, deflater: Optional[Deflater] = None) -> str:
     """The cache key of a layer: a hash of everything its bytes depend on."""
+    deflater = deflater or pinned()
     described = []
     for entry in sorted(entries, key=lambda e: e.path):
         if entry.kind == "file":
@@ -39,12 +41,14 @@ def layer_key(entries: Iterable[TarEntry], mtime: int) -> str:
         else:
             content = ""
         described.append([entry.path, entry.kind, entry.mode, entry.uid, entry.gid, entry.linkname, content])
-    text = json.dumps({"recipe": RECIPE, "mtime": int(mtime), "entries": described}, separators=(",", ":"))
+    text = json.dumps({"recipe": recipe(deflater), "mtime": int(mtime), "entries": described},
+                      separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 class LayerCache:
-    def __init__(self, root: str):
+    def __init__(self, root: str, deflater: Optional[Deflater] = None):
+        self.deflater = deflater or pinned()
         self.cache = BlobCache(root)
         self.blobs = self.cache.directory()
         self.records = os.path.join(root, "layers")
@@ -54,14 +58,14 @@ class LayerCache:
     def layer(self, entries, mtime: int = 0, history: Optional[Mapping[str, object]] = None) -> Layer:
         """The layer of `entries`, from the cache when it holds a verified copy, else written (and kept)."""
         entries = list(entries)
-        key = layer_key(entries, mtime)
+        key = layer_key(entries, mtime, self.deflater)
         found = self._lookup(key)
         if found is not None:
             with self._lock:
                 self.hits += 1
             desc, diff_id = found
             return Layer(FileBlob(desc, os.path.join(self.blobs, desc.hex)), diff_id, dict(history or {}))
-        layer = write_layer(entries, self.blobs, mtime, history)
+        layer = write_layer(entries, self.blobs, mtime, history, self.deflater)
         self._record(key, layer)
         with self._lock:
             self.misses += 1

@@ -25,8 +25,12 @@ def _env_map(env: Sequence[str]) -> Dict[str, str]:
 
 
 def rebased_env(app: Sequence[str], old: Sequence[str], new: Sequence[str]) -> List[str]:
+    """The app's Env moved from the `old` base's Env to the `new` one's, in the order a build on the
+    new base writes it: the base's entries first, in the base's order, then the app's own (those the
+    old base did not have as they are), in the app's order, as app.py appends each variable it sets.
+    Rebasing onto the same base therefore changes nothing, not even the order."""
     old_map, new_map = _env_map(old), _env_map(new)
-    out = dict(new_map)
+    own: Dict[str, str] = {}
     for key, value in _env_map(app).items():
         before = old_map.get(key)
         if before is not None and value == before:
@@ -35,10 +39,11 @@ def rebased_env(app: Sequence[str], old: Sequence[str], new: Sequence[str]) -> L
             # Extended (PATH=<old>:/ko-app): extend the new base's the same way, once.
             have = new_map[key].split(":")
             added = [part for part in value[len(before) + 1:].split(":") if part not in have]
-            out[key] = ":".join([new_map[key], *added]) if added else new_map[key]
+            own[key] = ":".join([new_map[key], *added]) if added else new_map[key]
         else:
-            out[key] = value
-    return [f"{key}={value}" for key, value in out.items()]
+            own[key] = value
+    base = [(key, value) for key, value in new_map.items() if key not in own]
+    return [f"{key}={value}" for key, value in [*base, *own.items()]]
 
 
 def rebased_labels(app: Mapping[str, str], old: Mapping[str, str], new: Mapping[str, str]) -> Dict[str, str]:

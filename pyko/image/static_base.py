@@ -23,8 +23,9 @@ from .blob import Descriptor, FileBlob, Layer
 from .conventions import DEFAULT_PATH, NONROOT, NONROOT_ID
 from .digest import file_digest
 from .image import Image, Index
-from .layer import RECIPE as LAYER_RECIPE
 from .layer import TarEntry, dir_entry, file_entry, symlink_entry, write_layer
+from .layer import recipe as layer_recipe
+from .pgzip import Deflater, pinned
 
 #: The reference users write to mean this base; `://` keeps it from ever
 #: parsing as a registry image.
@@ -96,17 +97,18 @@ def contents() -> Tuple[Tuple[str, str, str], ...]:
             ("IANA time zone database (tzdata)", version("tzdata"), f"pkg:pypi/tzdata@{version('tzdata')}"))
 
 
-def _versions_key() -> str:
+def _versions_key(deflater: Deflater) -> str:
     from importlib.metadata import version
 
-    text = f"{RECIPE} {LAYER_RECIPE} certifi={version('certifi')} tzdata={version('tzdata')}"
+    text = f"{RECIPE} {layer_recipe(deflater)} certifi={version('certifi')} tzdata={version('tzdata')}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def base_layer(cache_dir: str) -> Layer:
+def base_layer(cache_dir: str, deflater: Optional[Deflater] = None) -> Layer:
     """The base's one layer, built once per versions key and cached in `cache_dir`."""
+    deflater = deflater or pinned()
     history = {"created": rfc3339(0), "created_by": "pyko", "comment": "pyko built-in static base"}
-    key_dir = os.path.join(cache_dir, "static-base", _versions_key())
+    key_dir = os.path.join(cache_dir, "static-base", _versions_key(deflater))
     marker = os.path.join(key_dir, "layer")
     if os.path.exists(marker):
         with open(marker) as f:
@@ -115,7 +117,7 @@ def base_layer(cache_dir: str) -> Layer:
         if os.path.exists(path) and os.path.getsize(path) == int(size) and file_digest(path) == f"sha256:{hex_digest}":
             desc = Descriptor(mediatypes.OCI_LAYER_GZIP, "sha256:" + hex_digest, int(size))
             return Layer(FileBlob(desc, path), diff_id, history)
-    layer = write_layer(base_entries(), key_dir, mtime=0, history=history)
+    layer = write_layer(base_entries(), key_dir, mtime=0, history=history, deflater=deflater)
     with atomic_file(marker) as f:
         f.write(f"{layer.descriptor.hex} {layer.diff_id} {layer.descriptor.size}\n".encode())
     return layer
@@ -131,8 +133,9 @@ def base_config(platform: Platform, layer: Layer) -> dict:
     return config
 
 
-def static_base(cache_dir: str, platforms: Optional[Iterable[Platform]] = None) -> Index:
+def static_base(cache_dir: str, platforms: Optional[Iterable[Platform]] = None,
+                deflater: Optional[Deflater] = None) -> Index:
     """The built-in base as a multi-platform index (all eight linux platforms by default)."""
-    layer = base_layer(cache_dir)
+    layer = base_layer(cache_dir, deflater)
     wanted = list(platforms) if platforms is not None else [Platform.parse(p) for p in ALL_LINUX]
     return Index.build([Image.build(base_config(p, layer), [layer]) for p in wanted])

@@ -97,6 +97,7 @@ class Flags:
     cache_to: str = ""                          # ... and saved to this one after a successful build
     cache_policy: Mapping[str, str] = field(default_factory=dict)  # --cache-key, --cache-certificate-…
     cache_trust: str = ""                       # --cache-trust=none: read a cache nobody verified
+    compression_compat: bool = False            # --compression-compat: the runtime's zlib, not the pinned zlib-ng
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ class Plan:
     sigstore_offline: bool = False              # never refresh Sigstore's trusted root
     warnings: Tuple[str, ...] = ()              # for the user before building: config keys that do nothing
     go_cache: GoCacheSettings = field(default_factory=GoCacheSettings)
+    compression: str = "pinned"                 # "pinned" (zlib-ng, the same bytes anywhere) or "compat"
 
 
 def default_jobs(jobs: Optional[int]) -> int:
@@ -255,6 +257,7 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
         warnings=config.warnings + arguments.unmatched(config, environ),
         go_cache=go_cache_settings(flags.cache_from, flags.cache_to, config.cache_from, config.cache_to,
                                    _cache_policy(flags, config), flags.cache_trust or config.cache_trust),
+        compression="compat" if flags.compression_compat else "pinned",
     )
 
 

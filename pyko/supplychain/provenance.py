@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import __version__
@@ -51,6 +51,7 @@ class BuildFacts:
     binaries: Tuple[Tuple[str, Mapping[str, object]], ...]   # (binary name, toolchain facts)
     started: float                              # wall clock, used when SOURCE_DATE_EPOCH is unset
     finished: float
+    compression: Mapping[str, object] = field(default_factory=dict)   # the deflater: library, version, level
 
 
 def builder(environ: Mapping[str, str]) -> Tuple[str, str]:
@@ -157,7 +158,8 @@ def predicate(facts: BuildFacts, environ: Mapping[str, str], epoch: Optional[int
                 "binaries": [{"name": name, **{k: v for k, v in info.items() if k not in ("toolchain", "lockfiles")}}
                              for name, info in facts.binaries],
             },
-            "internalParameters": {"pyko": __version__, "sourceDateEpoch": epoch},
+            "internalParameters": {"pyko": __version__, "sourceDateEpoch": epoch,
+                                   **({"compression": dict(facts.compression)} if facts.compression else {})},
             "resolvedDependencies": _dependencies(facts),
         },
         "runDetails": {"builder": {"id": builder_id, "version": {"pyko": __version__}}, "metadata": metadata},

@@ -90,3 +90,13 @@ def test_rebase_in_a_layout_and_the_errors(registry, bases, hello_src, session_e
     moved = pyko("rebase", "onstatic:latest", "--oci-layout", layout, "--base", bases[1], "--old-base",
                  "pyko://static", env=session_env)
     assert moved.returncode == 0, moved.stderr
+
+
+def test_rebase_onto_the_same_base_changes_no_digest(registry, bases, hello_src, session_env):
+    built = pyko("build", hello_src, "--platform", "linux/amd64,linux/arm64", "--base", bases[0], "--repo",
+                 f"{registry.host}/same-base", "--image-env", "APP_MODE=kept", "--sbom=none", env=session_env)
+    assert built.returncode == 0, built.stderr
+    name, before = built.stdout.strip().split("@")
+    proc = pyko("rebase", f"{name}:latest", "--base", bases[0], "-t", "again", env=session_env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().split("@")[1] == before   # the Env kept its order: the same index, byte for byte

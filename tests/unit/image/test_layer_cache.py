@@ -46,9 +46,14 @@ def test_every_change_misses(tmp_path, binary, writes, monkeypatch):
     keys.add(layer_key(_entries(binary), 1))
     binary.write_bytes(binary.read_bytes()[:-1] + b"!")
     keys.add(layer_key(_entries(binary), 0))
-    monkeypatch.setattr("pyko.image.layer_cache.RECIPE", "pyko-layer/99")
-    keys.add(layer_key(_entries(binary), 0))
-    assert len(keys) == 5
+    # Another deflater (library, version or level) is another key: one's bytes never serve another.
+    from pyko.image.pgzip import Deflater, compat, pinned
+
+    keys.add(layer_key(_entries(binary), 0, compat()))
+    keys.add(layer_key(_entries(binary), 0, Deflater(pinned().library, "9.9.9", pinned().level, pinned().module)))
+    keys.add(layer_key(_entries(binary), 0, Deflater(pinned().library, pinned().version, 3, pinned().module)))
+    assert layer_key(_entries(binary), 0) == layer_key(_entries(binary), 0, pinned())
+    assert len(keys) == 7
     assert cache.layer(_entries(binary), 0).descriptor.digest != base  # the changed binary, really rebuilt
 
 

@@ -5,12 +5,12 @@ import os
 
 import pytest
 
-from pyko.image.pgzip import BLOCK, ParallelGzipWriter
+from pyko.image.pgzip import BLOCK, ParallelGzipWriter, compat, pinned
 
 
-def _pgzip(data, workers, chunk=65536):
+def _pgzip(data, workers, chunk=65536, deflater=None):
     out = io.BytesIO()
-    with ParallelGzipWriter(out, 6, workers) as writer:
+    with ParallelGzipWriter(out, deflater or compat(), workers) as writer:
         for i in range(0, len(data), chunk):
             writer.write(data[i:i + chunk])
     return out.getvalue()
@@ -40,7 +40,21 @@ def test_same_bytes_whatever_the_workers_and_write_sizes(size):
 def test_nothing_is_written_after_a_failure():
     out = io.BytesIO()
     with pytest.raises(RuntimeError):
-        with ParallelGzipWriter(out, 6, 2) as writer:
+        with ParallelGzipWriter(out, pinned(), 2) as writer:
             writer.write(os.urandom(3 * BLOCK))
             raise RuntimeError("the tar stream failed")
     assert not out.getvalue().endswith(b"\0\0\0\0")  # no trailer: not a complete stream
+
+
+def test_the_pinned_deflate_gives_the_recorded_bytes_with_any_number_of_workers():
+    from deflate_probe import RECORDED, compressed_sha256, fixed_input
+
+    data = fixed_input()
+    assert {compressed_sha256(data, workers)[0] for workers in (1, 2, 8)} == {RECORDED}
+
+
+def test_the_deflater_is_named_in_full():
+    deflater = pinned()
+    assert (deflater.library, deflater.version, deflater.level) == ("zlib-ng", "2.3.3", 2)
+    assert deflater.recipe == "zlib-ng-2.3.3-level-2" and compat().library == "zlib"
+    assert deflater.provenance() == {"library": "zlib-ng", "version": "2.3.3", "level": 2}
