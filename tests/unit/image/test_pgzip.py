@@ -58,3 +58,15 @@ def test_the_deflater_is_named_in_full():
     assert (deflater.library, deflater.version, deflater.level) == ("zlib-ng", "2.3.3", 2)
     assert deflater.recipe == "zlib-ng-2.3.3-level-2" and compat().library == "zlib"
     assert deflater.provenance() == {"library": "zlib-ng", "version": "2.3.3", "level": 2}
+
+
+def test_without_the_zlib_ng_wheel_a_build_says_so_in_one_line_and_names_the_way_out(monkeypatch):
+    import sys
+
+    from pyko.errors import UsageError
+
+    monkeypatch.setitem(sys.modules, "zlib_ng", None)   # what an import of a missing package does
+    with pytest.raises(UsageError, match="zlib-ng package, which is not installed") as err:
+        pinned()
+    assert "--compression-compat" in str(err.value) and "\n" not in str(err.value)
+    assert compat().library == "zlib"   # the named way out still works
