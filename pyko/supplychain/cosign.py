@@ -82,7 +82,7 @@ def _nacl():
 
         return nacl.secret
     except ImportError:
-        raise PykoError("cosign.key files need PyNaCl, a dependency of pyko: reinstall pyko (pip install PyNaCl)") from None
+        raise PykoError("cosign.key files need PyNaCl, a dependency of pyko: pip install PyNaCl") from None
 
 
 def _scrypt(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
