@@ -48,6 +48,23 @@ def registries_from_flags(insecure_registry: bool, registry_ca_file: str, regist
                           environ, reporter)
 
 
+def policy_options(prefix: str, what: str, when: str) -> list:
+    """--PREFIX-key and --PREFIX-certificate-identity[-regexp] / -oidc-issuer[-regexp]: who must
+    have signed `what` (cosign's verify flags, with the config's policy keys behind them)."""
+    return [
+        click.option(f"--{prefix}-key", default="", type=click.Path(),
+                     help=f"Verify {what} with this public key (cosign.pub) {when}."),
+        click.option(f"--{prefix}-certificate-identity", default="",
+                     help=f"Verify {what} keyless: the signer's identity (exactly)."),
+        click.option(f"--{prefix}-certificate-identity-regexp", default="",
+                     help="... or a regular expression the identity must match."),
+        click.option(f"--{prefix}-certificate-oidc-issuer", default="",
+                     help="The signer's OIDC issuer (exactly), e.g. https://token.actions.githubusercontent.com."),
+        click.option(f"--{prefix}-certificate-oidc-issuer-regexp", default="",
+                     help="... or a regular expression the issuer must match."),
+    ]
+
+
 def keyless_options() -> list:
     """Where keyless signing gets its identity and which Sigstore it uses (cosign's flag names)."""
     return [
@@ -137,16 +154,7 @@ def build_options(func, yaml: bool = False):
         click.option("--base", default="", help="Base image (default: defaultBaseImage, i.e. pyko://static)."),
         click.option("--base-policy", "base_preset", default="", metavar="PRESET",
                      help="Verify the base's signature as a known publisher signs it: chainguard."),
-        click.option("--base-key", default="", type=click.Path(),
-                     help="Verify the base's signature with this public key (cosign.pub) before building."),
-        click.option("--base-certificate-identity", default="",
-                     help="Verify the base's keyless signature: the signer's identity (exactly)."),
-        click.option("--base-certificate-identity-regexp", default="",
-                     help="... or a regular expression the identity must match."),
-        click.option("--base-certificate-oidc-issuer", default="",
-                     help="The signer's OIDC issuer (exactly), e.g. https://token.actions.githubusercontent.com."),
-        click.option("--base-certificate-oidc-issuer-regexp", default="",
-                     help="... or a regular expression the issuer must match."),
+        *policy_options("base", "the base's signature", "before building"),
         click.option("--trusted-root", default="", type=click.Path(),
                      help="Sigstore trusted root for keyless checks (default: the public-good one)."),
         click.option("--user", "--image-user", "user", default="",
@@ -169,16 +177,7 @@ def build_options(func, yaml: bool = False):
         click.option("--cache-to", default="", metavar="REPO[:TAG]",
                      help="Go: save the build cache there after a successful build, signed by the build's signer "
                           "(--sign-key or --sign-keyless) so that readers can verify who wrote it."),
-        click.option("--cache-key", default="", type=click.Path(),
-                     help="Go: use a --cache-from cache only if it is signed with this public key (cosign.pub)."),
-        click.option("--cache-certificate-identity", default="",
-                     help="Go: use a --cache-from cache only if it is keyless-signed by this identity (exactly)."),
-        click.option("--cache-certificate-identity-regexp", default="",
-                     help="... or by an identity this regular expression matches."),
-        click.option("--cache-certificate-oidc-issuer", default="",
-                     help="The cache signer's OIDC issuer (exactly), e.g. https://token.actions.githubusercontent.com."),
-        click.option("--cache-certificate-oidc-issuer-regexp", default="",
-                     help="... or a regular expression the issuer must match."),
+        *policy_options("cache", "a --cache-from cache's signature (Go)", "before a single entry is used"),
         click.option("--cache-trust", type=click.Choice(["signed", "none"]), default=None,
                      help="none: read a --cache-from cache nobody verified (the log and the provenance say so); "
                           "signed (the default): only with a cache policy (config: cacheTrust, cachePolicy)."),

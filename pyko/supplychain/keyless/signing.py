@@ -41,6 +41,9 @@ CHAIN_ANNOTATION = "dev.sigstore.cosign/chain"
 BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle"
 MAX_TOKEN = 64 << 10
 MAX_TRUST_CONFIG = 4 << 20
+#: Fulcio's certificates last 10 minutes; one older than this is replaced before it signs again
+#: (sigstore-python refuses to sign with an expired one), so a long push is not cut short.
+RENEW_AFTER = 8 * 60
 #: Attempts at one Rekor entry when the log answers 429/5xx or the connection drops.
 LOG_ATTEMPTS = 3
 LOG_BACKOFF = 1.0
@@ -61,6 +64,7 @@ class KeylessSigner:
         self._redetect = redetect               # a fresh ambient token, when the first one expired
         self._lock = threading.Lock()
         self._signer: Any = None
+        self._opened = 0.0                      # time.monotonic() when the certificate was had
         self._cert: Optional[x509.Certificate] = None
 
     # --- who -----------------------------------------------------------------------------------------
@@ -81,8 +85,8 @@ class KeylessSigner:
 
     def _ready(self) -> Any:
         with self._lock:
-            if self._signer is None:
-                self._signer = self._open()
+            if self._signer is None or time.monotonic() - self._opened > RENEW_AFTER:
+                self._signer, self._opened = self._open(), time.monotonic()
             return self._signer
 
     def _open(self) -> Any:
@@ -223,7 +227,7 @@ def open_keyless(request: "SignerRequest", environ: Mapping[str, str], offline: 
     try:
         from sigstore.sign import SigningContext
     except ImportError:
-        raise UsageError("keyless signing needs sigstore-python: pip install 'pyko[keyless]'") from None
+        raise UsageError("keyless signing needs sigstore-python: pip install 'pyko-images[keyless]'") from None
     token, source, redetect = _identity_token(request.identity_token, environ)
     config = _trust_config(request.trust_config, offline)
     if request.legacy:

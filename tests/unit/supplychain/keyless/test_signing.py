@@ -183,3 +183,14 @@ def test_a_given_token_outlived_by_a_long_build_is_one_signing_error(services, f
     signer._token = _Outlived()
     with pytest.raises(SigningError, match="has expired; sign again with a fresh one"):
         signer.prepare()
+
+
+def test_a_certificate_near_its_end_is_replaced_before_it_signs_again(services, files, monkeypatch):
+    signer = _signer(files, services.github_token())
+    signer.sign_payload(cosign.payload("reg.io/app", DIGEST))
+    issued = len(services.issued)
+    signer.sign_payload(cosign.payload("reg.io/app", "sha256:" + "ee" * 32))
+    assert len(services.issued) == issued   # within its time: the same certificate
+    monkeypatch.setattr(keyless_signing, "RENEW_AFTER", -1)
+    signer.sign_payload(cosign.payload("reg.io/app", "sha256:" + "ef" * 32))
+    assert len(services.issued) == issued + 1
