@@ -22,8 +22,32 @@ def cli(verbose: bool) -> None:
     VERBOSE["on"] = VERBOSE["on"] or verbose
 
 
+#: Each command's line in `pyko --help`, whole (click would cut the docstring's first sentence
+#: short, mid-phrase).
+SUMMARIES = {
+    "build": "Build Go, Rust or prebuilt binaries into images.",
+    "resolve": "Build the ko:// references in YAML; print it.",
+    "apply": "resolve, then kubectl apply the YAML.",
+    "create": "resolve, then kubectl create the YAML.",
+    "delete": "kubectl delete, as ko delete does.",
+    "run": "Not supported (build, then kubectl run).",
+    "base": "Publish the built-in base, pyko://static.",
+    "index": "Make a multi-platform index from images.",
+    "rebase": "Move an image onto a new base, no recompiling.",
+    "login": "Save credentials for a registry.",
+    "logout": "Remove the saved credentials for a registry.",
+    "generate-key-pair": "Make a cosign key pair for signing.",
+    "sign": "Sign an image (with a key, or keyless).",
+    "attest": "Sign a predicate about an image (cosign attest).",
+    "verify": "Check an image's signatures, as cosign does.",
+    "verify-attestation": "Check an image's attestations of one type.",
+    "version": "Print pyko's version.",
+    "completion": "Print the shell completion script.",
+}
+
 for _module in (building, kubernetes, images, accounts, signing, ko_surface):
     for _command in _module.COMMANDS:
+        _command.short_help = SUMMARIES.get(_command.name or "", _command.short_help)
         cli.add_command(_command)
 
 

@@ -254,11 +254,22 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
         environ=environ,
         kodata_root=environment.kodata_root(environ),
         sigstore_offline=environment.sigstore_offline(environ),
-        warnings=config.warnings + arguments.unmatched(config, environ),
+        warnings=config.warnings + arguments.unmatched(config, environ) + _nowhere(outputs, flags),
         go_cache=go_cache_settings(flags.cache_from, flags.cache_to, config.cache_from, config.cache_to,
                                    _cache_policy(flags, config), flags.cache_trust or config.cache_trust),
         compression="compat" if flags.compression_compat else "pinned",
     )
+
+
+def _nowhere(outputs: OutputSettings, flags: Flags) -> Tuple[str, ...]:
+    """A build that writes nothing says so before it starts (ko refuses one; pyko builds it, which
+    checks that it compiles, but never lets it look like a push)."""
+    if outputs.push or outputs.oci_layout or outputs.tarball or outputs.local_engine:
+        return ()
+    why = "--push=false" if not flags.push else "no destination"
+    message = (f"{why}: the images are built but written nowhere; give --repo REGISTRY/REPO (or set "
+               "KO_DOCKER_REPO), --oci-layout DIR, --tarball FILE or --local to keep them")
+    return (message,)
 
 
 def _check_combinations(flags: Flags, repo: str, local: bool, images: int) -> None:

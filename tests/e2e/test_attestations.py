@@ -11,7 +11,7 @@ import pytest
 from oci_tools import REPO, assert_clean_error, pyko, skopeo_raw
 from registry_fixtures import start_referrers_registry
 
-pytest.importorskip("nacl", reason="PyNaCl (pip install 'pyko[cosign]')")
+pytest.importorskip("nacl", reason="PyNaCl (pip install 'pyko-images[cosign]')")
 EPOCH = "1700000000"
 COSIGNS = {"v2": os.path.join(REPO, ".ci", "bin", "cosign"), "v3": os.path.join(REPO, ".ci", "bin", "v3", "cosign")}
 SCHEMA = os.path.join(REPO, "tests", "helpers", "slsa_provenance_v1.schema.json")

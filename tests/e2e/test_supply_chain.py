@@ -8,7 +8,7 @@ import pytest
 
 from oci_tools import REPO, assert_clean_error, need, pyko, run
 
-pytest.importorskip("nacl", reason="PyNaCl (pip install 'pyko[cosign]')")
+pytest.importorskip("nacl", reason="PyNaCl (pip install 'pyko-images[cosign]')")
 PASSWORD = "key-pass-123"
 
 

@@ -155,7 +155,7 @@ def _public_good_json(offline: bool, cache_dir: str) -> Tuple[bytes, str]:
     try:
         import sigstore
     except ImportError:
-        raise UsageError("keyless verification needs Sigstore's trusted root: pip install 'pyko[keyless]' "
+        raise UsageError("keyless verification needs Sigstore's trusted root: pip install 'pyko-images[keyless]' "
                          "for the public-good one, or give --trusted-root FILE") from None
     if offline:
         return _shipped("trusted_root.json"), ""

@@ -81,3 +81,15 @@ def test_kos_boolean_flag_syntax_is_understood():
     assert ko_boolean_syntax(["build", "--push=false", "-L", "--", "--bare=true"]) == [
         "build", "--push=false", "-L", "--", "--bare=true"]
     assert ko_boolean_syntax(["delete", "-f", "x", "--recursive=false"])[-1] == "--recursive=false"
+
+
+def test_every_command_has_a_whole_summary_in_the_help():
+    from click.testing import CliRunner
+
+    from pyko.cli.app import SUMMARIES, cli
+
+    assert set(SUMMARIES) == set(cli.commands)
+    shown = CliRunner().invoke(cli, ["--help"], terminal_width=100).output
+    for name, summary in SUMMARIES.items():
+        assert summary in shown, name
+    assert "..." not in shown.split("Commands:", 1)[1]

@@ -154,6 +154,16 @@ def test_base_image_overrides_match_import_paths_without_regard_to_case(pkg):
     (pkg / "go.mod").write_text("module example.com/Shop\n")
     config = Config(root=str(pkg), base_image_overrides={"example.com/shop/app": "reg.io/app-base:1",
                                                          "example.com/Shop/nothing": "reg.io/x:1"})
-    plan = resolve(Flags(paths=(str(pkg / "app"), str(pkg / "tool"))), config, {})
+    plan = resolve(Flags(paths=(str(pkg / "app"), str(pkg / "tool")), oci_layout=str(pkg / "out")), config, {})
     assert [b.base for b in plan.builds] == ["reg.io/app-base:1", "pyko://static"]
     assert len(plan.warnings) == 1 and "'example.com/Shop/nothing'" in plan.warnings[0]
+
+
+def test_a_build_that_writes_nowhere_says_so_before_it_starts(pkg):
+    (pkg / "go.mod").write_text("module example.com/shop\n")
+    nowhere = resolve(Flags(paths=(str(pkg / "app"),)), Config(root=str(pkg)), {})
+    assert [w for w in nowhere.warnings if w.startswith("no destination: the images are built but written nowhere")]
+    assert "--push=false: " in resolve(Flags(paths=(str(pkg / "app"),), push=False), Config(root=str(pkg)),
+                                       {}).warnings[-1]
+    somewhere = resolve(Flags(paths=(str(pkg / "app"),), oci_layout=str(pkg / "out")), Config(root=str(pkg)), {})
+    assert not [w for w in somewhere.warnings if "written nowhere" in w]

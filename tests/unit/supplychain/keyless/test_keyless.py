@@ -25,7 +25,7 @@ def vector():
 
 @pytest.fixture(scope="module")
 def policy(vector):
-    pytest.importorskip("sigstore", reason="pip install 'pyko[keyless]'")
+    pytest.importorskip("sigstore", reason="pip install 'pyko-images[keyless]'")
     root = load_trusted_root("", offline=True)
     return KeylessPolicy(Identity(identity=vector["expectedIdentity"], issuer=vector["expectedIssuer"]), root)
 
