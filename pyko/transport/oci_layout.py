@@ -21,7 +21,7 @@ import stat
 import tempfile
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from ..errors import MalformedInput, OutputError
+from ..errors import MalformedInput, OutputError, UsageError
 from ..image import Blob, Descriptor, Index, canonical_json, mediatypes
 from ..image.digest import digest_of, digest_parts
 from ..image.documents import load_json
@@ -44,9 +44,9 @@ def check_writable(path: str) -> None:
     path = os.path.abspath(path)
     if os.path.exists(path):
         if not os.path.isdir(path):
-            raise OutputError(f"--oci-layout {path} is a file; give a directory path")
+            raise UsageError(f"--oci-layout {path} is a file; give a directory path")
         if os.listdir(path) and not is_layout(path):
-            raise OutputError(f"--oci-layout {path} exists and is not an OCI layout; "
+            raise UsageError(f"--oci-layout {path} exists and is not an OCI layout; "
                               "give an empty or new directory, or an existing layout")
         refuse_linked_directories(path)
     check_directory_writable(path if os.path.exists(path) else os.path.dirname(path), f"--oci-layout {path}")

