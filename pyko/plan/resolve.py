@@ -293,7 +293,8 @@ def signer_request(key: str, keyless: bool, identity_token: str, trust_config: s
         raise UsageError("--sign-key and --sign-keyless both given: sign with the key or keylessly, not both")
     if (identity_token or trust_config) and not keyless:
         given = "--identity-token" if identity_token else "--trust-config"
-        raise UsageError(f"{given} is for keyless signing: add --sign-keyless (or sign = \"keyless\" in the config)")
+        how = "not with a key" if key else "add --sign-keyless (or sign = \"keyless\" in the config)"
+        raise UsageError(f"{given} is for keyless signing: {how}")
     return SignerRequest(key=key, keyless=keyless, identity_token=identity_token, trust_config=trust_config,
                          legacy=form == "legacy")
 
