@@ -113,6 +113,17 @@ def _images(layout, index_digest):
     return out
 
 
+def _by_app(layout, digests):
+    """{app name: index digest}, from the ko-app/<name> file each index's amd64 image holds."""
+    out = {}
+    for digest in digests:
+        _, files = _images(layout, digest)["linux/amd64"]
+        names = [path.split("/", 1)[1] for path in files if path.startswith("ko-app/")]
+        assert len(names) == 1, files.keys()
+        out[names[0]] = digest
+    return out
+
+
 def _digests(stdout):
     return [line.rsplit("@", 1)[1] for line in stdout.split() if "@sha256:" in line]
 
@@ -131,8 +142,12 @@ def test_the_same_ko_yaml_and_flags_give_kos_binaries_tags_and_labels(project, k
     assert "warning" not in by_pyko.stderr   # every key of the .ko.yaml is known
     ko_digests, pyko_digests = _digests(by_ko.stdout), _digests(by_pyko.stdout)
     assert len(ko_digests) == len(pyko_digests) == 2
-    for ko_index, pyko_index, name in zip(ko_digests, pyko_digests, ("server", "tool")):
-        theirs, ours = _images(ko_layout, ko_index), _images(pyko_layout, pyko_index)
+    # ko publishes its images concurrently, so its lines come in either order: pair them by the app.
+    ko_by_name, pyko_by_name = _by_app(ko_layout, ko_digests), _by_app(pyko_layout, pyko_digests)
+    assert sorted(ko_by_name) == sorted(pyko_by_name) == ["server", "tool"]
+    assert [pyko_by_name[name] for name in ("server", "tool")] == pyko_digests   # pyko's follow the arguments
+    for name in ("server", "tool"):
+        theirs, ours = _images(ko_layout, ko_by_name[name]), _images(pyko_layout, pyko_by_name[name])
         assert sorted(theirs) == sorted(ours) == sorted(PLATFORMS)   # defaultPlatforms
         for platform in PLATFORMS:
             (ko_config, ko_files), (config, files) = theirs[platform], ours[platform]
