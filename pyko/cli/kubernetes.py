@@ -42,7 +42,7 @@ def resolved_yaml(filenames, recursive, selector, options) -> str:
             for doc in kube.documents(name, text) if kube.selected(doc, requirements)]
     refs = [ref for doc in docs for ref in doc.refs]
     cwd, environ = os.getcwd(), process_environment()
-    directories = kube.build_paths(refs, lambda target: locate(target, cwd, environ))
+    directories = kube.build_paths(refs, lambda target: locate(target, cwd, environ), cwd)
     if options.get("name") and len(set(directories.values())) > 1:
         raise UsageError("--name names one image, but the YAML references several")
     paths = list(dict.fromkeys(directories.values()))

@@ -109,3 +109,40 @@ def test_an_alias_bomb_costs_its_size_not_its_expansion():
     tracemalloc.stop()
     assert [ref.value for ref in doc.refs] == ["ko://example.com/lol"]  # the one scalar, found once
     assert cpu < 1.0 and peak < 20 << 20
+
+
+def test_a_label_that_is_an_alias_bomb_matches_nothing_and_is_never_expanded():
+    import tracemalloc
+
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{n}: &a{n} [*a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}, *a{n - 1}, "
+              f"*a{n - 1}, *a{n - 1}, *a{n - 1}]" for n in range(1, 7)]
+    text = "\n".join(lines) + "\nkind: Pod\nmetadata:\n  labels:\n    app: *a6\n    tier: web\n"
+    (doc,) = kube.documents("bomb.yaml", text)   # 10^7 strings if expanded: about 50 MB of text
+    tracemalloc.start()
+    assert not kube.selected(doc, kube.parse_selector("app=web"))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1 << 20
+    assert kube.selected(doc, kube.parse_selector("app!=web,tier=web"))
+    assert kube.selected(doc, kube.parse_selector("app"))   # it exists; it is just not text
+
+
+def test_a_path_reference_outside_the_working_directory_is_refused(tmp_path):
+    inside, outside = tmp_path / "repo" / "cmd" / "app", tmp_path / "elsewhere"
+    inside.mkdir(parents=True)
+    outside.mkdir()
+    text = "image: ko://../elsewhere\n---\nimage: ko://./cmd/app\n"
+    docs = kube.documents("pod.yaml", text)
+    located = {"../elsewhere": str(outside), "./cmd/app": str(inside)}
+    with pytest.raises(UsageError, match="names a directory outside .*: YAML may build only"):
+        kube.build_paths(docs[0].refs, located.get, str(tmp_path / "repo"))
+    assert kube.build_paths(docs[1].refs, located.get, str(tmp_path / "repo")) == {"ko://./cmd/app": str(inside)}
+
+
+def test_many_references_are_all_replaced_in_order():
+    text = "".join(f"- image: ko://./cmd/app{n % 7}\n" for n in range(20000))
+    (doc,) = kube.documents("many.yaml", text)
+    out = kube.replaced(doc, {f"ko://./cmd/app{n}": f"reg.io/app{n}@sha256:{n}" for n in range(7)})
+    assert out.splitlines()[19999] == f"- image: reg.io/app{19999 % 7}@sha256:{19999 % 7}"
+    assert "ko://" not in out and out.count("\n") == 20000
