@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..errors import BuildError, SigningError, UsageError
+from ..errors import BuildError, RegistryError, SigningError, UsageError, clean_text
 from ..image import Index, Layer
 from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
 from ..image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
@@ -40,6 +40,7 @@ from ..transport.destinations.layout import LayoutDestination
 from ..transport.destinations.local import LocalDestination
 from ..transport.destinations.registry import RegistryDestination
 from ..transport.destinations.tarball import TarballDestination
+from ..transport.registry.client import Unreachable
 from ..transport.registry.hosts import Registries
 from ..transport.registry.http import TransportOptions
 from ..util.atomic import write_bytes
@@ -199,11 +200,17 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
              shared: Dict[str, object], environ: Dict[str, str], build_cache: Mapping[str, object],
              deflater: Deflater) -> _Job:
     """Open the base, pick the platforms, get the drivers' tasks, check kodata: all before compiling."""
-    base = open_base(build.base, plan.cache_dir, registries, deflater)
-    if build.base_policy is not None:
-        for line in verify_base(base, build.base_policy, registries, plan.sigstore_offline, plan.cache_dir):
-            reporter.info(line)
-    platforms = parse_platforms(build.platforms, available=base.platforms())
+    try:
+        base = open_base(build.base, plan.cache_dir, registries, deflater)
+        if build.base_policy is not None:
+            for line in verify_base(base, build.base_policy, registries, plan.sigstore_offline, plan.cache_dir):
+                reporter.info(line)
+        available = base.platforms()
+    except Unreachable as err:   # the hint is about the base, not about where images are pushed
+        raise RegistryError(f"cannot reach the registry of the base image {clean_text(build.base, 200)} "
+                            f"({err.registry}: {err.reason}): check the base (--base, defaultBaseImage or "
+                            "baseImageOverrides)") from None
+    platforms = parse_platforms(build.platforms, available=available)
     context = BuildContext(workdir, plan.cache_dir, plan.epoch, environ, shared, build_cache)
     targets = tuple(driver_for(source).target(source, platforms, context) for source in build.sources())
     for target in targets:

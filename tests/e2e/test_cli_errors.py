@@ -124,3 +124,11 @@ def test_bad_base_references_are_refused_clearly(session_env, hello_src):
     assert_clean_error(proc, "pyko://distroless", "pyko://static")
     proc = pyko("build", hello_src, "--base", "Registry.Example/UPPER:latest", env=session_env)
     assert_clean_error(proc, "base image", "repository names must be lowercase")
+
+
+def test_an_unreachable_base_names_the_base_not_the_repo(session_env, hello_src, tmp_path):
+    proc = pyko("build", hello_src, "--platform", "linux/amd64", "--base", "registry.invalid/static:latest",
+                "--oci-layout", str(tmp_path / "out"), env=session_env)
+    last = assert_clean_error(proc, "cannot reach the registry of the base image registry.invalid/static:latest",
+                              "--base, defaultBaseImage or baseImageOverrides")
+    assert "--repo" not in last

@@ -75,7 +75,8 @@ def test_base_by_digest_builds_offline_once_cached(session_env, hello_src, tmp_p
     assert offline.returncode == 0, offline.stderr
     assert offline.stdout == first.stdout
     by_tag = pyko("build", hello_src, "--base", f"{own.host}/static:latest", env=env)
-    assert_clean_error(by_tag, f"cannot reach registry {own.host}")
+    assert_clean_error(by_tag, f"cannot reach the registry of the base image {own.host}/static:latest",
+                       "check the base (--base")
 
 
 def test_single_platform_base(registry, session_env, hello_src):

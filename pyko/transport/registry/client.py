@@ -211,6 +211,7 @@ class Unreachable(RegistryError):
     """No connection to a registry that has not answered in this run; never retried."""
 
     def __init__(self, registry: str, reason: str):
+        self.registry, self.reason = registry, reason
         self.unresolved = reason == "name or service not known"
         host = registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
         hint = (f"check the host name {host} (in --repo, KO_DOCKER_REPO or the image reference)"
