@@ -8,7 +8,7 @@ import os
 import click
 
 from ..plan.environment import process_environment
-from .options import build_options, push_options, registry_options
+from .options import SectionedCommand, build_options, push_options, registry_options
 
 
 def split_binary(value: str):
@@ -130,7 +130,7 @@ def print_results(results, json_lines: bool) -> None:
         click.echo(as_json(built) if json_lines else built.reference)
 
 
-@click.command()
+@click.command(cls=SectionedCommand)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--binary", "binaries", multiple=True, metavar="OS/ARCH[/VARIANT]=FILE",
               help="Pack a prebuilt static binary for a platform (repeat per platform; needs --name).")
@@ -140,7 +140,16 @@ def print_results(results, json_lines: bool) -> None:
 def build(paths, **options):
     """Build PATHS (Go main packages or Rust crates) into images and print their digest references.
 
-    With no PATHS, builds every [[builds]] entry of the config, else '.'.
+    \b
+    Examples:
+      pyko build ./cmd/app --repo ghcr.io/acme                push; prints ghcr.io/acme/app@sha256:...
+      pyko build ./cmd/app --platform all --oci-layout out/    all 8 platforms into a local OCI layout
+      pyko build ./cmd/app --repo ghcr.io/acme --sign-keyless  in CI: signed with the job's OIDC identity
+      pyko build ./cmd/app -L                                  into the local Docker or Podman
+      pyko build --binary linux/amd64=./app --name app --tarball app.tar   a prebuilt static binary
+
+    With no PATHS, builds every [[builds]] entry of the config, else '.'. Logs go to stderr, the
+    references to stdout.
     """
     print_results(run_build(paths, options), options["as_json"])
 

@@ -11,7 +11,7 @@ import click
 
 from ..plan.environment import kubectl_program, process_environment
 from .building import run_build
-from .options import apply_options, push_options, registry_options, yaml_build_options
+from .options import SectionedCommand, apply_options, push_options, registry_options, yaml_build_options
 
 
 def yaml_options(func):
@@ -51,7 +51,7 @@ def resolved_yaml(filenames, recursive, selector, options) -> str:
     return kube.joined(docs, digests)
 
 
-@click.command()
+@click.command(cls=SectionedCommand)
 @yaml_options
 @yaml_build_options
 @push_options
@@ -83,7 +83,7 @@ def _kubectl(kubectl: str, args, stdin: str = None) -> None:
 
 def _kube_command(verb: str):
     # help= rather than setting __doc__ afterwards: click reads the help when the command is made.
-    @click.command(verb, context_settings={"ignore_unknown_options": False},
+    @click.command(verb, cls=SectionedCommand, context_settings={"ignore_unknown_options": False},
                    help=f"Resolve the YAML as `pyko resolve` does, then `kubectl {verb} -f -` it.\n\n"
                         f"Arguments after -- go to kubectl, e.g. pyko {verb} -f config/ -- --namespace dev")
     @yaml_options

@@ -19,6 +19,46 @@ verbose_option = click.option("-v", "--verbose", is_flag=True, expose_value=Fals
                               is_eager=True, help="Show tracebacks and toolchain commands.")
 
 
+#: The headings `build --help` (and resolve, apply, create) groups its options under, in order,
+#: and which options go under each; an option named nowhere goes under the last.
+SECTIONS = (
+    ("Where the images go", ("repo", "bare", "push", "oci_layout", "tarball", "local", "local_engine", "tags",
+                             "tag_only", "push_by_digest", "image_refs", "image_refs_attachments", "as_json")),
+    ("What is built", ("binaries", "platforms", "name", "preserve_import_paths", "base_import_paths", "jobs",
+                       "ldflags", "disable_optimizations", "bin", "rust_libc", "rust_builder", "compression_compat")),
+    ("The base", ("base", "base_preset", "base_key", "base_certificate_identity",
+                  "base_certificate_identity_regexp", "base_certificate_oidc_issuer",
+                  "base_certificate_oidc_issuer_regexp", "trusted_root")),
+    ("The image", ("user", "entrypoint", "labels", "annotations", "image_env", "workdir", "exposed", "cmd_args")),
+    ("Signing, SBOMs, provenance", ("sign_key", "sign_keyless", "identity_token", "trust_config", "sign_recursive",
+                                    "sign_annotations", "attest", "signature_format", "sbom", "sbom_dir",
+                                    "sbom_partial")),
+    ("Go's build cache in a registry", ("cache_from", "cache_to", "cache_key", "cache_certificate_identity",
+                                        "cache_certificate_identity_regexp", "cache_certificate_oidc_issuer",
+                                        "cache_certificate_oidc_issuer_regexp", "cache_trust")),
+    ("Registries", ("insecure_registry", "registry_ca_file", "registry_timeout")),
+    ("Other options", ()),
+)
+
+
+class SectionedCommand(click.Command):
+    """A command whose --help lists its options under SECTIONS' headings instead of one long list."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        place = {name: (n, k) for n, (_, names) in enumerate(SECTIONS) for k, name in enumerate(names)}
+        last = len(SECTIONS) - 1
+        grouped: dict = {}
+        for order, param in enumerate(self.get_params(ctx)):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                section, position = place.get(param.name or "", (last, len(place) + order))
+                grouped.setdefault(section, []).append((position, record))
+        for section, (heading, _) in enumerate(SECTIONS):
+            if grouped.get(section):
+                with formatter.section(heading):
+                    formatter.write_dl([record for _, record in sorted(grouped[section], key=lambda r: r[0])])
+
+
 def apply_options(func, options):
     for option in reversed(options):
         func = option(func)

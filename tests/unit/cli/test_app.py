@@ -93,3 +93,18 @@ def test_every_command_has_a_whole_summary_in_the_help():
     for name, summary in SUMMARIES.items():
         assert summary in shown, name
     assert "..." not in shown.split("Commands:", 1)[1]
+
+
+def test_build_help_starts_with_examples_and_groups_its_options():
+    from click.testing import CliRunner
+
+    from pyko.cli.app import cli
+    from pyko.cli.options import SECTIONS
+
+    shown = CliRunner().invoke(cli, ["build", "--help"], terminal_width=120).output
+    assert shown.index("Examples:") < shown.index("Where the images go:")
+    headings = [heading for heading, _ in SECTIONS if f"\n{heading}:\n" in shown]
+    assert headings == [heading for heading, _ in SECTIONS]   # every section, in order
+    where = shown.split("Where the images go:", 1)[1].split("What is built:", 1)[0]
+    assert where.index("--repo") < where.index("--oci-layout") < where.index("--json")
+    assert "--sign-keyless" in shown.split("Signing, SBOMs, provenance:", 1)[1].split("Go's build cache", 1)[0]
