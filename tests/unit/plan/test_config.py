@@ -142,3 +142,34 @@ def test_config_files_accept_or_refuse_cleanly(tmp_path, lines):
         load_config(str(tmp_path), environ={})
     except ConfigError:
         pass
+
+
+def test_signing_and_cache_trust_keys(tmp_path):
+    write(tmp_path, ".pyko.toml", """
+sign = "keyless"
+trustConfig = "sigstore/trust.json"
+[cachePolicy]
+certificateIdentity = "https://github.com/acme/app/.github/workflows/r.yml@refs/heads/main"
+certificateOidcIssuer = "https://token.actions.githubusercontent.com"
+""")
+    config = load_config(str(tmp_path), {})
+    assert config.sign == "keyless" and config.trust_config == str(tmp_path / "sigstore" / "trust.json")
+    assert config.cache_policy.identity.endswith("@refs/heads/main") and config.cache_trust == ""
+    write(tmp_path, ".pyko.toml", 'cacheTrust = "none"\nsign = "sometimes"\n')
+    with pytest.raises(ConfigError, match="sign must be one of keyless, none"):
+        load_config(str(tmp_path), {})
+
+
+def test_the_config_signs_keylessly_and_flags_still_choose(tmp_path):
+    from pyko.plan.resolve import Flags, resolve
+
+    (tmp_path / "go.mod").write_text("module example.com/m\n")
+    (tmp_path / "main.go").write_text("package main\nfunc main() {}\n")
+    write(tmp_path, ".pyko.toml", 'sign = "keyless"\n')
+    config = load_config(str(tmp_path), {})
+    plan = resolve(Flags(paths=(str(tmp_path),), oci_layout=str(tmp_path / "out")), config, {})
+    assert plan.signing.signer.keyless and plan.signing.attest
+    keyed = resolve(Flags(paths=(str(tmp_path),), oci_layout=str(tmp_path / "out"), sign_key="ci.key"), config, {})
+    assert keyed.signing.signer.key == "ci.key" and not keyed.signing.signer.keyless   # the flag wins
+    with pytest.raises(UsageError, match="--sign-key and --sign-keyless both given"):
+        resolve(Flags(paths=(str(tmp_path),), oci_layout="o", sign_key="k", sign_keyless=True), config, {})
