@@ -88,3 +88,81 @@ def test_each_runnable_example_runs_as_written(blocks, docs_registry, session_en
                               text=True, timeout=600)
         assert proc.returncode == 0, f"{block}\n--- stderr:\n{proc.stderr}"
         assert "pyko: error" not in proc.stderr
+
+
+DISTRIBUTION_PYTHON = "/usr/bin/python3"   # Debian's and Ubuntu's own, externally managed
+
+
+def _checkout(dest):
+    """What a fresh clone holds (tracked files, and new ones not yet committed), without the
+    developer's venvs, caches and built tools."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                           capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        if os.path.isfile(os.path.join(REPO, name)):
+            os.makedirs(os.path.dirname(os.path.join(dest, name)), exist_ok=True)
+            shutil.copy2(os.path.join(REPO, name), os.path.join(dest, name))
+    return dest
+
+
+def _distribution_path(session_env):
+    """PATH as on a fresh Debian or Ubuntu machine: the distribution's python3 first, no pyenv, no
+    venv of the suite's, no Go but the one the README's install brings."""
+    if not os.access(DISTRIBUTION_PYTHON, os.X_OK):
+        pytest.skip(f"no distribution python3 at {DISTRIBUTION_PYTHON}")
+    return {**session_env, "PATH": "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"}
+
+
+def _readme_install_line():
+    with open(os.path.join(REPO, "README.md")) as f:
+        lines = [line.strip() for line in f if line.startswith("    python3 -m venv ")]
+    assert len(lines) == 1, "README.md has one install line, indented, starting `python3 -m venv`"
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_a_newcomer_copies_the_readme_top_to_bottom(docs_registry, session_env, tmp_path):
+    """Issue 35: on the distribution's python3, the README's own install line (and nothing else
+    installed) makes every runnable block of the README and of getting-started work, signing included."""
+    env = {**_distribution_path(session_env), "REGISTRY": docs_registry.host}
+    checkout = _checkout(tmp_path / "pyko")
+    install = subprocess.run(["bash", "-euo", "pipefail", "-c", _readme_install_line()], cwd=checkout, env=env,
+                             capture_output=True, text=True, timeout=900)
+    assert install.returncode == 0, install.stderr
+    assert "@sha256:" in install.stdout, install.stdout   # the main job ran: the sample app for all platforms
+    venv = checkout / ".venv" / "bin"
+    activate = f'. {venv}/activate && test "$(command -v pyko)" = {venv}/pyko\n'
+    for page in ("README.md", os.path.join("docs", "getting-started.md")):
+        with open(os.path.join(REPO, page)) as f:
+            blocks = RUNNABLE.findall(f.read())
+        assert blocks, page
+        # Each page as its reader starts it: in a checkout, without the files another page's examples made.
+        work = checkout if page == "README.md" else tmp_path / "reader"
+        if work != checkout:
+            shutil.copytree(os.path.join(REPO, "testdata", "hello-go"), work / "testdata" / "hello-go")
+        for block in blocks:
+            proc = subprocess.run(["bash", "-euo", "pipefail", "-c", activate + block], cwd=work, env=env,
+                                  capture_output=True, text=True, timeout=600)
+            assert proc.returncode == 0, f"{page}:\n{block}\n--- stderr:\n{proc.stderr}"
+            assert "pyko: error" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_the_python_setup_of_the_test_command_works_on_the_distributions_python(session_env, tmp_path):
+    """Issue 35: .ci/install-deps' Python half, run with the distribution's externally managed python3
+    (no pyenv, no venv), installs into .ci/venv, and .ci/test then lints, checks the layering and runs
+    tests from it. The apt and Go halves need root and minutes; CI runs them on every submission."""
+    env = _distribution_path(session_env)
+    checkout = _checkout(tmp_path / "pyko")
+    setup = subprocess.run([os.path.join(checkout, ".ci", "install-python")], env=env, capture_output=True,
+                           text=True, timeout=900)
+    assert setup.returncode == 0, setup.stderr
+    marker = "import os, sysconfig as s; print(os.path.exists(s.get_path('stdlib') + '/EXTERNALLY-MANAGED'))"
+    managed = subprocess.run([DISTRIBUTION_PYTHON, "-c", marker], capture_output=True, text=True)
+    if managed.stdout.strip() == "True":
+        assert "installing into .ci/venv" in setup.stderr
+        assert os.access(os.path.join(checkout, ".ci", "venv", "bin", "pyko"), os.X_OK)
+    test = subprocess.run([os.path.join(checkout, ".ci", "test"), "-q", "-p", "no:cacheprovider",
+                           "tests/unit/test_install_lines.py"], env=env, capture_output=True, text=True, timeout=600)
+    assert test.returncode == 0, test.stdout + test.stderr
+    assert " passed" in test.stdout
