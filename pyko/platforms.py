@@ -9,7 +9,7 @@ from __future__ import annotations
 import platform as _host
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from .errors import MalformedInput, UsageError
 
@@ -67,7 +67,7 @@ class Platform:
         return cls.parse(f"linux/{arch}")
 
     @classmethod
-    def from_oci(cls, obj: dict, where: str = "platform") -> "Platform":
+    def from_oci(cls, obj: Mapping[str, Any], where: str = "platform") -> "Platform":
         """From an OCI platform object or image config, each field checked: these
         strings come from outside (a base, a layout) and end up in names."""
         fields = [obj.get("os", ""), obj.get("architecture", ""), obj.get("variant", "") or ""]
@@ -82,7 +82,7 @@ class Platform:
             return Platform(self.os, self.architecture)
         return self
 
-    def to_oci(self) -> dict:
+    def to_oci(self) -> Dict[str, str]:
         out = {"architecture": self.architecture, "os": self.os}
         if self.variant:
             out["variant"] = self.variant
@@ -97,7 +97,7 @@ class Platform:
         return str(self).replace("/", "-")
 
     # --- Go ---------------------------------------------------------------
-    def go_env(self) -> dict:
+    def go_env(self) -> Dict[str, str]:
         """GOOS/GOARCH (and GOARM for 32-bit arm) for `go build`."""
         env = {"GOOS": self.os, "GOARCH": self.architecture}
         if self.architecture == "arm":
@@ -129,7 +129,7 @@ def rust_triple(platform: "Platform", libc: str = "musl") -> str:
     return pair[RUST_LIBCS.index(libc)]
 
 
-def parse_platforms(values: Iterable[str], available: Optional[Iterable[Platform]] = None) -> list:
+def parse_platforms(values: Iterable[str], available: Optional[Iterable[Platform]] = None) -> List[Platform]:
     """Turn `--platform` values (comma lists allowed, or `all`) into Platforms.
 
     `available` is what the base image offers; `all` expands to it, and any
@@ -152,7 +152,7 @@ def parse_platforms(values: Iterable[str], available: Optional[Iterable[Platform
     return wanted
 
 
-def platform_order(platform: "Platform"):
+def platform_order(platform: "Platform") -> Tuple[int, str]:
     """The fixed order of platforms in an index pyko writes (ALL_LINUX's, then others by name),
     whatever order they were asked for: so indexes merged from per-platform builds come out
     byte-identical to one multi-platform build."""

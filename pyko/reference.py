@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from .errors import UsageError, clean_text
 from .image.digest import is_digest
@@ -51,7 +52,7 @@ def without_tag(reference: str) -> str:
     return repository
 
 
-def shown_tag(tags) -> str:
+def shown_tag(tags: Sequence[str]) -> str:
     """ko's rule: the printed reference names the tag when exactly one was given and it is not latest."""
     return tags[0] if len(tags) == 1 and tags[0] != "latest" else ""
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Optional
 
 import click
 
@@ -13,7 +14,8 @@ import click
 @click.option("--password-stdin", is_flag=True, help="Read the password or token from standard input.")
 @click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP and unverified TLS for this registry.")
 @click.option("--registry-ca-file", default="", type=click.Path(), help="An extra CA bundle to trust.")
-def login(registry, username, password, password_stdin, insecure_registry, registry_ca_file):
+def login(registry: str, username: str, password: Optional[str], password_stdin: bool, insecure_registry: bool,
+          registry_ca_file: str) -> None:
     """Check credentials with REGISTRY and save them where docker would."""
     from ..commands.build import transport_for
     from ..plan.environment import process_environment
@@ -34,7 +36,7 @@ def login(registry, username, password, password_stdin, insecure_registry, regis
 
 @click.command()
 @click.argument("registry")
-def logout(registry):
+def logout(registry: str) -> None:
     """Remove the saved credentials for REGISTRY."""
     from ..plan.environment import process_environment
     from ..transport.registry.login import logout as do_logout

@@ -5,6 +5,8 @@ import signal
 import sys
 import threading
 import traceback
+from types import FrameType
+from typing import List, Optional, Sequence, Set
 
 import click
 
@@ -55,7 +57,7 @@ class Terminated(BaseException):
     """SIGTERM: unwind like Ctrl-C (every `with` cleans up), then exit 143."""
 
 
-def _on_signal(signum, frame) -> None:
+def _on_signal(signum: int, frame: Optional[FrameType]) -> None:
     from ..util import children
 
     # Children first: a work directory is removed only once nothing writes into it.
@@ -63,17 +65,18 @@ def _on_signal(signum, frame) -> None:
     raise KeyboardInterrupt if signum == signal.SIGINT else Terminated
 
 
-def _boolean_flags() -> set:
+def _boolean_flags() -> Set[str]:
     """The long names of every on/off flag of every command (e.g. --bare, --tag-only)."""
     return {opt for command in cli.commands.values() for param in command.params
             if isinstance(param, click.Option) and param.is_flag and not param.secondary_opts
             for opt in param.opts if opt.startswith("--")}
 
 
-def ko_boolean_syntax(argv) -> list:
+def ko_boolean_syntax(argv: Sequence[str]) -> List[str]:
     """ko's (pflag's) forms of on/off flags, in click's terms: `--bare=true` is --bare, `--bare=false` is
     nothing, and a bare `--push` means --push=true (it never takes the next argument as its value)."""
-    flags, out = _boolean_flags(), []
+    flags = _boolean_flags()
+    out: List[str] = []
     if next((arg for arg in argv if not arg.startswith("-")), "") == "delete":
         return list(argv)   # kubectl's arguments, passed through as written
     for n, arg in enumerate(argv):
@@ -87,7 +90,7 @@ def ko_boolean_syntax(argv) -> list:
     return out
 
 
-def main(argv=None) -> None:
+def main(argv: Optional[Sequence[str]] = None) -> None:
     """Console entry point: runs the CLI and turns failures into one clear line."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _on_signal)

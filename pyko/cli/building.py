@@ -4,14 +4,20 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence, Tuple
 
 import click
+
+if TYPE_CHECKING:
+    from ..commands.build import Built
+    from ..plan.resolve import Flags
+    from ..supplychain.sign import Stored
 
 from ..plan.environment import process_environment
 from .options import SectionedCommand, build_options, push_options, registry_options
 
 
-def split_binary(value: str):
+def split_binary(value: str) -> Tuple[str, str]:
     platform, sep, path = value.partition("=")
     if not sep or not platform or not path:
         raise click.BadParameter(f"{value!r} must look like linux/amd64=./path/to/binary", param_hint="--binary")
@@ -29,15 +35,16 @@ CACHE_POLICY_OPTIONS = {f"cache_{option[5:]}": key for option, key in BASE_POLIC
                         if option != "base_preset"}
 
 
-def flags_from(paths, options: dict, kubernetes: bool = False):
+def flags_from(paths: Sequence[str], options: Mapping[str, Any], kubernetes: bool = False) -> Flags:
     """plan.Flags from the keyword arguments of a command with build_options: each option whose
     name is a Flags field is copied (None means "not given": the field's default stays; lists
     become tuples); the few that need parsing are converted here."""
     from ..plan.metadata import ImageFlags, comma_separated, key_values
     from ..plan.resolve import Flags
 
-    copied = {f.name: tuple(options[f.name]) if isinstance(options[f.name], (list, tuple)) else options[f.name]
-              for f in dataclasses.fields(Flags) if options.get(f.name) is not None}
+    copied: Dict[str, Any] = {
+        f.name: tuple(options[f.name]) if isinstance(options[f.name], (list, tuple)) else options[f.name]
+        for f in dataclasses.fields(Flags) if options.get(f.name) is not None}
     image = ImageFlags(
         labels=key_values(comma_separated(options["labels"]), "--image-label"),
         annotations=key_values(comma_separated(options["annotations"]), "--image-annotation"),
@@ -56,7 +63,7 @@ def flags_from(paths, options: dict, kubernetes: bool = False):
     )
 
 
-def run_build(paths, options: dict, kubernetes: bool = False):
+def run_build(paths: Sequence[str], options: Mapping[str, Any], kubernetes: bool = False) -> List[Built]:
     """Resolve the plan, build, write --image-refs; returns the Built images. `kubernetes`: for
     YAML (resolve, apply, create), where a pod's args: must reach the binary (Entrypoint)."""
     from ..commands.build import build
@@ -82,16 +89,16 @@ def run_build(paths, options: dict, kubernetes: bool = False):
     return results
 
 
-def write_image_refs(path: str, results, attachments: bool) -> None:
+def write_image_refs(path: str, results: Sequence[Built], attachments: bool) -> None:
     from ..util.atomic import write_bytes
 
-    lines = []
+    lines: List[str] = []
     for built in results:
         lines += image_refs(built, attachments)
     write_bytes(path, "".join(line + "\n" for line in lines).encode())
 
 
-def image_refs(built, attachments: bool = False):
+def image_refs(built: Built, attachments: bool = False) -> List[str]:
     """ko's --image-refs lines for one image: the index, then each platform's manifest;
     then, if asked, each attachment as <repo>:<cosign tag>@<its manifest digest>."""
     if built.tag_only:
@@ -104,12 +111,12 @@ def image_refs(built, attachments: bool = False):
     return lines
 
 
-def _attachment_ref(name: str, item) -> str:
+def _attachment_ref(name: str, item: Stored) -> str:
     """cosign's tag, pinned (repo:sha256-<hex>.sbom@sha256:…), or for a referrer its digest alone."""
     return f"{name}:{item.tag}@{item.digest}" if item.tag else f"{name}@{item.digest}"
 
 
-def as_json(built) -> str:
+def as_json(built: Built) -> str:
     return json.dumps({
         "name": built.name,
         "reference": built.reference,
@@ -125,7 +132,7 @@ def as_json(built) -> str:
     }, sort_keys=False)
 
 
-def print_results(results, json_lines: bool) -> None:
+def print_results(results: Sequence[Built], json_lines: bool) -> None:
     for built in results:
         click.echo(as_json(built) if json_lines else built.reference)
 
@@ -137,7 +144,7 @@ def print_results(results, json_lines: bool) -> None:
 @build_options
 @push_options
 @registry_options
-def build(paths, **options):
+def build(paths: Tuple[str, ...], **options: Any) -> None:
     """Build PATHS (Go main packages or Rust crates) into images and print their digest references.
 
     \b

@@ -1,7 +1,14 @@
 """Commands on images as a whole: `base` (publish the built-in base), `index`, `rebase`."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
+
 import click
+
+if TYPE_CHECKING:
+    from ..commands.build import Built
+    from ..plan.resolve import BasePlan
+    from ..util.progress import Reporter
 
 from ..plan.environment import process_environment
 from .options import (
@@ -14,7 +21,7 @@ from .options import (
 )
 
 
-def run_and_print(run, plan, quiet) -> None:
+def run_and_print(run: Callable[[BasePlan, Reporter], List[Built]], plan: BasePlan, quiet: bool) -> None:
     from ..util.progress import make_reporter
 
     reporter = make_reporter(quiet, process_environment())
@@ -35,8 +42,9 @@ def run_and_print(run, plan, quiet) -> None:
 @push_options
 @registry_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
-def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_registry, registry_ca_file,
-         registry_timeout, quiet):
+def base(platforms: Tuple[str, ...], oci_layout: Optional[str], tarball: Optional[str], tags: Tuple[str, ...],
+         repo: str, bare: bool, push: bool, insecure_registry: bool, registry_ca_file: str,
+         registry_timeout: Optional[float], quiet: bool) -> None:
     """Publish pyko's built-in static base (pyko://static) as a multi-arch image.
 
     With --repo REG/static it is pushed there (as the repository itself);
@@ -52,7 +60,7 @@ def base(platforms, oci_layout, tarball, tags, repo, bare, push, insecure_regist
 
 
 @click.group()
-def index():
+def index() -> None:
     """Multi-platform indexes made from images already in a registry."""
 
 
@@ -69,8 +77,9 @@ def index():
 @click.option("--recursive", is_flag=True, help="When signing: also sign each platform's manifest.")
 @registry_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
-def create(target, sources, tags, prefer, append, sbom, recursive, insecure_registry, registry_ca_file,
-           registry_timeout, quiet, **signing):
+def create(target: str, sources: Tuple[str, ...], tags: Tuple[str, ...], prefer: Tuple[str, ...], append: bool,
+           sbom: str, recursive: bool, insecure_registry: bool, registry_ca_file: str,
+           registry_timeout: Optional[float], quiet: bool, **signing: Any) -> None:
     """Make TARGET (REPO:TAG) an index of the platform images in SOURCES (images or indexes).
 
     Per-runner builds pushed with --push-by-digest merge here into one index;
@@ -99,8 +108,9 @@ def create(target, sources, tags, prefer, append, sbom, recursive, insecure_regi
 @click.option("--sign-recursive", is_flag=True, help="When signing: also sign each platform's manifest.")
 @registry_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress or log lines, only errors.")
-def rebase_command(image, new_base, old_base, tags, oci_layout, sign_recursive, insecure_registry,
-                   registry_ca_file, registry_timeout, quiet, **signing):
+def rebase_command(image: str, new_base: str, old_base: str, tags: Tuple[str, ...], oci_layout: str,
+                   sign_recursive: bool, insecure_registry: bool, registry_ca_file: str,
+                   registry_timeout: Optional[float], quiet: bool, **signing: Any) -> None:
     """Move IMAGE, every platform at once, onto a new base without recompiling; print the new reference.
 
     The app's layers and config stay; the base's layers, history and Env share are replaced.

@@ -2,13 +2,15 @@
 with the two steps that do the same, so a ko user's script fails with one line that says what to do."""
 from __future__ import annotations
 
+from typing import Tuple
+
 import click
 
 from .. import __version__
 
 
 @click.command()
-def version():
+def version() -> None:
     """Print pyko's version (as `pyko --version`)."""
     click.echo(__version__)
 
@@ -16,18 +18,21 @@ def version():
 @click.command()
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 @click.pass_context
-def completion(ctx, shell):
+def completion(ctx: click.Context, shell: str) -> None:
     """Print the shell completion script, e.g. `source <(pyko completion bash)`."""
     from click.shell_completion import get_completion_class
 
     root = ctx.find_root()
-    completer = get_completion_class(shell)(root.command, {}, root.info_name or "pyko", "_PYKO_COMPLETE")
+    completion_class = get_completion_class(shell)
+    if completion_class is None:   # click.Choice lets only shells click knows through
+        raise click.BadParameter(f"click has no completion for {shell}", param_hint="SHELL")
+    completer = completion_class(root.command, {}, root.info_name or "pyko", "_PYKO_COMPLETE")
     click.echo(completer.source())
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(args):
+def run(args: Tuple[str, ...]) -> None:
     """Not supported: build, then `kubectl run` the printed reference."""
     from ..errors import UsageError
 

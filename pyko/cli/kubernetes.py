@@ -6,15 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
+from typing import Any, Mapping, Optional, Sequence, Tuple
 
 import click
 
 from ..plan.environment import kubectl_program, process_environment
 from .building import run_build
-from .options import SectionedCommand, apply_options, push_options, registry_options, yaml_build_options
+from .options import F, SectionedCommand, apply_options, push_options, registry_options, yaml_build_options
 
 
-def yaml_options(func):
+def yaml_options(func: F) -> F:
     return apply_options(func, [
         click.option("-f", "--filename", "filenames", multiple=True, required=True, metavar="FILE|DIR|-",
                      help="YAML to resolve: a file, a directory of .yaml/.yml/.json files, or - for stdin."),
@@ -25,7 +26,7 @@ def yaml_options(func):
     ])
 
 
-def resolved_yaml(filenames, recursive, selector, options) -> str:
+def resolved_yaml(filenames: Sequence[str], recursive: bool, selector: str, options: Mapping[str, Any]) -> str:
     """The documents with every pyko:// and ko:// reference built, pushed and replaced by its digest."""
     from ..commands import kube_yaml as kube
     from ..errors import UsageError
@@ -56,7 +57,7 @@ def resolved_yaml(filenames, recursive, selector, options) -> str:
 @yaml_build_options
 @push_options
 @registry_options
-def resolve(filenames, recurse, selector, **options):
+def resolve(filenames: Tuple[str, ...], recurse: bool, selector: str, **options: Any) -> None:
     """Build every pyko:// and ko:// reference in Kubernetes YAML and print the YAML with digests.
 
     Each distinct reference is built once (all in parallel) and pushed; the YAML
@@ -75,13 +76,13 @@ def _find_kubectl() -> str:
     return kubectl
 
 
-def _kubectl(kubectl: str, args, stdin: str = None) -> None:
+def _kubectl(kubectl: str, args: Sequence[str], stdin: Optional[str] = None) -> None:
     proc = subprocess.run([kubectl, *args], input=stdin, text=True)
     if proc.returncode:
         sys.exit(proc.returncode)
 
 
-def _kube_command(verb: str):
+def _kube_command(verb: str) -> click.Command:
     # help= rather than setting __doc__ afterwards: click reads the help when the command is made.
     @click.command(verb, cls=SectionedCommand, context_settings={"ignore_unknown_options": False},
                    help=f"Resolve the YAML as `pyko resolve` does, then `kubectl {verb} -f -` it.\n\n"
@@ -91,7 +92,8 @@ def _kube_command(verb: str):
     @push_options
     @registry_options
     @click.argument("kubectl_args", nargs=-1, type=click.UNPROCESSED)
-    def command(filenames, recurse, selector, kubectl_args, **options):
+    def command(filenames: Tuple[str, ...], recurse: bool, selector: str, kubectl_args: Tuple[str, ...],
+                **options: Any) -> None:
         kubectl = _find_kubectl()
         text = resolved_yaml(filenames, recurse, selector, options)
         _kubectl(kubectl, [verb, "-f", "-", *kubectl_args], text)
@@ -105,7 +107,7 @@ create = _kube_command("create")
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("kubectl_args", nargs=-1, type=click.UNPROCESSED)
-def delete(kubectl_args):
+def delete(kubectl_args: Tuple[str, ...]) -> None:
     """`kubectl delete` with these arguments (as ko's delete does)."""
     _kubectl(_find_kubectl(), ["delete", *kubectl_args])
 

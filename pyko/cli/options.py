@@ -2,14 +2,26 @@
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
 
 import click
+
+if TYPE_CHECKING:
+    from ..supplychain.sign import Signing
+    from ..supplychain.signers import SignerRequest
+    from ..transport.registry.hosts import Registries
+    from ..util.progress import Reporter
+
+#: A click command's function, before and after its options are added.
+F = TypeVar("F", bound=Callable[..., Any])
+#: What click.option(...) returns: a decorator adding one option (click types it per function).
+Decorator = Callable[[Any], Any]
 
 #: -v anywhere: before the command (`pyko -v build`) or after it, as ko's global flag (`ko build -v`).
 VERBOSE = {"on": False}
 
 
-def _set_verbose(ctx, param, value):
+def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value:
         VERBOSE["on"] = True
     return value
@@ -47,7 +59,7 @@ class SectionedCommand(click.Command):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         place = {name: (n, k) for n, (_, names) in enumerate(SECTIONS) for k, name in enumerate(names)}
         last = len(SECTIONS) - 1
-        grouped: dict = {}
+        grouped: Dict[int, List[Tuple[int, Tuple[str, str]]]] = {}
         for order, param in enumerate(self.get_params(ctx)):
             record = param.get_help_record(ctx)
             if record is not None:
@@ -59,13 +71,14 @@ class SectionedCommand(click.Command):
                     formatter.write_dl([record for _, record in sorted(grouped[section], key=lambda r: r[0])])
 
 
-def apply_options(func, options):
+def apply_options(func: F, options: Sequence[Decorator]) -> F:
+    decorated: object = func
     for option in reversed(options):
-        func = option(func)
-    return func
+        decorated = option(decorated)
+    return cast(F, decorated)   # click's decorators return the function they were given, with params attached
 
 
-def registry_options(func):
+def registry_options(func: F) -> F:
     """Flags of every command that talks to a registry."""
     return apply_options(func, [
         click.option("--insecure-registry", is_flag=True,
@@ -78,8 +91,8 @@ def registry_options(func):
     ])
 
 
-def registries_from_flags(insecure_registry: bool, registry_ca_file: str, registry_timeout, environ,
-                          reporter=None):
+def registries_from_flags(insecure_registry: bool, registry_ca_file: str, registry_timeout: Optional[float],
+                          environ: Mapping[str, str], reporter: Optional[Reporter] = None) -> Registries:
     """The registry clients of a command that took `registry_options` (and no build plan)."""
     from ..commands.build import registries_for
     from ..plan.resolve import registry_settings
@@ -88,7 +101,7 @@ def registries_from_flags(insecure_registry: bool, registry_ca_file: str, regist
                           environ, reporter)
 
 
-def policy_options(prefix: str, what: str, when: str) -> list:
+def policy_options(prefix: str, what: str, when: str) -> List[Decorator]:
     """--PREFIX-key and --PREFIX-certificate-identity[-regexp] / -oidc-issuer[-regexp]: who must
     have signed `what` (cosign's verify flags, with the config's policy keys behind them)."""
     return [
@@ -105,7 +118,7 @@ def policy_options(prefix: str, what: str, when: str) -> list:
     ]
 
 
-def keyless_options() -> list:
+def keyless_options() -> List[Decorator]:
     """Where keyless signing gets its identity and which Sigstore it uses (cosign's flag names)."""
     return [
         click.option("--identity-token", default="", metavar="TOKEN|FILE",
@@ -117,7 +130,7 @@ def keyless_options() -> list:
     ]
 
 
-def signing_options(func):
+def signing_options(func: F) -> F:
     """How `index create` and `rebase` sign what they write: as `pyko build` does."""
     return apply_options(func, [
         click.option("--sign-key", default="", type=click.Path(), help="Sign the result with this key (cosign.key)."),
@@ -129,7 +142,7 @@ def signing_options(func):
     ])
 
 
-def signer_request_from(options: dict, key: str = "", keyless: bool = False):
+def signer_request_from(options: Mapping[str, Any], key: str = "", keyless: bool = False) -> SignerRequest:
     """The SignerRequest of a command's signing flags (a key or keyless, never both)."""
     from ..plan.resolve import signer_request
 
@@ -138,8 +151,9 @@ def signer_request_from(options: dict, key: str = "", keyless: bool = False):
                           options.get("signature_format") or "legacy")
 
 
-def open_signing_from(options: dict, environ, key: str = "", keyless: bool = False, recursive: bool = False,
-                      annotations=(), epoch: int = 0):
+def open_signing_from(options: Mapping[str, Any], environ: Mapping[str, str], key: str = "", keyless: bool = False,
+                      recursive: bool = False, annotations: Sequence[Tuple[str, str]] = (),
+                      epoch: int = 0) -> Optional[Signing]:
     """The Signing a command's flags ask for, opened now (the key's password, the OIDC token), or None."""
     from ..plan.environment import sigstore_offline
     from ..supplychain.sign import open_signing
@@ -150,7 +164,7 @@ def open_signing_from(options: dict, environ, key: str = "", keyless: bool = Fal
 
 
 @contextlib.contextmanager
-def reporting(quiet: bool, environ):
+def reporting(quiet: bool, environ: Mapping[str, str]) -> Iterator[Reporter]:
     """The progress reporter of a command, closed however it ends."""
     from ..util.progress import make_reporter
 
@@ -161,7 +175,7 @@ def reporting(quiet: bool, environ):
         reporter.close()
 
 
-def push_options(func):
+def push_options(func: F) -> F:
     """Where images are pushed."""
     return apply_options(func, [
         click.option("--repo", default="",
@@ -173,7 +187,7 @@ def push_options(func):
     ])
 
 
-def build_options(func, yaml: bool = False):
+def build_options(func: F, yaml: bool = False) -> F:
     """What is built and how: everything `build`, `resolve`, `apply` and `create` share.
     With `yaml`, -R/--recursive is kubectl's (directories), so signing's is --sign-recursive."""
     sign_recursive = ("--sign-recursive",) if yaml else ("--recursive", "--sign-recursive")
@@ -285,5 +299,5 @@ def build_options(func, yaml: bool = False):
     ])
 
 
-def yaml_build_options(func):
+def yaml_build_options(func: F) -> F:
     return build_options(func, yaml=True)

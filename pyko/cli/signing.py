@@ -2,17 +2,24 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, NoReturn, Optional, Tuple
 
 import click
 
 from ..plan.environment import cache_dir, process_environment, sigstore_offline
-from .options import apply_options, keyless_options, open_signing_from, registries_from_flags, registry_options
+
+if TYPE_CHECKING:
+    from ..commands.signing import Located
+    from ..supplychain.sign import Signing
+    from ..supplychain.verify import Verifier
+    from ..transport.attachment_stores import AttachmentStore
+from .options import F, apply_options, keyless_options, open_signing_from, registries_from_flags, registry_options
 
 
 @click.command("generate-key-pair")
 @click.option("--output-key-prefix", default="cosign", show_default=True,
               help="Writes PREFIX.key (encrypted, cosign's format) and PREFIX.pub.")
-def generate_key_pair(output_key_prefix):
+def generate_key_pair(output_key_prefix: str) -> None:
     """Make an ECDSA P-256 key pair for signing (password from COSIGN_PASSWORD or a prompt)."""
     from ..supplychain.cosign import generate_key_pair as make
     from ..supplychain.cosign import password_from
@@ -31,22 +38,31 @@ def generate_key_pair(output_key_prefix):
     click.echo(f"Public key written to {pub_path}", err=True)
 
 
-def keyless_flags(func):
+def keyless_flags(func: F) -> F:
     return apply_options(func, keyless_options())
 
 
-def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str, timeout):
+def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str,
+               timeout: Optional[float]) -> Tuple[AttachmentStore, str, str]:
     """(attachment store, identifier, name) of IMAGE in its registry or in an OCI layout."""
     from ..supplychain.sign import store_for
 
     return store_for(image, oci_layout, registries_from_flags(insecure, ca_file, timeout, process_environment()))
 
 
-def _located(image: str, oci_layout: str, insecure: bool, ca_file: str, timeout):
+def _located(image: str, oci_layout: str, insecure: bool, ca_file: str, timeout: Optional[float]) -> Located:
     from ..commands.signing import Located
 
     store, ident, name = open_store(image, oci_layout, insecure, ca_file, timeout)
     return Located(store, ident, name, oci_layout)
+
+
+
+def _signing(signing: Optional[Signing]) -> Signing:
+    """sign and attest always ask for a signer (a key, else keyless): open_signing gives one."""
+    if signing is None:
+        raise RuntimeError("open_signing gave no signer for a key or keyless request")
+    return signing
 
 
 @click.command()
@@ -62,18 +78,19 @@ def _located(image: str, oci_layout: str, insecure: bool, ca_file: str, timeout)
               help="legacy: the .sig tag (cosign v2 and v3 read it); bundle: a Sigstore bundle referrer (v3's).")
 @click.option("--oci-layout", default="", type=click.Path(), help="Sign an image in this OCI layout.")
 @registry_options
-def sign(image, key_path, annotations, recursive, signature_format, oci_layout, insecure_registry,
-         registry_ca_file, registry_timeout, **keyless):
+def sign(image: str, key_path: str, annotations: Tuple[str, ...], recursive: bool, signature_format: str,
+         oci_layout: str, insecure_registry: bool, registry_ca_file: str, registry_timeout: Optional[float],
+         **keyless: Any) -> None:
     """Sign IMAGE (by tag or digest) the way cosign does, and store the signature beside it."""
     from ..commands.signing import sign_stored
     from ..plan.metadata import key_values
     from ..util.timestamps import source_date_epoch
 
     environ = process_environment()
-    signing = open_signing_from({**keyless, "signature_format": signature_format}, environ, key=key_path,
-                                keyless=not key_path, recursive=recursive,
-                                annotations=key_values(annotations, "--annotation"),
-                                epoch=source_date_epoch(environ))
+    signing = _signing(open_signing_from({**keyless, "signature_format": signature_format}, environ, key=key_path,
+                                         keyless=not key_path, recursive=recursive,
+                                         annotations=key_values(annotations, "--annotation"),
+                                         epoch=source_date_epoch(environ)))
     where = _located(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
     _, stored = sign_stored(where, signing)
     click.echo(f"signed {len(stored)} manifest(s) of {where.name} ({signing.form} format) as "
@@ -94,8 +111,8 @@ def sign(image, key_path, annotations, recursive, signature_format, oci_layout, 
               help="legacy: the .att tag (cosign v2 and v3 read it); bundle: a Sigstore bundle referrer (v3's).")
 @click.option("--oci-layout", default="", type=click.Path(), help="Attest an image in this OCI layout.")
 @registry_options
-def attest(image, predicate, kind, key_path, signature_format, oci_layout, insecure_registry, registry_ca_file,
-           registry_timeout, **keyless):
+def attest(image: str, predicate: str, kind: str, key_path: str, signature_format: str, oci_layout: str,
+           insecure_registry: bool, registry_ca_file: str, registry_timeout: Optional[float], **keyless: Any) -> None:
     """Sign PREDICATE as an in-toto attestation about IMAGE and store it beside it (cosign attest)."""
     from ..commands.signing import attest_stored, read_predicate
     from ..supplychain.attestations import predicate_type
@@ -103,8 +120,8 @@ def attest(image, predicate, kind, key_path, signature_format, oci_layout, insec
 
     environ = process_environment()
     wanted, document = predicate_type(kind), read_predicate(predicate)
-    signing = open_signing_from({**keyless, "signature_format": signature_format}, environ, key=key_path,
-                                keyless=not key_path, epoch=source_date_epoch(environ))
+    signing = _signing(open_signing_from({**keyless, "signature_format": signature_format}, environ, key=key_path,
+                                         keyless=not key_path, epoch=source_date_epoch(environ)))
     where = _located(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
     digest, _ = attest_stored(where, signing, wanted, document)
     click.echo(f"attested {wanted} about {where.name}@{digest} ({signing.form} format) as "
@@ -125,9 +142,10 @@ def attest(image, predicate, kind, key_path, signature_format, oci_layout, insec
               help="Require this annotation in the signed payload (repeatable).")
 @click.option("--oci-layout", default="", type=click.Path(), help="Verify an image in this OCI layout.")
 @registry_options
-def verify(image, key_path, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
-           certificate_oidc_issuer_regexp, trusted_root, annotations, oci_layout, insecure_registry,
-           registry_ca_file, registry_timeout):
+def verify(image: str, key_path: str, certificate_identity: str, certificate_identity_regexp: str,
+           certificate_oidc_issuer: str, certificate_oidc_issuer_regexp: str, trusted_root: str,
+           annotations: Tuple[str, ...], oci_layout: str, insecure_registry: bool, registry_ca_file: str,
+           registry_timeout: Optional[float]) -> None:
     """Check IMAGE's signatures with a public key, or keyless (cosign's flags); print what verifies."""
     from ..plan.metadata import key_values
     from ..supplychain.verify import verify_signatures
@@ -153,7 +171,7 @@ _FLAGS = (("certificateIdentityRegexp", "--certificate-identity-regexp"),
           ("certificateOidcIssuer", "--certificate-oidc-issuer"))
 
 
-def _flag_error(key: str, problem: str) -> None:
+def _flag_error(key: str, problem: str) -> NoReturn:
     """A policy problem, said with the flags' names rather than the config's."""
     from ..errors import UsageError
 
@@ -162,7 +180,8 @@ def _flag_error(key: str, problem: str) -> None:
     raise UsageError(problem)
 
 
-def _verifier(key_path, identity, identity_regexp, issuer, issuer_regexp, trusted_root):
+def _verifier(key_path: str, identity: str, identity_regexp: str, issuer: str, issuer_regexp: str,
+              trusted_root: str) -> Verifier:
     """A key verifier or a keyless one; one error for each combination that cannot work."""
     from ..errors import UsageError
     from ..supplychain.policy import BasePolicy, check
@@ -185,7 +204,8 @@ def _verifier(key_path, identity, identity_regexp, issuer, issuer_regexp, truste
               help="The predicate: spdxjson, slsaprovenance1, cyclonedx, ... (cosign's names) or a URI.")
 @click.option("--oci-layout", default="", type=click.Path(), help="Verify an image in this OCI layout.")
 @registry_options
-def verify_attestation(image, key_path, kind, oci_layout, insecure_registry, registry_ca_file, registry_timeout):
+def verify_attestation(image: str, key_path: str, kind: str, oci_layout: str, insecure_registry: bool,
+                       registry_ca_file: str, registry_timeout: Optional[float]) -> None:
     """Check IMAGE's attestations of one type with a public key; print the statements that verify.
 
     Reads both forms: cosign's .att tag and Sigstore bundle referrers (cosign v3's).

@@ -6,7 +6,7 @@ plus one line in open_base.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Protocol, Tuple, Type
 
 from ..errors import UsageError
 from ..image import Image, Index
@@ -16,8 +16,9 @@ from ..image.static_base import contents as static_base_contents
 from ..image.static_base import static_base
 from ..inventory import Package
 from ..platforms import Platform
+from ..supplychain.policy import BasePolicy
 from ..transport.registry.hosts import Registries
-from ..transport.registry.pull import open_remote_base
+from ..transport.registry.pull import RemoteBase, open_remote_base
 
 
 class Base(Protocol):
@@ -74,17 +75,15 @@ def open_base(ref: str, cache_dir: str, registries: Registries, deflater: Option
     return open_remote_base(ref, registries, cache_dir)
 
 
-def verify_base(base: Base, policy, registries: Registries, sigstore_offline: bool = False,
+def verify_base(base: Base, policy: BasePolicy, registries: Registries, sigstore_offline: bool = False,
                 cache_dir: str = "") -> List[str]:
     """Check the base's signature against `policy` (a BasePolicy) before anything is built on it;
     returns lines for the user. The built-in base is made here and has nothing to check."""
     from ..errors import VerificationError
-    from ..supplychain.policy import BasePolicy
     from ..supplychain.verify import verifier_for, verify_signatures
     from ..transport.attachment_stores import RegistryAttachments
 
-    assert isinstance(policy, BasePolicy)
-    if isinstance(base, BuiltinBase):
+    if not isinstance(base, RemoteBase):   # the built-in base, the only other kind
         return [f"{BUILTIN_BASE} is built here: no signature to check"]
     verifier = verifier_for(policy, sigstore_offline, cache_dir)
     store = RegistryAttachments(registries(base.ref.registry), base.ref.repository)
@@ -98,3 +97,8 @@ def verify_base(base: Base, policy, registries: Registries, sigstore_offline: bo
     verified_line = (f"base {base.name}@{base.digest[:19]}… verified: {policy.describe()} "
                      f"({first.where}: {first.checks})")
     return lines + [verified_line]
+
+
+if TYPE_CHECKING:   # each implementation checked against the protocol, as ggcr's `var _ partial.X = (*y)(nil)`
+    _builtin: Type[Base] = BuiltinBase
+    _remote: Type[Base] = RemoteBase

@@ -16,16 +16,18 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Hashable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..errors import BuildError, RegistryError, SigningError, UsageError, clean_text
 from ..image import Index, Layer
 from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
 from ..image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
+from ..image.layer import TarEntry
 from ..image.layer_cache import LayerCache
 from ..image.pgzip import Deflater, compat, pinned
+from ..inventory import Inventory
 from ..plan.resolve import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
-from ..platforms import parse_platforms, platform_order
+from ..platforms import Platform, parse_platforms, platform_order
 from ..reference import Reference, shown_tag
 from ..supplychain import provenance, sbom
 from ..supplychain.attach import Attaching, Subject, attach_all
@@ -44,6 +46,7 @@ from ..transport.registry.client import Unreachable
 from ..transport.registry.hosts import Registries
 from ..transport.registry.http import TransportOptions
 from ..util.atomic import write_bytes
+from ..util.jsontypes import JsonObject
 from ..util.progress import Reporter
 from ..util.timestamps import rfc3339
 from .bases import Base, BuiltinBase, open_base, verify_base
@@ -70,7 +73,7 @@ class Built:
     outputs: Tuple[Tuple[str, str], ...] = ()    # (kind, where) of each destination written
     attachments: Tuple[Stored, ...] = ()         # signatures and SBOMs stored beside it
     signed_by: str = ""                          # who signed it (the key, or the keyless identity)
-    provenance: Tuple[Tuple[str, dict], ...] = ()   # (subject digest, SLSA predicate), when attesting
+    provenance: Tuple[Tuple[str, JsonObject], ...] = ()   # (subject digest, SLSA predicate), when attesting
 
     @property
     def one_tag(self) -> str:
@@ -103,26 +106,28 @@ class _Job:
     base: Base
     targets: Tuple[Target, ...]         # one per binary; the command's is in `spec`
     spec: AppSpec
-    kodata: Optional[list]              # checked kodata entries (merged from every binary's), or None
+    kodata: Optional[List[TarEntry]]    # checked kodata entries (merged from every binary's), or None
     name: str                           # the image's name (its repository's, when pushed)
     ref: Optional[Reference]            # where it is pushed, when it is
 
     @property
-    def platforms(self):
+    def platforms(self) -> List[Platform]:
         return list(self.targets[0].tasks)
 
 
-def transport_for(settings: RegistrySettings, environ) -> TransportOptions:
+def transport_for(settings: RegistrySettings, environ: Mapping[str, str]) -> TransportOptions:
     return TransportOptions(insecure=settings.insecure, ca_file=settings.ca_file, retries=settings.retries,
                             backoff=settings.backoff, deadline=settings.timeout, pool=settings.pool,
                             environ=environ, cache_dir=settings.cache_dir)
 
 
-def registries_for(settings: RegistrySettings, environ, reporter: Optional[Reporter] = None) -> Registries:
+def registries_for(settings: RegistrySettings, environ: Mapping[str, str],
+                   reporter: Optional[Reporter] = None) -> Registries:
     return Registries(transport_for(settings, environ), reporter)
 
 
-def destinations_for(outputs: OutputSettings, registries: Registries, jobs: int, environ) -> List[Destination]:
+def destinations_for(outputs: OutputSettings, registries: Registries, jobs: int,
+                     environ: Mapping[str, str]) -> List[Destination]:
     """Every output the plan asks for, in the order they are written."""
     found: List[Destination] = []
     if outputs.oci_layout:
@@ -137,7 +142,7 @@ def destinations_for(outputs: OutputSettings, registries: Registries, jobs: int,
     return found
 
 
-def _open_outputs(plan, reporter: Reporter) -> Tuple[Registries, List[Destination]]:
+def _open_outputs(plan: Union[Plan, BasePlan], reporter: Reporter) -> Tuple[Registries, List[Destination]]:
     """The registry clients and the checked destinations of a Plan or BasePlan."""
     registries = registries_for(plan.registry, plan.environ, reporter)
     destinations = destinations_for(plan.outputs, registries, plan.jobs, plan.environ)
@@ -241,7 +246,7 @@ def _command(targets: Sequence[Target], wanted: str) -> Target:
     raise UsageError(f"cmd = {wanted!r} names none of the image's binaries ({', '.join(names)})")
 
 
-def _kodata(targets: Sequence[Target], kodata_root: str) -> Optional[list]:
+def _kodata(targets: Sequence[Target], kodata_root: str) -> Optional[List[TarEntry]]:
     """Every binary's kodata/, merged; one path with two different contents is an error."""
     found = []
     for target in targets:
@@ -262,7 +267,8 @@ def _refuse_twins(jobs: Sequence[_Job]) -> None:
         seen[job.name] = where
 
 
-def _run_tasks(tasks: Sequence[BuildTask], make_layer, jobs: int, reporter: Reporter) -> Dict[object, "BuiltBinary"]:
+def _run_tasks(tasks: Sequence[BuildTask], make_layer: Callable[[BuildTask, str], Layer], jobs: int,
+               reporter: Reporter) -> Dict[Hashable, "BuiltBinary"]:
     """Build every distinct task once, `jobs` at a time; each binary becomes a layer."""
     unique = list({t.key: t for t in tasks}.values())
 
@@ -306,7 +312,7 @@ def _assemble(job: _Job, built_binaries: Dict[object, BuiltBinary], layers: Laye
 
 
 def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float], layers_deflater: Deflater
-                ) -> Tuple[Tuple[str, dict], ...]:
+                ) -> Tuple[Tuple[str, JsonObject], ...]:
     """An SLSA v1 predicate for the index and for each platform image."""
     epoch = provenance.epoch_if_set(plan.environ, plan.epoch)
     binaries = tuple((target.name, dict(target.provenance)) for target in job.targets)
@@ -320,7 +326,7 @@ def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float],
     return tuple(out)
 
 
-def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter: Reporter,
+def _sboms(name: str, job: _Job, index: Index, built_binaries: Mapping[Hashable, BuiltBinary], reporter: Reporter,
            partial: bool = False) -> Tuple[Sbom, ...]:
     """One SPDX document per platform image, then one for the index."""
     created = rfc3339(job.spec.epoch)
@@ -330,7 +336,7 @@ def _sboms(name: str, job: _Job, index: Index, built_binaries, reporter: Reporte
         binaries = []
         for target in job.targets:
             path = built_binaries[target.tasks[platform].key].path
-            inventory = target.packages(path, platform) if target.packages else sbom.Inventory()
+            inventory = target.packages(path, platform) if target.packages else Inventory()
             if not inventory.complete:
                 what = (f"the SBOM of {name} ({platform}) cannot list what was compiled into {target.name}: "
                         f"{inventory.note}")

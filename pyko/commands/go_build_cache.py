@@ -23,10 +23,11 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Callable, Dict, List, Mapping, Optional, Tuple, TypeVar
 
 from ..errors import PykoError
-from ..plan.resolve import GoCacheSettings
+from ..image import Descriptor
+from ..plan.caches import GoCacheSettings
 from ..reference import Reference
 from ..supplychain.signers import Signer
 from ..toolchains.go import cacheprog_environment
@@ -78,7 +79,7 @@ class CacheTrust:
     cache_dir: str = ""         # where the refreshed root is kept
 
 
-def open_cache(settings: GoCacheSettings, registries: Registries, environ, workdir: str, jobs: int,
+def open_cache(settings: GoCacheSettings, registries: Registries, environ: Mapping[str, str], workdir: str, jobs: int,
                reporter: Reporter, trust: CacheTrust = CacheTrust()) -> Optional[GoCacheRun]:
     """The cache this build compiles with, filled from --cache-from when that verifies; None when
     it has none."""
@@ -195,7 +196,7 @@ def save_cache(run: Optional[GoCacheRun], registries: Registries, workdir: str, 
         _sign_saved(run, ref, pushed, registries, reporter, signer, created)
 
 
-def _sign_saved(run: GoCacheRun, ref: Reference, pushed, registries: Registries, reporter: Reporter,
+def _sign_saved(run: GoCacheRun, ref: Reference, pushed: Descriptor, registries: Registries, reporter: Reporter,
                 signer: Optional[Signer], created: str) -> None:
     """Sign the cache manifest just pushed (a bundle referrer), so readers can verify who wrote it;
     never a cache that holds entries read unverified (that would vouch for them)."""
@@ -210,7 +211,8 @@ def _sign_saved(run: GoCacheRun, ref: Reference, pushed, registries: Registries,
     if why_not:
         reporter.info(f"warning: go cache saved unsigned: {why_not}; a reader with a cache policy will not use it")
         return
-    assert signer is not None
+    if signer is None:   # never: why_not says so above
+        return
     try:
         sign_digest(RegistryAttachments(registries(ref.registry), ref.repository), pushed, ref.name, signer,
                     form="bundle", created=created)

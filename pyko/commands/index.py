@@ -26,8 +26,10 @@ from ..supplychain import cosign
 from ..supplychain.sign import Signing
 from ..transport.referrers import fallback_tag
 from ..transport.registry.copy import copy_manifest, same_place
+from ..transport.registry.hosts import Registries
 from ..transport.registry.push import PushStats
 from ..transport.registry.repository import Repository
+from ..util.progress import Reporter
 
 ATTESTATION = "attestation-manifest"
 #: What pyko copies beside each platform image when it moves to another repository.
@@ -157,7 +159,7 @@ class IndexRequest:
     epoch: int = 0                      # SOURCE_DATE_EPOCH, for the SBOM's date
 
 
-def create_index(request: IndexRequest, registries, signing: Optional[Signing], reporter) -> str:
+def create_index(request: IndexRequest, registries: Registries, signing: Optional[Signing], reporter: Reporter) -> str:
     """Merge, gather, push and tag, then sign (as `signing` says, when given); returns the
     reference to deploy."""
     from ..reference import check_tag
@@ -173,7 +175,7 @@ def create_index(request: IndexRequest, registries, signing: Optional[Signing], 
     for text in request.sources:
         source = Reference.parse(text)
         read_source(text, Repository(registries(source.registry), source.repository), source.identifier, found)
-    replaceable = ()
+    replaceable: Tuple[str, ...] = ()
     if request.append and existing(target, tags[0]):
         replaceable = (f"{ref.name}:{tags[0]} (the index appended to)",)
         read_source(replaceable[0], target, tags[0], found)

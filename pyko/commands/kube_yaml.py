@@ -13,7 +13,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 
@@ -96,7 +96,7 @@ def documents(source: str, text: str) -> List[Document]:
     return out
 
 
-def _parse(doc: Document):
+def _parse(doc: Document) -> Tuple[Any, Tuple[Found, ...]]:
     try:
         nodes, data = _compose_and_construct(doc.text)
     except yaml.YAMLError as err:
@@ -112,13 +112,16 @@ def _parse(doc: Document):
     return (data[0] if len(data) == 1 else data), tuple(refs)
 
 
-def _compose_and_construct(text: str) -> Tuple[list, list]:
+def _compose_and_construct(text: str) -> Tuple[List[yaml.Node], List[Any]]:
     """Each document's node tree (for the spans) and its data (for selectors), from one parse."""
     loader = yaml.SafeLoader(text)
-    nodes, data = [], []
+    nodes: List[yaml.Node] = []
+    data: List[Any] = []   # each document as parsed: its shape is for the selectors to check
     try:
         while loader.check_node():
             node = loader.get_node()
+            if node is None:   # check_node() said one is there
+                break
             nodes.append(node)
             data.append(loader.construct_document(node))
     finally:
@@ -126,7 +129,7 @@ def _compose_and_construct(text: str) -> Tuple[list, list]:
     return nodes, data
 
 
-def _walk(node, doc: Document, refs: List[Found]) -> None:
+def _walk(node: yaml.Node, doc: Document, refs: List[Found]) -> None:
     """Every reference in the node graph, each node visited once: an alias is the same node object
     as its anchor, so a "billion laughs" document (aliases of aliases) costs its size, not its
     expansion."""

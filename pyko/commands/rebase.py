@@ -11,7 +11,7 @@ repository, the app's are already there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Protocol, Tuple, Type
 
 from ..errors import UsageError, clean_text
 from ..image import Image, Index
@@ -19,8 +19,24 @@ from ..image.rebased import RebaseError, rebase
 from ..platforms import Platform, platform_order
 from ..reference import Reference
 from ..supplychain.sign import Signing
-from ..transport.registry.pull import BASE_DIGEST, BASE_NAME, open_remote_base
+from ..transport.attachment_stores import AttachmentStore
+from ..transport.registry.hosts import Registries
+from ..transport.registry.pull import BASE_DIGEST, BASE_NAME, RemoteBase, open_remote_base
+from ..util.progress import Reporter
 from .bases import Base, open_base
+
+
+class Rebaseable(Protocol):
+    """An image (or index) that can be read to be rebased: in a registry (RemoteBase) or a layout (LayoutImage)."""
+
+    name: str
+
+    def platforms(self) -> List[Platform]: ...
+
+    def image_for(self, platform: Platform) -> Image: ...
+
+    def own_annotations(self, platform: Optional[Platform] = None) -> Dict[str, str]:
+        """The index's own annotations (no platform), or one platform image's."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +48,7 @@ class RebaseRequest:
     oci_layout: str = ""
 
 
-def _old_base_for(image, platform: Platform, given: Optional[Base], opener: Callable[[str], Base],
+def _old_base_for(image: Rebaseable, platform: Platform, given: Optional[Base], opener: Callable[[str], Base],
                   shown: str) -> Image:
     if given is not None:
         if platform not in given.platforms():
@@ -52,7 +68,7 @@ def _old_base_for(image, platform: Platform, given: Optional[Base], opener: Call
     return base.image_for(base.platforms()[0])
 
 
-def rebased_index(image, request: RebaseRequest, opener: Callable[[str], Base], shown: str) -> Index:
+def rebased_index(image: Rebaseable, request: RebaseRequest, opener: Callable[[str], Base], shown: str) -> Index:
     """The rebased index (or single image as a one-entry index) of `image`, a LayoutImage or RemoteBase."""
     new_base = opener(request.new_base)
     given = opener(request.old_base) if request.old_base else None
@@ -75,7 +91,7 @@ def _annotations(own: Dict[str, str], base: Dict[str, str]) -> Dict[str, str]:
     return {**kept, **base}
 
 
-def opener_for(cache_dir: str, registries) -> Callable[[str], Base]:
+def opener_for(cache_dir: str, registries: Registries) -> Callable[[str], Base]:
     cached: Dict[str, Base] = {}
 
     def open_one(ref: str) -> Base:
@@ -86,7 +102,7 @@ def opener_for(cache_dir: str, registries) -> Callable[[str], Base]:
     return open_one
 
 
-def source_image(request: RebaseRequest, cache_dir: str, registries):
+def source_image(request: RebaseRequest, cache_dir: str, registries: Registries) -> Rebaseable:
     """The image to rebase: from the layout, or from the registry (layers read only if needed)."""
     if request.oci_layout:
         from ..transport.oci_layout_images import LayoutImage
@@ -95,7 +111,8 @@ def source_image(request: RebaseRequest, cache_dir: str, registries):
     return open_remote_base(request.image, registries, cache_dir)
 
 
-def write_rebased(request: RebaseRequest, cache_dir: str, registries, signing: Optional[Signing], reporter) -> str:
+def write_rebased(request: RebaseRequest, cache_dir: str, registries: Registries, signing: Optional[Signing],
+                  reporter: Reporter) -> str:
     """Rebase, then write the result where the image was (its repository, or its layout); returns
     the reference to deploy."""
     from ..reference import check_tag
@@ -113,7 +130,7 @@ def write_rebased(request: RebaseRequest, cache_dir: str, registries, signing: O
         tags = tuple(check_tag(t) for t in (request.tags or (own_tag,)))
         out = Outgoing(name, index, tags)
         reporter.info(LayoutDestination(request.oci_layout).write(out))
-        store = LayoutAttachments(request.oci_layout, name)
+        store: AttachmentStore = LayoutAttachments(request.oci_layout, name)
         reference = f"{name}@{index.digest}"
     else:
         ref = Reference.parse(request.image)
@@ -127,3 +144,10 @@ def write_rebased(request: RebaseRequest, cache_dir: str, registries, signing: O
         reporter.info(f"signed {len(signed)} manifest(s) of {out.name}@{index.digest} ({signing.form} format) as "
                       f"{signing.signer.description}")
     return reference
+
+
+if TYPE_CHECKING:   # each implementation checked against the protocol
+    from ..transport.oci_layout_images import LayoutImage
+
+    _layout: Type[Rebaseable] = LayoutImage
+    _remote: Type[Rebaseable] = RemoteBase

@@ -9,7 +9,9 @@ from typing import List, Tuple
 from ..errors import SigningError, UsageError
 from ..supplychain import attestations
 from ..supplychain.sign import Signing, Stored, described
+from ..transport.attachment_stores import AttachmentStore
 from ..util.files import read_capped
+from ..util.jsontypes import JsonObject
 
 #: A predicate file is read whole; an SBOM of a large image is a few MB.
 MAX_PREDICATE = 32 << 20
@@ -19,7 +21,7 @@ MAX_PREDICATE = 32 << 20
 class Located:
     """Where the command's image is: its attachment store, identifier and name."""
 
-    store: object
+    store: AttachmentStore
     ident: str
     name: str
     layout: str = ""          # the OCI layout it is in, "" for a registry
@@ -32,7 +34,7 @@ def sign_stored(where: Located, signing: Signing) -> Tuple[str, List[Stored]]:
     return digest, signing.sign(where.store, digest, where.name, where.layout)
 
 
-def read_predicate(path: str) -> dict:
+def read_predicate(path: str) -> JsonObject:
     """The predicate file: one JSON object (cosign attest --predicate)."""
     data = read_capped(path, MAX_PREDICATE, "the predicate")
     try:
@@ -44,7 +46,8 @@ def read_predicate(path: str) -> dict:
     return doc
 
 
-def attest_stored(where: Located, signing: Signing, predicate_type: str, predicate: dict) -> Tuple[str, List[Stored]]:
+def attest_stored(where: Located, signing: Signing, predicate_type: str,
+                  predicate: JsonObject) -> Tuple[str, List[Stored]]:
     """(the digest attested, what was stored): `predicate` about the image, signed as an in-toto
     statement in the signing's form (cosign's `.att` tag, or a bundle referrer)."""
     digest, _ = where.store.resolve(where.ident)

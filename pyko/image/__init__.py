@@ -3,7 +3,8 @@
 Nothing here knows about toolchains, the network or the file formats images
 are stored in; those live in pyko.toolchains and pyko.transport.
 """
-from .blob import Blob, BytesBlob, Descriptor, FileBlob, Layer, LazyBlob, canonical_json, sha256_digest
+from .blob import Blob, BytesBlob, Descriptor, FileBlob, Layer, LazyBlob, canonical_json
+from .digest import sha256_digest
 from .image import Image, Index
 
 __all__ = [

@@ -8,8 +8,9 @@ nonroot 65532 whatever the base says, unless the caller asks otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence, Tuple
+from typing import Iterable, List, Mapping, Optional, Protocol, Sequence, Tuple
 
+from ..util.jsontypes import JsonObject
 from ..util.timestamps import rfc3339
 from . import mutate
 from .blob import Layer
@@ -39,11 +40,18 @@ class AppSpec:
         return f"{APP_DIR}/{self.name}"
 
 
-def _history(spec: AppSpec, comment: str) -> dict:
+def _history(spec: AppSpec, comment: str) -> JsonObject:
     return {"created": rfc3339(spec.epoch), "created_by": f"pyko build {spec.name}", "comment": comment}
 
 
-def binary_layer(binary: str, spec: AppSpec, layers, name: str = "") -> Layer:
+class LayerMaker(Protocol):
+    """What makes a layer from entries: LayerCache, or a test's stand-in."""
+
+    def layer(self, entries: Iterable[TarEntry], mtime: int = 0,
+              history: Optional[Mapping[str, object]] = None) -> Layer: ...
+
+
+def binary_layer(binary: str, spec: AppSpec, layers: LayerMaker, name: str = "") -> Layer:
     """The layer of one binary, /ko-app/NAME (`name`, else the command's). `layers` makes
     it: a LayerCache, or anything with its layer() method."""
     path = f"{APP_DIR}/{name or spec.name}"
@@ -51,12 +59,12 @@ def binary_layer(binary: str, spec: AppSpec, layers, name: str = "") -> Layer:
     return layers.layer(entries, spec.epoch, _history(spec, f"binary, at {path}"))
 
 
-def kodata_layer(entries: Sequence[TarEntry], spec: AppSpec, layers) -> Layer:
+def kodata_layer(entries: Sequence[TarEntry], spec: AppSpec, layers: LayerMaker) -> Layer:
     """The kodata layer from entries made (and checked) by kodata_entries before compiling."""
     return layers.layer(entries, spec.epoch, _history(spec, f"kodata contents, at {KODATA_PATH}"))
 
 
-def _set_env(env: list, key: str, value: str) -> list:
+def _set_env(env: List[str], key: str, value: str) -> List[str]:
     return [e for e in env if not e.startswith(key + "=")] + [f"{key}={value}"]
 
 
@@ -64,7 +72,7 @@ def app_image(base: Image, layers: Sequence[Layer], spec: AppSpec, has_kodata: b
               annotations: Optional[Mapping[str, str]] = None) -> Image:
     """`base` plus `layers`, configured to run the binary as `spec` says."""
 
-    def configure(config: dict) -> None:
+    def configure(config: JsonObject) -> None:
         config["created"] = rfc3339(spec.epoch)
         config["author"] = spec.author
         run = config.setdefault("config", {})
@@ -90,7 +98,7 @@ def app_image(base: Image, layers: Sequence[Layer], spec: AppSpec, has_kodata: b
     return mutate.edit_config(with_layers, configure, annotations)
 
 
-def _env(env: list, spec: AppSpec, has_kodata: bool) -> list:
+def _env(env: List[str], spec: AppSpec, has_kodata: bool) -> List[str]:
     """The base's Env with the app's entries set over it, /ko-app on PATH, KO_DATA_PATH for kodata."""
     for key, value in spec.env:
         env = _set_env(env, key, value)

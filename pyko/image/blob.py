@@ -10,17 +10,19 @@ import dataclasses
 import io
 import json
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Mapping, Optional, Protocol
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Dict, Mapping, Optional, Protocol, Type
 
 from ..errors import MalformedInput
 from ..platforms import Platform
+from ..util.jsontypes import JsonObject
 from .digest import check_digest, digest_parts, sha256_digest
 
 #: Sizes above this are refused in any descriptor (the spec's int64, minus margin).
 MAX_BLOB_SIZE = 1 << 50
 
 
-def canonical_json(obj) -> bytes:
+def canonical_json(obj: object) -> bytes:
     """The one serialisation pyko uses for manifests and configs.
 
     Compact and in insertion order, so the same object always gives the same
@@ -38,7 +40,7 @@ class Descriptor:
     annotations: Optional[Mapping[str, str]] = None
     artifact_type: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Every descriptor, ours or parsed, carries a digest that is safe as a path component.
         check_digest(self.digest, "descriptor")
 
@@ -50,7 +52,7 @@ class Descriptor:
     def algorithm(self) -> str:
         return digest_parts(self.digest)[0]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JsonObject:
         out = {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
         if self.artifact_type:
             out["artifactType"] = self.artifact_type
@@ -85,11 +87,11 @@ class Descriptor:
             artifact_type=artifact_type,
         )
 
-    def with_(self, **changes) -> "Descriptor":
+    def with_(self, **changes: Any) -> "Descriptor":
         return dataclasses.replace(self, **changes)
 
 
-def string_map(value: object, where: str) -> dict:
+def string_map(value: object, where: str) -> Dict[str, str]:
     """A JSON object of string values (annotations, labels), checked; {} for null."""
     if value is None:
         return {}
@@ -99,11 +101,24 @@ def string_map(value: object, where: str) -> dict:
     return value
 
 
+class Readable(Protocol):
+    """What a blob opens to: a file, or a registry's body checked as it is read."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Readable: ...
+
+    def __exit__(self, kind: Optional[Type[BaseException]], value: Optional[BaseException],
+                 traceback: Optional[TracebackType], /) -> Optional[bool]: ...
+
+
 class Blob(Protocol):
     @property
     def descriptor(self) -> Descriptor: ...
 
-    def open(self) -> BinaryIO: ...
+    def open(self) -> Readable: ...
 
 
 @dataclass(frozen=True)
@@ -155,3 +170,9 @@ class Layer:
     @property
     def descriptor(self) -> Descriptor:
         return self.blob.descriptor
+
+if TYPE_CHECKING:   # each implementation checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    _bytes: Type[Blob] = BytesBlob
+    _file: Type[Blob] = FileBlob
+    _lazy: Type[Blob] = LazyBlob
+

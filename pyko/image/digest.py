@@ -40,7 +40,7 @@ def digest_parts(digest: str) -> Tuple[str, str]:
     return algorithm, hex_part
 
 
-def hasher_for(digest: str):
+def hasher_for(digest: str) -> "hashlib._Hash":
     """A fresh hash object of `digest`'s algorithm, to check content against it."""
     return hashlib.new(digest_parts(digest)[0])
 

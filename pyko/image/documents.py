@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
 from ..errors import MalformedInput
 from ..platforms import Platform
+from ..util.jsontypes import JsonObject
 from .blob import Descriptor, string_map
 from .digest import check_digest
 
@@ -22,7 +23,7 @@ MAX_LAYERS = 1024
 MAX_INDEX_ENTRIES = 4096
 
 
-def load_json(data: bytes, where: str) -> dict:
+def load_json(data: bytes, where: str) -> JsonObject:
     """A JSON object from `data`, or MalformedInput (bad UTF-8, bad JSON, too deep, not an object)."""
     try:
         doc = json.loads(data)
@@ -35,7 +36,7 @@ def load_json(data: bytes, where: str) -> dict:
     return doc
 
 
-def _list(doc: Mapping, key: str, where: str, limit: int) -> list:
+def _list(doc: Mapping[str, Any], key: str, where: str, limit: int) -> List[Any]:
     value = doc.get(key)
     if value is None:
         return []
@@ -46,7 +47,7 @@ def _list(doc: Mapping, key: str, where: str, limit: int) -> list:
     return value
 
 
-def _media_type(doc: Mapping, where: str) -> str:
+def _media_type(doc: Mapping[str, Any], where: str) -> str:
     value = doc.get("mediaType", "")
     if not isinstance(value, str):
         raise MalformedInput(f"{where}: mediaType must be a string")
@@ -102,7 +103,7 @@ def media_type_of(data: bytes, where: str) -> str:
 class ConfigDoc:
     platform: Platform
     diff_ids: Tuple[str, ...]
-    raw: Dict
+    raw: JsonObject
 
 
 def parse_config(data: bytes, where: str) -> ConfigDoc:

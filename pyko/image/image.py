@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Optional, Sequence, Tuple
+from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..platforms import Platform
+from ..util.jsontypes import JsonObject
 from . import mediatypes
 from .blob import Blob, BytesBlob, Descriptor, Layer, canonical_json
 
@@ -35,7 +36,7 @@ class Image(_Manifested):
     layers: Tuple[Layer, ...]
 
     @classmethod
-    def build(cls, config: dict, layers: Sequence[Layer],
+    def build(cls, config: JsonObject, layers: Sequence[Layer],
               annotations: Optional[Mapping[str, str]] = None) -> "Image":
         """Make an OCI image from a config object and its layers."""
         config_blob = BytesBlob(mediatypes.OCI_CONFIG, canonical_json(config))
@@ -49,9 +50,10 @@ class Image(_Manifested):
             manifest["annotations"] = dict(sorted(annotations.items()))
         return cls(BytesBlob(mediatypes.OCI_MANIFEST, canonical_json(manifest)), config_blob, tuple(layers))
 
-    def config_json(self) -> dict:
+    def config_json(self) -> JsonObject:
         with self.config.open() as f:
-            return json.load(f)
+            config: JsonObject = json.load(f)
+        return config
 
     @property
     def platform(self) -> Platform:
@@ -91,7 +93,7 @@ class Index(_Manifested):
                 yield blob
         yield self.manifest
 
-    def platforms(self) -> list:
+    def platforms(self) -> List[Platform]:
         return [img.platform for img in self.images]
 
     def image_for(self, platform: Platform) -> Image:

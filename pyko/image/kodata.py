@@ -17,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Set, Tuple
 
 from ..errors import BuildError
 from .digest import file_digest
@@ -66,7 +66,7 @@ def _resolve(path: str, shown: str) -> str:
         raise BuildError(f"{shown} cannot be read: {err.strerror}") from None
 
 
-def _walk(real_dir: str, root: str, shown_dir: str, dest: str, entries: list, active: set,
+def _walk(real_dir: str, root: str, shown_dir: str, dest: str, entries: List[Any], active: Set[str],
           packed: Dict[str, str]) -> None:
     for name in sorted(os.listdir(real_dir)):
         if len(entries) >= MAX_ENTRIES:
@@ -115,4 +115,4 @@ def _same(one: TarEntry, other: TarEntry) -> bool:
         return False
     if one.kind != "file":
         return True
-    return one.mode == other.mode and file_digest(one.source) == file_digest(other.source)
+    return one.mode == other.mode and file_digest(one.source_file()) == file_digest(other.source_file())

@@ -19,12 +19,12 @@ import posixpath
 import tarfile
 import threading
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Mapping, Optional
+from typing import BinaryIO, Iterable, List, Mapping, Optional, cast
 
 from ..util.atomic import atomic_file_named_later
 from . import mediatypes
 from .blob import Descriptor, FileBlob, Layer
-from .pgzip import BLOCK, Deflater, ParallelGzipWriter, pinned
+from .pgzip import BLOCK, Deflater, ParallelGzipWriter, Writable, pinned
 
 
 def recipe(deflater: Deflater) -> str:
@@ -59,6 +59,12 @@ class TarEntry:
     source: Optional[str] = None  # a file on disk to copy, instead of `data`
     linkname: str = ""
 
+    def source_file(self) -> str:
+        """The file a "file" entry without `data` is copied from (file_entry makes it one or the other)."""
+        if self.source is None:
+            raise ValueError(f"layer entry {self.path} has neither data nor a source file")
+        return self.source
+
 
 def _clean(path: str) -> str:
     norm = posixpath.normpath("/" + path.replace(os.sep, "/")).lstrip("/")
@@ -82,7 +88,7 @@ def symlink_entry(path: str, target: str) -> TarEntry:
     return TarEntry(_clean(path), "symlink", 0o777, linkname=target)
 
 
-def _with_parents(entries: Iterable[TarEntry]) -> list:
+def _with_parents(entries: Iterable[TarEntry]) -> List[TarEntry]:
     """Entries sorted parents-first, with a root-owned 0755 entry for every
     parent directory nobody listed; a path listed twice is an error."""
     by_path = {}
@@ -102,12 +108,12 @@ def _with_parents(entries: Iterable[TarEntry]) -> list:
 class _HashingWriter:
     """A write-only stream that hashes and counts what passes to `sink`."""
 
-    def __init__(self, sink: BinaryIO):
+    def __init__(self, sink: Writable):
         self.sink = sink
         self.sha = hashlib.sha256()
         self.size = 0
 
-    def write(self, data) -> int:
+    def write(self, data: bytes) -> int:
         self.sha.update(data)
         self.size += len(data)
         self.sink.write(data)
@@ -116,7 +122,7 @@ class _HashingWriter:
     def tell(self) -> int:
         return self.size
 
-    def flush(self):
+    def flush(self) -> None:
         self.sink.flush()
 
     @property
@@ -136,7 +142,7 @@ def _tarinfo(entry: TarEntry, mtime: int) -> tarfile.TarInfo:
         info.type, info.linkname = tarfile.SYMTYPE, entry.linkname
     else:
         info.type = tarfile.REGTYPE
-        info.size = len(entry.data) if entry.data is not None else os.stat(entry.source).st_size
+        info.size = len(entry.data) if entry.data is not None else os.stat(entry.source_file()).st_size
     return info
 
 
@@ -155,7 +161,8 @@ def write_layer(entries: Iterable[TarEntry], dest_dir: str, mtime: int = 0,
         workers = os.cpu_count() or 1
         with ParallelGzipWriter(compressed, deflater, workers, _compression_pool()) as gz:
             uncompressed = _HashingWriter(gz)
-            with tarfile.open(fileobj=uncompressed, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            # tarfile's writer needs only write() and tell() of its file object, which _HashingWriter has.
+            with tarfile.open(fileobj=cast(BinaryIO, uncompressed), mode="w", format=tarfile.PAX_FORMAT) as tar:
                 for entry in ordered:
                     _add(tar, entry, mtime)
     final = os.path.join(dest_dir, compressed.digest.split(":", 1)[1])
@@ -170,7 +177,7 @@ def _add(tar: tarfile.TarFile, entry: TarEntry, mtime: int) -> None:
     elif entry.data is not None:
         tar.addfile(info, io.BytesIO(entry.data))
     else:
-        with open(entry.source, "rb") as src:
+        with open(entry.source_file(), "rb") as src:
             if os.fstat(src.fileno()).st_size != info.size:
                 raise OSError(f"{entry.source} changed while it was being packed")
             tar.addfile(info, src)

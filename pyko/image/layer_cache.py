@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import threading
-from typing import Iterable, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Tuple, Type
 
 from ..util.atomic import atomic_file
 from . import mediatypes
@@ -37,7 +37,7 @@ def layer_key(entries: Iterable[TarEntry], mtime: int, deflater: Optional[Deflat
     described = []
     for entry in sorted(entries, key=lambda e: e.path):
         if entry.kind == "file":
-            content = sha256_digest(entry.data) if entry.data is not None else file_digest(entry.source)
+            content = sha256_digest(entry.data) if entry.data is not None else file_digest(entry.source_file())
         else:
             content = ""
         described.append([entry.path, entry.kind, entry.mode, entry.uid, entry.gid, entry.linkname, content])
@@ -55,7 +55,8 @@ class LayerCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def layer(self, entries, mtime: int = 0, history: Optional[Mapping[str, object]] = None) -> Layer:
+    def layer(self, entries: Iterable[TarEntry], mtime: int = 0,
+              history: Optional[Mapping[str, object]] = None) -> Layer:
         """The layer of `entries`, from the cache when it holds a verified copy, else written (and kept)."""
         entries = list(entries)
         key = layer_key(entries, mtime, self.deflater)
@@ -90,3 +91,10 @@ class LayerCache:
         # Readers see all of the record or none of it.
         with atomic_file(os.path.join(self.records, key + ".json"), durable=False) as f:
             f.write(json.dumps(record).encode())
+
+
+if TYPE_CHECKING:   # checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    from .app import LayerMaker
+
+    _checked: Type[LayerMaker] = LayerCache
+

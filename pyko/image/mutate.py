@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 from typing import Callable, Mapping, Optional, Sequence
 
+from ..util.jsontypes import JsonObject
 from .blob import Layer
 from .image import Image
 
@@ -19,7 +20,7 @@ def append_layers(image: Image, layers: Sequence[Layer],
     return Image.build(config, list(image.layers) + list(layers), annotations)
 
 
-def edit_config(image: Image, edit: Callable[[dict], None],
+def edit_config(image: Image, edit: Callable[[JsonObject], None],
                 annotations: Optional[Mapping[str, str]] = None) -> Image:
     """`image` with its config changed in place by `edit` (on a copy)."""
     config = copy.deepcopy(image.config_json())

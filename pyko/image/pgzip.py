@@ -29,7 +29,7 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Deque, Optional
+from typing import Any, Deque, Dict, Optional, Protocol
 
 from ..errors import UsageError
 
@@ -37,6 +37,14 @@ BLOCK = 1 << 20          # part of the layer recipe: changing it changes digests
 WINDOW = 32 << 10        # deflate's window: the dictionary each block is primed with
 PINNED_LEVEL = 2
 COMPAT_LEVEL = 6
+
+
+class Writable(Protocol):
+    """Where compressed bytes go: a file, or a writer that hashes on the way."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class Deflater:
         """What a layer cache key and a recipe name: bytes made by one Deflater are never another's."""
         return f"{self.library}-{self.version}-level-{self.level}"
 
-    def provenance(self) -> dict:
+    def provenance(self) -> Dict[str, object]:
         return {"library": self.library, "version": self.version, "level": self.level}
 
 
@@ -66,7 +74,7 @@ def pinned() -> Deflater:
                          "wheel for this platform?): pip install 'zlib-ng==1.1.0', or build with "
                          "--compression-compat to use this Python's zlib (other machines may get other digests)"
                          ) from None
-    return Deflater("zlib-ng", zlib_ng.ZLIBNG_VERSION, PINNED_LEVEL, zlib_ng)
+    return Deflater("zlib-ng", str(zlib_ng.ZLIBNG_VERSION), PINNED_LEVEL, zlib_ng)   # "2.3.3" (typed as int)
 
 
 def compat() -> Deflater:
@@ -80,7 +88,8 @@ def _deflate(deflater: Deflater, block: bytes, dictionary: Optional[bytes], last
     z = deflater.module
     args = (deflater.level, z.DEFLATED, -z.MAX_WBITS, z.DEF_MEM_LEVEL, 0)
     compressor = z.compressobj(*args, zdict=dictionary) if dictionary else z.compressobj(*args)
-    return compressor.compress(block) + compressor.flush(z.Z_FINISH if last else z.Z_SYNC_FLUSH)
+    out: bytes = compressor.compress(block) + compressor.flush(z.Z_FINISH if last else z.Z_SYNC_FLUSH)
+    return out
 
 
 def _header(level: int) -> bytes:
@@ -91,7 +100,7 @@ def _header(level: int) -> bytes:
 class ParallelGzipWriter:
     """A write-only binary stream: gzip of what is written goes to `sink` on close()."""
 
-    def __init__(self, sink: BinaryIO, deflater: Deflater, workers: int = 0, pool: Optional[cf.Executor] = None):
+    def __init__(self, sink: Writable, deflater: Deflater, workers: int = 0, pool: Optional[cf.Executor] = None):
         self.sink, self.deflater = sink, deflater
         level = deflater.level
         self.workers = workers or os.cpu_count() or 1
@@ -100,13 +109,13 @@ class ParallelGzipWriter:
         self._buffer = bytearray()
         self._pending: Optional[bytes] = None      # a full block, sent once we know it is not the last
         self._previous_tail: Optional[bytes] = None
-        self._in_flight: Deque = collections.deque()
+        self._in_flight: Deque[Any] = collections.deque()
         self._crc = 0
         self._size = 0
         self._closed = False
         sink.write(_header(level))
 
-    def write(self, data) -> int:
+    def write(self, data: bytes) -> int:
         self._crc = zlib.crc32(data, self._crc)
         self._size += len(data)
         self._buffer += data
@@ -147,16 +156,16 @@ class ParallelGzipWriter:
                 self.sink.write(self._in_flight.popleft().result())
             self.sink.write(struct.pack("<LL", self._crc & 0xFFFFFFFF, self._size & 0xFFFFFFFF))
         finally:
-            if self._own_pool:
+            if self._own_pool and self._pool is not None:
                 self._pool.shutdown(wait=True)
 
     def __enter__(self) -> "ParallelGzipWriter":
         return self
 
-    def __exit__(self, kind, value, traceback) -> None:
+    def __exit__(self, kind: Optional[type], value: Optional[BaseException], traceback: object) -> None:
         if kind is None:
             self.close()
-        elif self._own_pool:
+        elif self._own_pool and self._pool is not None:
             for future in self._in_flight:
                 future.cancel()
             self._pool.shutdown(wait=True)

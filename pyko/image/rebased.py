@@ -10,7 +10,7 @@ extended the same way.
 from __future__ import annotations
 
 import copy
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import PykoError
 from .image import Image
@@ -21,7 +21,12 @@ class RebaseError(PykoError):
 
 
 def _env_map(env: Sequence[str]) -> Dict[str, str]:
-    return dict(item.split("=", 1) if "=" in item else (item, "") for item in env or [])
+    return dict(_env_item(item) for item in env or [])
+
+
+def _env_item(item: str) -> Tuple[str, str]:
+    name, _, value = item.partition("=")
+    return name, value
 
 
 def rebased_env(app: Sequence[str], old: Sequence[str], new: Sequence[str]) -> List[str]:
@@ -74,8 +79,8 @@ def rebase(app: Image, old_base: Image, new_base: Image, annotations: Optional[M
     config["history"] = list(new_config.get("history") or []) + list((config.get("history") or [])[len(old_history):])
     run = config.setdefault("config", {})
     old_run, new_run = old_config.get("config") or {}, new_config.get("config") or {}
-    run["Env"] = rebased_env(run.get("Env"), old_run.get("Env"), new_run.get("Env"))
-    labels = rebased_labels(run.get("Labels"), old_run.get("Labels"), new_run.get("Labels"))
+    run["Env"] = rebased_env(run.get("Env") or [], old_run.get("Env") or [], new_run.get("Env") or [])
+    labels = rebased_labels(run.get("Labels") or {}, old_run.get("Labels") or {}, new_run.get("Labels") or {})
     if labels:
         run["Labels"] = labels
     else:

@@ -13,12 +13,16 @@ from __future__ import annotations
 import hashlib
 import os
 from importlib import resources
-from typing import Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from ..platforms import ALL_LINUX, Platform
 from ..util.atomic import atomic_file
+from ..util.jsontypes import JsonObject
 from ..util.timestamps import rfc3339
 from . import mediatypes
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable  # importlib.resources' file tree (its own abc from 3.11)
 from .blob import Descriptor, FileBlob, Layer
 from .conventions import DEFAULT_PATH, NONROOT, NONROOT_ID
 from .digest import file_digest
@@ -55,7 +59,7 @@ HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 def _zoneinfo_entries() -> List[TarEntry]:
     entries: List[TarEntry] = []
 
-    def walk(node, dest: str) -> None:
+    def walk(node: Traversable, dest: str) -> None:
         for child in sorted(node.iterdir(), key=lambda c: c.name):
             if child.name.startswith("__") or child.name.endswith((".py", ".pyc")):
                 continue  # the package's own Python files
@@ -123,8 +127,8 @@ def base_layer(cache_dir: str, deflater: Optional[Deflater] = None) -> Layer:
     return layer
 
 
-def base_config(platform: Platform, layer: Layer) -> dict:
-    config = {"created": rfc3339(0), "architecture": platform.architecture, "os": platform.os}
+def base_config(platform: Platform, layer: Layer) -> JsonObject:
+    config: JsonObject = {"created": rfc3339(0), "architecture": platform.architecture, "os": platform.os}
     if platform.variant:
         config["variant"] = platform.variant
     config["config"] = {"Env": [f"PATH={DEFAULT_PATH}", f"SSL_CERT_FILE={CA_BUNDLE}"], "User": NONROOT}

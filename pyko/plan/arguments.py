@@ -29,7 +29,7 @@ def entries(paths: Sequence[str], config: Config, environ: Mapping[str, str]) ->
     if paths:
         directories = [directory_for(p, environ) for p in paths]
         unique = {os.path.realpath(d): d for d in reversed(directories)}  # a path given twice builds once
-        found = [(d, config.build_for(d), {}) for d in reversed(list(unique.values()))]
+        found: List[Entry] = [(d, config.build_for(d), {}) for d in reversed(list(unique.values()))]
     elif config.builds:
         found = [(b.path(config.root), b, {k: os.path.join(config.root, v) for k, v in b.binaries.items()})
                  for b in config.builds]
@@ -85,9 +85,10 @@ def _names_package(key: str, root: str, environ: Mapping[str, str]) -> bool:
         return True
     module = module_of(root)
     # Matched without regard to case, as ko matches (viper lowercases keys).
-    inside = directory_of(key.lower(), module[0].lower(), module[1]) if module else ""
-    if inside:
-        return _is_dir_ignoring_case(module[1], os.path.relpath(inside, module[1]).split(os.sep))
+    if module:
+        inside = directory_of(key.lower(), module[0].lower(), module[1])
+        if inside:
+            return _is_dir_ignoring_case(module[1], os.path.relpath(inside, module[1]).split(os.sep))
     return bool(locate(key, root, environ))   # a package of a dependency, as ko can build
 
 

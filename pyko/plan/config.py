@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Tuple
+from typing import Dict, FrozenSet, Mapping, NoReturn, Optional, Set, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,6 +29,7 @@ from ..image.static_base import REFERENCE as BUILTIN_BASE
 from ..reference import without_tag
 from ..supplychain.policy import BasePolicy, policy_from
 from ..util.files import read_capped
+from ..util.jsontypes import Table
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ def find_config_file(cwd: str, environ: Mapping[str, str]) -> Tuple[str, bool]:
     return "", False
 
 
-def read_pyko_config(cwd: str, environ: Mapping[str, str]) -> Tuple[Config, frozenset]:
+def read_pyko_config(cwd: str, environ: Mapping[str, str]) -> Tuple[Config, FrozenSet[str]]:
     """pyko's own file (or the defaults), and the keys it set at the top level."""
     path, is_pyproject = find_config_file(cwd, environ)
     if path:
@@ -187,7 +188,7 @@ class _Reader:
         """A reader for the n-th (0-based) `[[header]]` table."""
         return _Reader(self.path, self.text, where, self._line_of(header, 1, n, array_table=True))
 
-    def fail(self, key: str, problem: str):
+    def fail(self, key: str, problem: str) -> NoReturn:
         raise ConfigError(f"{self.path}:{self._line_of(key, self.start)}: {problem}")
 
     def _line_of(self, key: str, start: int, skip: int = 0, array_table: bool = False) -> int:
@@ -201,31 +202,31 @@ class _Reader:
                 skip -= 1
         return start
 
-    def string(self, table: dict, key: str, default: str = "") -> str:
+    def string(self, table: Table, key: str, default: str = "") -> str:
         value = table.get(key, default)
         if not isinstance(value, str):
             self.fail(key, f"{key} must be a string, not {type(value).__name__}")
         return value
 
-    def choice(self, table: dict, key: str, choices: tuple) -> str:
+    def choice(self, table: Table, key: str, choices: Tuple[str, ...]) -> str:
         value = self.string(table, key, choices[0]) or choices[0]
         if value not in choices:
             self.fail(key, f"{key} must be one of {', '.join(choices)}, not {value!r}")
         return value
 
-    def table(self, table: dict, key: str, shape: str = '"os/arch" = "path"') -> dict:
+    def table(self, table: Table, key: str, shape: str = '"os/arch" = "path"') -> Dict[str, str]:
         value = table.get(key, {})
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             self.fail(key, f'{key} must be a table of {shape}')
         return dict(value)
 
-    def optional_strings(self, table: dict, key: str) -> Optional[tuple]:
+    def optional_strings(self, table: Table, key: str) -> Optional[Tuple[str, ...]]:
         return self.strings(table, key) if key in table else None
 
-    def optional_string(self, table: dict, key: str) -> Optional[str]:
+    def optional_string(self, table: Table, key: str) -> Optional[str]:
         return self.string(table, key) if key in table else None
 
-    def env_table(self, table: dict, key: str) -> dict:
+    def env_table(self, table: Table, key: str) -> Dict[str, str]:
         """A table of NAME = "value", or a list of "NAME=value"."""
         value = table.get(key, {})
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -235,7 +236,7 @@ class _Reader:
             return {name: val for name, _, val in pairs}
         return self.table(table, key, 'NAME = "value" (or a list of "NAME=value")')
 
-    def image(self, table: dict) -> ImageConfig:
+    def image(self, table: Table) -> ImageConfig:
         return ImageConfig(
             labels=self.table(table, "labels", 'key = "value"'),
             annotations=self.table(table, "annotations", 'key = "value"'),
@@ -247,13 +248,13 @@ class _Reader:
             entrypoint=self.optional_bool(table, "entrypoint"),
         )
 
-    def optional_bool(self, table: dict, key: str) -> Optional[bool]:
+    def optional_bool(self, table: Table, key: str) -> Optional[bool]:
         value = table.get(key)
         if value is not None and not isinstance(value, bool):
             self.fail(key, f"{key} must be true or false")
         return value
 
-    def strings(self, table: dict, key: str, split: bool = False) -> tuple:
+    def strings(self, table: Table, key: str, split: bool = False) -> Tuple[str, ...]:
         """A list of strings; a plain string is one item (or split on spaces, for flags)."""
         value = table.get(key, [])
         if isinstance(value, str):
@@ -264,7 +265,7 @@ class _Reader:
             self.fail(key, f"{key} must be a list of strings")
         return tuple(value)
 
-    def unknown(self, table: dict, allowed: set) -> None:
+    def unknown(self, table: Table, allowed: Set[str]) -> None:
         for key in table:
             if key not in allowed:
                 hint = ", ".join(sorted(allowed))
@@ -274,7 +275,7 @@ class _Reader:
 MAX_CONFIG = 1 << 20
 
 
-def _refuse_nul(value, path: str, where: str = "") -> None:
+def _refuse_nul(value: object, path: str, where: str = "") -> None:
     """A NUL can be written in TOML ("\\u0000") but can go into no argument, path or variable."""
     if isinstance(value, str) and "\0" in value:
         raise ConfigError(f"{path}: {where or 'a value'} contains a NUL character")
@@ -285,7 +286,7 @@ def _refuse_nul(value, path: str, where: str = "") -> None:
         _refuse_nul(item, path, f"{where}.{key}" if where else str(key))
 
 
-def _parse_file(path: str, is_pyproject: bool) -> Tuple[Config, frozenset]:
+def _parse_file(path: str, is_pyproject: bool) -> Tuple[Config, FrozenSet[str]]:
     """The file's Config, and the keys it set at the top level."""
     try:
         raw = read_capped(path, MAX_CONFIG, "config")
@@ -363,7 +364,7 @@ def _policies(reader: _Reader, tables: object, path: str) -> Mapping[str, BasePo
     return {key: _policy(reader, table, f"basePolicies.{key}", path) for key, table in tables.items()}
 
 
-def _parse_build(reader: _Reader, table: dict, n: int) -> BuildConfig:
+def _parse_build(reader: _Reader, table: Table, n: int) -> BuildConfig:
     reader = reader.section("builds", n, f"[[builds]] entry {n + 1}")
     reader.unknown(table, _BUILD_KEYS)
     if "mains" in table and "main" in table:

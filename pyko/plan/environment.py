@@ -8,7 +8,7 @@ checks that no other module reads os.environ or names one of pyko's variables.
 from __future__ import annotations
 
 import os
-from typing import Dict, Mapping
+from typing import Any, Dict, Mapping
 
 from ..errors import UsageError
 
@@ -76,9 +76,9 @@ _CONFIG_VARIABLES = (("default_base_image", "DEFAULTBASEIMAGE"), ("default_platf
                      ("default_ldflags", "DEFAULTLDFLAGS"))
 
 
-def config_overrides(environ: Mapping[str, str]) -> Dict[str, object]:
+def config_overrides(environ: Mapping[str, str]) -> Dict[str, Any]:
     """Config fields the environment sets: PYKO_<KEY>, else KO_<KEY> (e.g. KO_DEFAULTBASEIMAGE)."""
-    out: Dict[str, object] = {}
+    out: Dict[str, Any] = {}   # Config field -> value, of that field's type
     for field_name, key in _CONFIG_VARIABLES:
         text = (environ.get(f"PYKO_{key}") or environ.get(f"KO_{key}") or "").strip()
         if not text:

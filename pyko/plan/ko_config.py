@@ -14,12 +14,13 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, replace
-from typing import Dict, List, Mapping, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, NoReturn, Tuple
 
 import yaml
 
 from ..errors import ConfigError, UsageError, clean_text
 from ..util.files import read_capped
+from ..util.jsontypes import Table
 from .config import BuildConfig, Config
 
 MAX_KO_CONFIG = 1 << 20
@@ -35,7 +36,7 @@ class KoConfig:
     """What a .ko.yaml said, as pyko's Config fields."""
 
     path: str
-    values: Mapping[str, object]        # Config field -> value, for the keys the file set
+    values: Mapping[str, Any]           # Config field -> value (of that field's type), for the keys the file set
     warnings: Tuple[str, ...] = ()
 
 
@@ -55,7 +56,7 @@ def read_ko_config(path: str, cwd: str) -> KoConfig:
     data = _load(path)
     where = _Where(path)
     top = where.folded(data, tuple(KO_KEYS), "the top level")
-    values: Dict[str, object] = {}
+    values: Dict[str, Any] = {}
     for key, value in top.items():
         if key == "defaultBaseImage":
             values[KO_KEYS[key]] = where.string(value, key).strip()
@@ -68,12 +69,12 @@ def read_ko_config(path: str, cwd: str) -> KoConfig:
     return KoConfig(path, values, tuple(where.warnings))
 
 
-def merge_ko(config: Config, toml_keys: frozenset, ko: KoConfig) -> Config:
+def merge_ko(config: Config, toml_keys: FrozenSet[str], ko: KoConfig) -> Config:
     """`config` (from .pyko.toml, or the defaults) with the .ko.yaml's values under it: a key
     both files set is pyko's, with a warning; an image built from a ko project runs its binary
     as ko's Entrypoint unless .pyko.toml says `entrypoint`."""
     warnings: List[str] = list(config.warnings) + list(ko.warnings)
-    changes: Dict[str, object] = {}
+    changes: Dict[str, Any] = {}   # Config field -> value, of that field's type
     for key, field_name in KO_KEYS.items():
         if field_name not in ko.values:
             continue
@@ -87,7 +88,7 @@ def merge_ko(config: Config, toml_keys: frozenset, ko: KoConfig) -> Config:
     return replace(config, **changes, image=image, ko_source=ko.path, warnings=tuple(warnings))
 
 
-def _load(path: str):
+def _load(path: str) -> Table:
     try:
         raw = read_capped(path, MAX_KO_CONFIG, "ko config")
     except UsageError as err:
@@ -117,10 +118,10 @@ class _Where:
         self.path = path
         self.warnings: List[str] = []
 
-    def fail(self, key: str, problem: str):
+    def fail(self, key: str, problem: str) -> NoReturn:
         raise ConfigError(f"{self.path}: {key}: {problem}")
 
-    def folded(self, table: dict, known: Tuple[str, ...], where: str) -> Dict[str, object]:
+    def folded(self, table: Table, known: Tuple[str, ...], where: str) -> Dict[str, object]:
         """The table's entries under their canonical (known) names; unknown keys warned about."""
         by_fold = {name.lower(): name for name in known}
         out: Dict[str, object] = {}
@@ -139,14 +140,14 @@ class _Where:
         hint = f"; did you mean {close[0]}?" if close else f" (ko's keys here: {', '.join(known)})"
         self.warnings.append(f"{self.path}: unknown key {clean_text(key, 60)!r} in {where} is ignored{hint}")
 
-    def string(self, value, key: str) -> str:
+    def string(self, value: object, key: str) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             self.fail(key, f"must be a string, not {_kind(value)}")
         if "\0" in str(value):
             self.fail(key, "contains a NUL character")
         return str(value)
 
-    def slice(self, value, key: str, split: bool) -> Tuple[str, ...]:
+    def slice(self, value: object, key: str, split: bool) -> Tuple[str, ...]:
         """A list of strings; one string is split on white space (`split`) or is one item."""
         if value is None:
             return ()
@@ -155,7 +156,7 @@ class _Where:
         text = self.string(value, key)
         return tuple(text.split()) if split else (text,)
 
-    def overrides(self, value) -> Dict[str, str]:
+    def overrides(self, value: object) -> Dict[str, str]:
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -163,7 +164,7 @@ class _Where:
         return {self.string(k, "baseImageOverrides"): self.string(v, f"baseImageOverrides.{k}").strip()
                 for k, v in value.items()}
 
-    def builds(self, value, cwd: str) -> Tuple[BuildConfig, ...]:
+    def builds(self, value: object, cwd: str) -> Tuple[BuildConfig, ...]:
         if value is None:
             return ()
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
@@ -175,7 +176,7 @@ class _Where:
                 self.fail("builds", f"two entries have id {build_id!r}")
         return out
 
-    def _build(self, table: dict, n: int, cwd: str) -> BuildConfig:
+    def _build(self, table: Table, n: int, cwd: str) -> BuildConfig:
         where = f"builds entry {n + 1}"
         entry = self.folded(table, KO_BUILD_KEYS, where)
         if entry.get("linux_capabilities"):
@@ -194,6 +195,6 @@ class _Where:
         )
 
 
-def _kind(value) -> str:
+def _kind(value: object) -> str:
     return {dict: "a mapping", list: "a list", bool: "a boolean", type(None): "empty"}.get(type(value), "a value")
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
 from ..errors import UsageError, clean_text
 from ..image.conventions import NONROOT
@@ -37,6 +37,8 @@ CREATED = "org.opencontainers.image.created"
 Pairs = Tuple[Tuple[str, str], ...]
 _PORT = re.compile(r"([0-9]{1,5})(?:/(tcp|udp|sctp))?\Z")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def resolve_image(flags: ImageFlags, defaults: ImageConfig, entry: ImageConfig, 
     user = flags.user or _first(entry.user, defaults.user) or NONROOT
     return ImageSettings(
         user=_plain(user, "the image user"),
-        entrypoint=_first(flags.entrypoint, entry.entrypoint, defaults.entrypoint, entrypoint_default),
+        entrypoint=bool(_first(flags.entrypoint, entry.entrypoint, defaults.entrypoint, entrypoint_default)),
         epoch=epoch,
         labels=merged("labels", flags.labels),
         annotations=merged("annotations", flags.annotations, vcs_annotations(source_dir, epoch)),
@@ -114,7 +116,7 @@ def vcs_annotations(source_dir: str, epoch: int) -> Dict[str, str]:
     return out
 
 
-def _first(*values):
+def _first(*values: Optional[T]) -> Optional[T]:
     return next((v for v in values if v is not None), None)
 
 
@@ -155,7 +157,7 @@ def exposed_port(text: str) -> str:
 def comma_separated(values: Sequence[str]) -> Tuple[str, ...]:
     """Repeated flag values, each split on commas as ko's (pflag's) string lists are: as one CSV
     record, so a "quoted, value" keeps its comma."""
-    out: list = []
+    out: List[str] = []
     for value in values:
         try:
             out += next(csv.reader([value], skipinitialspace=False), [])

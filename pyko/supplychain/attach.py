@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..image.blob import Descriptor
+from ..transport.attachment_stores import AttachmentStore
+from ..util.jsontypes import JsonObject
 from . import attestations
 from .sign import Stored, attach_sbom, sign_digest
 from .signers import Signer
@@ -31,7 +33,7 @@ class Subject:
     descriptor: Descriptor
     sbom: Optional[bytes] = None           # its SPDX document, if it has one
     signed: bool = False                   # gets a signature
-    provenance: Optional[dict] = None      # its SLSA predicate, when attesting
+    provenance: Optional[JsonObject] = None      # its SLSA predicate, when attesting
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ class Attaching:
     takes_sboms: bool = True               # the store keeps SBOMs (a local engine does not)
 
 
-def attach_all(store, subjects: Sequence[Subject], how: Attaching, jobs: int, parallel: bool) -> List[Stored]:
+def attach_all(store: AttachmentStore, subjects: Sequence[Subject], how: Attaching, jobs: int,
+               parallel: bool) -> List[Stored]:
     """Store everything about every subject; returns what was stored: every SBOM first, then
     the signatures, then the attestations, each in subject order, however it was scheduled."""
     if parallel and len(subjects) > 1:
@@ -57,7 +60,7 @@ def attach_all(store, subjects: Sequence[Subject], how: Attaching, jobs: int, pa
     return [stored for kind in KINDS for one in done for stored in one[kind]]
 
 
-def _attach_one(store, subject: Subject, how: Attaching) -> Dict[str, List[Stored]]:
+def _attach_one(store: AttachmentStore, subject: Subject, how: Attaching) -> Dict[str, List[Stored]]:
     digest = subject.descriptor.digest
     out: Dict[str, List[Stored]] = {kind: [] for kind in KINDS}
     if subject.sbom is not None and how.takes_sboms:

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
+
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from ..errors import MalformedInput, UsageError, VerificationError
 from ..image import Descriptor
 from ..transport import referrers
+from ..transport.attachment_stores import AttachmentStore
 from . import bundles, cosign, dsse
 from .signers import Signer
 
@@ -47,10 +50,11 @@ class Attestation:
     subject: Descriptor             # what it is about
     name: str                       # the repository, the statement's subject name
     predicate_type: str
-    predicate: Mapping
+    predicate: Mapping[str, Any]
 
 
-def attest(store, items: Sequence[Attestation], signer: Signer, form: str, created: str) -> List[Tuple[str, str]]:
+def attest(store: AttachmentStore, items: Sequence[Attestation], signer: Signer, form: str,
+           created: str) -> List[Tuple[str, str]]:
     """Sign and store attestations about one subject; returns (tag, or "" for a referrer; the digest
     of the manifest that holds it) for each place written. Legacy ones share one `.att` manifest,
     written once, so its recorded digest is the final one."""
@@ -79,7 +83,7 @@ def attest(store, items: Sequence[Attestation], signer: Signer, form: str, creat
     return [(tag, manifest.descriptor.digest)]
 
 
-def envelopes(store, digest: str, wanted_type: str = "") -> List[Tuple[str, object]]:
+def envelopes(store: AttachmentStore, digest: str, wanted_type: str = "") -> List[Tuple[str, object]]:
     """(where, DSSE envelope) of every attestation stored for `digest`, in both forms."""
     out: List[Tuple[str, object]] = []
     tag = cosign.tag_for(digest, "att")
@@ -89,12 +93,12 @@ def envelopes(store, digest: str, wanted_type: str = "") -> List[Tuple[str, obje
     return out + bundle_envelopes(store, digest, wanted_type)
 
 
-def bundle_envelopes(store, digest: str, wanted_type: str = "") -> List[Tuple[str, object]]:
+def bundle_envelopes(store: AttachmentStore, digest: str, wanted_type: str = "") -> List[Tuple[str, object]]:
     """(where, DSSE envelope) of each Sigstore bundle referring to `digest` (of one predicate type)."""
     return [(where, bundles.envelope_of(data, where)) for where, data in bundle_blobs(store, digest, wanted_type)]
 
 
-def bundle_blobs(store, digest: str, wanted_type: str = "") -> List[Tuple[str, bytes]]:
+def bundle_blobs(store: AttachmentStore, digest: str, wanted_type: str = "") -> List[Tuple[str, bytes]]:
     """(where, the bundle's bytes) of each Sigstore bundle referring to `digest`."""
     from ..image.documents import parse_manifest
 
@@ -118,7 +122,8 @@ def _json(data: bytes, where: str) -> object:
         raise MalformedInput(f"{where} is not JSON") from None
 
 
-def verify_attestations(store, digest: str, public_key, wanted_type: str, shown: str) -> List[dsse.Statement]:
+def verify_attestations(store: AttachmentStore, digest: str, public_key: PublicKeyTypes, wanted_type: str,
+                        shown: str) -> List[dsse.Statement]:
     """The statements of type `wanted_type` about `digest` that verify with `public_key`; raises
     VerificationError with every reason when none do."""
     found = envelopes(store, digest, wanted_type)

@@ -19,10 +19,12 @@ import json
 from typing import List, Tuple
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from ..errors import MalformedInput
 from ..image import BytesBlob, Descriptor
 from ..transport import referrers
+from ..util.jsontypes import JsonObject
 from . import dsse
 
 BUNDLE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
@@ -36,12 +38,12 @@ TITLE = "org.opencontainers.image.title"
 MAX_BUNDLE = 32 << 20
 
 
-def key_hint(public_key) -> str:
+def key_hint(public_key: PublicKeyTypes) -> str:
     der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
-def signed_bundle(private_key, body: bytes) -> bytes:
+def signed_bundle(private_key: PrivateKeyTypes, body: bytes) -> bytes:
     """A v0.3 bundle of the statement `body`, signed as a DSSE envelope."""
     envelope = dsse.envelope(private_key, body)
     bundle = {"mediaType": BUNDLE_V03,
@@ -62,7 +64,7 @@ def bundle_referrer(subject: Descriptor, bundle: bytes, predicate_type: str, cre
     return manifest, [referrers.EMPTY, layer]
 
 
-def envelope_of(data: bytes, where: str) -> dict:
+def envelope_of(data: bytes, where: str) -> JsonObject:
     """The DSSE envelope a bundle holds (a bundle with a message signature holds none)."""
     try:
         doc = json.loads(data)

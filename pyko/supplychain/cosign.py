@@ -20,11 +20,12 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from ..errors import MalformedInput, PykoError, UsageError
@@ -76,7 +77,7 @@ def password_from(environ: Mapping[str, str], confirm: bool = False, what: str =
     return first.encode()
 
 
-def _nacl():
+def _nacl() -> Any:   # nacl.secret: PyNaCl has no type information
     try:
         import nacl.secret
 
@@ -90,7 +91,7 @@ def _scrypt(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
     return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, maxmem=256 * r * n + (1 << 20), dklen=32)
 
 
-def encrypt_cosign_key(private_key, password: bytes) -> bytes:
+def encrypt_cosign_key(private_key: PrivateKeyTypes, password: bytes) -> bytes:
     der = private_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
     salt, nonce = os.urandom(32), os.urandom(24)
@@ -106,7 +107,7 @@ def encrypt_cosign_key(private_key, password: bytes) -> bytes:
     return (f"-----BEGIN {COSIGN_PEM}-----\n" + "\n".join(lines) + f"\n-----END {COSIGN_PEM}-----\n").encode()
 
 
-def decrypt_cosign_key(pem: bytes, password: bytes, source: str = "cosign.key"):
+def decrypt_cosign_key(pem: bytes, password: bytes, source: str = "cosign.key") -> PrivateKeyTypes:
     text = pem.decode("ascii", "replace")
     label = COSIGN_PEM if COSIGN_PEM in text else COSIGN_PEM_OLD
     try:
@@ -143,7 +144,7 @@ def generate_key_pair(password: bytes) -> Tuple[bytes, bytes]:
 MAX_KEY_FILE = 64 << 10
 
 
-def load_private_key(path: str, environ: Mapping[str, str]):
+def load_private_key(path: str, environ: Mapping[str, str]) -> PrivateKeyTypes:
     data = read_capped(path, MAX_KEY_FILE, "key")
     if COSIGN_PEM.encode() in data or COSIGN_PEM_OLD.encode() in data:
         return decrypt_cosign_key(data, password_from(environ, what=path), path)
@@ -156,7 +157,7 @@ def load_private_key(path: str, environ: Mapping[str, str]):
         raise PykoError(f"cannot load private key {path}: {err}") from None
 
 
-def load_public_key(path: str):
+def load_public_key(path: str) -> PublicKeyTypes:
     data = read_capped(path, MAX_KEY_FILE, "key")
     try:
         return serialization.load_pem_public_key(data)
@@ -165,7 +166,7 @@ def load_public_key(path: str):
 
 
 # --- signatures ----------------------------------------------------------------
-def sign(private_key, data: bytes) -> str:
+def sign(private_key: PrivateKeyTypes, data: bytes) -> str:
     """A base64 signature over `data`. ECDSA is deterministic (RFC 6979): signing the same
     payload twice gives the same signature, so a rebuild adds no second copy."""
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
@@ -179,7 +180,7 @@ def sign(private_key, data: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def verify(public_key, data: bytes, signature_b64: str) -> bool:
+def verify(public_key: PublicKeyTypes, data: bytes, signature_b64: str) -> bool:
     try:
         raw = base64.b64decode(signature_b64, validate=True)
     except ValueError:
@@ -231,11 +232,14 @@ def artifact_manifest(layers: Sequence[ArtifactLayer]) -> Tuple[BytesBlob, List[
 #: An attachment manifest (.sig, .sbom) is read whole into memory: these bound it. Signatures are
 #: read as cosign reads them, up to its limit of layers (pkg/oci/remote's maxLayers).
 MAX_ATTACHED_LAYERS = 128
+
+#: Reads a blob a manifest names: its bytes, checked against the descriptor.
+Fetch = Callable[[Descriptor], bytes]
 COSIGN_MAX_LAYERS = 1000
 MAX_ATTACHED_BYTES = 32 << 20
 
 
-def existing_layers(manifest: Optional[bytes], fetch, where: str = "signature manifest") -> List[ArtifactLayer]:
+def existing_layers(manifest: Optional[bytes], fetch: Fetch, where: str = "signature manifest") -> List[ArtifactLayer]:
     """The layers of an existing .sig manifest; `fetch(descriptor)` gives a blob's bytes."""
     if not manifest:
         return []
@@ -247,7 +251,7 @@ def existing_layers(manifest: Optional[bytes], fetch, where: str = "signature ma
     return [ArtifactLayer(desc.media_type, fetch(desc), dict(desc.annotations or {})) for desc in doc.layers]
 
 
-def layers_for_verifying(manifest: bytes, fetch, where: str) -> List[ArtifactLayer]:
+def layers_for_verifying(manifest: bytes, fetch: Fetch, where: str) -> List[ArtifactLayer]:
     """Each layer of a signature manifest on its own, as cosign reads them: up to COSIGN_MAX_LAYERS,
     and a layer that cannot be read (a bad descriptor, a blob that is not what it says) becomes a
     layer with a `problem`, so it is one refused signature and never hides the good ones."""
@@ -257,7 +261,7 @@ def layers_for_verifying(manifest: bytes, fetch, where: str) -> List[ArtifactLay
         raise MalformedInput(f"{where}: layers must be a list")
     if len(entries) > COSIGN_MAX_LAYERS:
         raise MalformedInput(f"{where}: {len(entries)} layers; cosign and pyko read at most {COSIGN_MAX_LAYERS}")
-    parsed = []
+    parsed: List[Union[Descriptor, str]] = []   # a descriptor, or why the entry is not one
     for n, entry in enumerate(entries, 1):
         try:
             parsed.append(Descriptor.from_json(entry, f"{where}: layer {n}"))
@@ -294,7 +298,7 @@ class Verified:
     payload: bytes
 
 
-def verify_layers(public_key, layers: Sequence[ArtifactLayer], digest: str,
+def verify_layers(public_key: PublicKeyTypes, layers: Sequence[ArtifactLayer], digest: str,
                   required: Mapping[str, str]) -> Tuple[List[Verified], List[str]]:
     """(payloads that verify, reasons the others do not)."""
     good, reasons = [], []

@@ -11,9 +11,12 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
+
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
 from ..errors import MalformedInput
+from ..util.jsontypes import JsonObject
 from . import cosign, strict_json
 
 IN_TOTO = "application/vnd.in-toto+json"
@@ -27,11 +30,11 @@ def pae(payload_type: str, body: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(body), body)
 
 
-def statement(subjects: Sequence[Tuple[str, str]], predicate_type: str, predicate: Mapping,
+def statement(subjects: Sequence[Tuple[str, str]], predicate_type: str, predicate: Mapping[str, Any],
               annotations: Optional[Mapping[str, str]] = None) -> bytes:
     """A v1 statement for `subjects` ((name, "sha256:hex")), serialised once, compactly.
     `annotations` go on each subject (cosign v3 keeps `sign -a` values there)."""
-    def subject(name: str, digest: str) -> dict:
+    def subject(name: str, digest: str) -> JsonObject:
         out = {"name": name, "digest": dict([digest.split(":", 1)])}
         if annotations:
             out["annotations"] = dict(annotations)
@@ -46,7 +49,7 @@ def statement(subjects: Sequence[Tuple[str, str]], predicate_type: str, predicat
     return json.dumps(doc, separators=(",", ":"), sort_keys=False).encode()
 
 
-def envelope(private_key, body: bytes, payload_type: str = IN_TOTO) -> dict:
+def envelope(private_key: PrivateKeyTypes, body: bytes, payload_type: str = IN_TOTO) -> JsonObject:
     signature = cosign.sign(private_key, pae(payload_type, body))
     return {"payloadType": payload_type, "payload": base64.b64encode(body).decode(),
             "signatures": [{"keyid": "", "sig": signature}]}
@@ -83,11 +86,11 @@ def parse_envelope(doc: object, where: str) -> Tuple[str, bytes, List[str]]:
         body = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise MalformedInput(f"{where}: the envelope's payload is not base64") from None
-    sigs = [s.get("sig") for s in signatures if isinstance(s, dict) and isinstance(s.get("sig"), str)]
+    sigs = [str(s["sig"]) for s in signatures if isinstance(s, dict) and isinstance(s.get("sig"), str)]
     return payload_type, body, sigs
 
 
-def verify_envelope(public_key, doc: object, where: str) -> bytes:
+def verify_envelope(public_key: PublicKeyTypes, doc: object, where: str) -> bytes:
     """The payload of an envelope one of whose signatures verifies with `public_key`, or MalformedInput."""
     payload_type, body, signatures = parse_envelope(doc, where)
     message = pae(payload_type, body)

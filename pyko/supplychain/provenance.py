@@ -26,12 +26,13 @@ import os
 import re
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import __version__
 from ..reference import without_tag
+from ..util.jsontypes import JsonObject
 from ..util.timestamps import rfc3339
-from ..util.vcs import source_of
+from ..util.vcs import Source, source_of
 
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://pyko.dev/buildtypes/image/v1"
@@ -48,7 +49,7 @@ class BuildFacts:
     base: str                                   # as asked
     base_identity: Tuple[str, str]              # (name, digest) of the base this image (or index) is on
     platforms: Tuple[str, ...]
-    binaries: Tuple[Tuple[str, Mapping[str, object]], ...]   # (binary name, toolchain facts)
+    binaries: Tuple[Tuple[str, Mapping[str, Any]], ...]   # (binary name, toolchain facts, as JSON)
     started: float                              # wall clock, used when SOURCE_DATE_EPOCH is unset
     finished: float
     compression: Mapping[str, object] = field(default_factory=dict)   # the deflater: library, version, level
@@ -90,7 +91,7 @@ def git_uri(remote: str, commit: str = "") -> str:
     return f"git+file://{urllib.parse.quote(os.path.abspath(remote))}{at}"
 
 
-def _source_dependency(found) -> dict:
+def _source_dependency(found: Source) -> JsonObject:
     """The source entry: the commit when the checkout is it; when it is not, the commit it started
     from and the digest of what differs, so it cannot be taken for the clean commit."""
     if not found.changes:
@@ -108,8 +109,8 @@ def _source_dependency(found) -> dict:
     return entry
 
 
-def _dependencies(facts: BuildFacts) -> List[dict]:
-    out: List[dict] = []
+def _dependencies(facts: BuildFacts) -> List[JsonObject]:
+    out: List[JsonObject] = []
     found = source_of(os.path.abspath(facts.source_dir)) if facts.source_dir else None
     if found is not None:
         out.append(_source_dependency(found))
@@ -170,5 +171,5 @@ def epoch_if_set(environ: Mapping[str, str], epoch: int) -> Optional[int]:
     return epoch if environ.get("SOURCE_DATE_EPOCH", "").strip() else None
 
 
-def platforms_of(images: Sequence) -> Tuple[str, ...]:
+def platforms_of(images: Sequence[Any]) -> Tuple[str, ...]:
     return tuple(str(image.platform) for image in images)

@@ -19,6 +19,7 @@ from ..image.digest import file_digest
 from ..inventory import Inventory, Package
 from ..platforms import Platform
 from ..reference import Reference
+from ..util.jsontypes import JsonObject
 
 
 def file_sha256(path: str) -> str:
@@ -31,7 +32,7 @@ def _spdx_id(text: str) -> str:
     return "SPDXRef-" + re.sub(r"[^A-Za-z0-9.-]", "-", text)
 
 
-def _package_json(spdx_id: str, package: Package) -> dict:
+def _package_json(spdx_id: str, package: Package) -> JsonObject:
     out = {"name": package.name, "SPDXID": spdx_id, "downloadLocation": "NOASSERTION",
            "filesAnalyzed": False, "primaryPackagePurpose": package.purpose}
     if package.version:
@@ -64,7 +65,8 @@ def _repository(image: str) -> str:
     return Reference.parse(image).name
 
 
-def _document(name: str, digest: str, created: str, packages: List[dict], relationships: List[dict]) -> bytes:
+def _document(name: str, digest: str, created: str, packages: List[JsonObject],
+              relationships: List[JsonObject]) -> bytes:
     doc = {
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",

@@ -10,6 +10,8 @@ from ..errors import SigningError, UsageError
 from ..image import BytesBlob, Descriptor, mediatypes
 from ..image.documents import media_type_of, parse_index
 from ..transport import referrers
+from ..transport.attachment_stores import AttachmentStore
+from ..transport.registry.hosts import Registries
 from . import bundles, cosign, dsse
 from .signers import KeySigner, Signer, SignerRequest
 
@@ -26,7 +28,7 @@ class Stored:
     digest: str
 
 
-def sign_digest(store, subject: Descriptor, docker_reference: str, signer: Signer,
+def sign_digest(store: AttachmentStore, subject: Descriptor, docker_reference: str, signer: Signer,
                 annotations: Optional[Mapping[str, str]] = None, form: str = "legacy", created: str = "") -> Stored:
     """Sign the manifest `subject` describes: appended to its `.sig` manifest (legacy, cosign v2 and
     v3 read it), or as a Sigstore bundle referrer of it (cosign v3's default)."""
@@ -46,13 +48,13 @@ def sign_digest(store, subject: Descriptor, docker_reference: str, signer: Signe
     return Stored("signature", digest, tag, manifest.descriptor.digest)
 
 
-def described(store, digest: str) -> Descriptor:
+def described(store: AttachmentStore, digest: str) -> Descriptor:
     """The descriptor of the manifest stored at `digest` (its media type read from it)."""
     raw = store.manifest_bytes(digest)
     return Descriptor(media_type_of(raw, f"manifest {digest[:19]}"), digest, len(raw))
 
 
-def sign_image(store, digest: str, name: str, signer: Signer, recursive: bool = False,
+def sign_image(store: AttachmentStore, digest: str, name: str, signer: Signer, recursive: bool = False,
                annotations: Optional[Mapping[str, str]] = None, form: str = "legacy",
                created: str = "") -> List[Stored]:
     """Sign the manifest at `digest` and, `recursive` for an index, each manifest it lists: what
@@ -73,7 +75,7 @@ class Signing:
     created: str = ""
     key: str = ""                        # the key file, when a key signs (for the retry line)
 
-    def sign(self, store, digest: str, name: str, layout: str = "") -> List[Stored]:
+    def sign(self, store: AttachmentStore, digest: str, name: str, layout: str = "") -> List[Stored]:
         """sign_image with these choices; a failure says what is written unsigned and how to sign it."""
         try:
             return sign_image(store, digest, name, self.signer, self.recursive, dict(self.annotations), self.form,
@@ -116,7 +118,7 @@ def open_signing(request: SignerRequest, environ: Mapping[str, str], offline: bo
 SBOM_ARTIFACT = "application/spdx+json"
 
 
-def attach_sbom(store, digest: str, document: bytes, subject: Optional[Descriptor] = None,
+def attach_sbom(store: AttachmentStore, digest: str, document: bytes, subject: Optional[Descriptor] = None,
                 created: str = "") -> List[Stored]:
     """Store an SPDX document at `sha256-<hex>.sbom` (cosign's and ko's convention) and, given the
     subject's descriptor, as an OCI 1.1 referrer too (artifactType application/spdx+json)."""
@@ -132,7 +134,7 @@ def attach_sbom(store, digest: str, document: bytes, subject: Optional[Descripto
     return out
 
 
-def subjects(store, ident: str, recursive: bool) -> List[str]:
+def subjects(store: AttachmentStore, ident: str, recursive: bool) -> List[str]:
     """The digest `ident` names, then (recursive, for an index) its children's digests."""
     digest, media_type = store.resolve(ident)
     out = [digest]
@@ -142,7 +144,7 @@ def subjects(store, ident: str, recursive: bool) -> List[str]:
     return out
 
 
-def store_for(image: str, oci_layout: str, registries):
+def store_for(image: str, oci_layout: str, registries: Registries) -> Tuple[AttachmentStore, str, str]:
     """(attachment store, identifier, name) for IMAGE in a registry or, with
     `oci_layout`, in that layout (named NAME:TAG or NAME@DIGEST there)."""
     from ..reference import Reference

@@ -15,8 +15,11 @@ through sigstore-python's public signing API.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Protocol, Tuple
+from typing import TYPE_CHECKING, Dict, Protocol, Tuple, Type
 
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+from ..util.jsontypes import JsonObject
 from . import bundles, cosign, dsse
 
 #: Extra annotations of a signature layer (legacy forms), by name.
@@ -35,7 +38,7 @@ class Signer(Protocol):
     def sign_payload(self, payload: bytes) -> Tuple[str, Annotations]:
         """(base64 signature, the layer's other annotations) for a simple-signing payload."""
 
-    def sign_envelope(self, statement: bytes) -> Tuple[dict, Annotations]:
+    def sign_envelope(self, statement: bytes) -> Tuple[JsonObject, Annotations]:
         """(DSSE envelope, the layer's annotations) of an in-toto statement."""
 
     def sign_bundle(self, statement: bytes) -> bytes:
@@ -47,7 +50,7 @@ class KeySigner:
     """cosign sign --key: signatures and envelopes are deterministic (RFC 6979), so signing the
     same payload twice gives the same bytes and a rebuild stores nothing new."""
 
-    private_key: object
+    private_key: PrivateKeyTypes
     source: str = "a key"
 
     @property
@@ -60,7 +63,7 @@ class KeySigner:
     def sign_payload(self, payload: bytes) -> Tuple[str, Annotations]:
         return cosign.sign(self.private_key, payload), {}
 
-    def sign_envelope(self, statement: bytes) -> Tuple[dict, Annotations]:
+    def sign_envelope(self, statement: bytes) -> Tuple[JsonObject, Annotations]:
         return dsse.envelope(self.private_key, statement), {}
 
     def sign_bundle(self, statement: bytes) -> bytes:
@@ -81,3 +84,6 @@ class SignerRequest:
     @property
     def wanted(self) -> bool:
         return bool(self.key) or self.keyless
+
+if TYPE_CHECKING:   # checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    _checked: Type[Signer] = KeySigner

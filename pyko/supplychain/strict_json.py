@@ -9,7 +9,7 @@ refused outright (at any depth): neither reading is chosen.
 from __future__ import annotations
 
 import json
-from typing import List, Tuple
+from typing import Any, Dict, List, Tuple
 
 from ..errors import MalformedInput, clean_text
 
@@ -18,8 +18,8 @@ class _CaseTwins(ValueError):
     pass
 
 
-def _no_case_twins(pairs: List[Tuple[str, object]]) -> dict:
-    seen = {}
+def _no_case_twins(pairs: List[Tuple[str, object]]) -> Dict[str, object]:
+    seen: Dict[str, str] = {}
     for key, _ in pairs:
         folded = key.casefold()
         if folded in seen:
@@ -28,7 +28,7 @@ def _no_case_twins(pairs: List[Tuple[str, object]]) -> dict:
     return dict(pairs)
 
 
-def loads(data: bytes, where: str) -> object:
+def loads(data: bytes, where: str) -> Any:   # any JSON value: its shape is for the caller to check
     """The JSON document in `data`; MalformedInput if it is not JSON or has keys that are case twins."""
     try:
         return json.loads(data, object_pairs_hook=_no_case_twins)

@@ -8,10 +8,17 @@ signature was refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Mapping, Protocol, Tuple
+from typing import TYPE_CHECKING, List, Mapping, Protocol, Tuple, Type
+
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from ..errors import MalformedInput, VerificationError
+from ..transport.attachment_stores import AttachmentStore
 from . import attestations, bundles, cosign, dsse, strict_json
+from .policy import BasePolicy
+
+if TYPE_CHECKING:
+    from .keyless import KeylessPolicy  # sigstore-python is imported only for keyless verification
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ class KeyVerifier:
 
     note = ""
 
-    def __init__(self, public_key):
+    def __init__(self, public_key: PublicKeyTypes) -> None:
         self.public_key = public_key
 
     def legacy(self, layer: cosign.ArtifactLayer, digest: str, where: str) -> Tuple[bytes, str]:
@@ -66,7 +73,7 @@ class KeyVerifier:
 class KeylessVerifier:
     """cosign verify --certificate-identity[-regexp] … --certificate-oidc-issuer[-regexp] … [--trusted-root]."""
 
-    def __init__(self, policy):
+    def __init__(self, policy: KeylessPolicy) -> None:
         self.policy = policy
         self.note = policy.root.note
 
@@ -84,7 +91,7 @@ class KeylessVerifier:
         return verify_bundle(data, digest, self.policy, where)
 
 
-def verifier_for(policy, sigstore_offline: bool = False, cache_dir: str = "") -> Verifier:
+def verifier_for(policy: BasePolicy, sigstore_offline: bool = False, cache_dir: str = "") -> Verifier:
     """The verifier a BasePolicy asks for: its key's, else keyless (its identity, its trusted root;
     the public-good root is refreshed through TUF, its state under `cache_dir`, unless
     `sigstore_offline`)."""
@@ -99,7 +106,7 @@ def verifier_for(policy, sigstore_offline: bool = False, cache_dir: str = "") ->
     return KeylessVerifier(KeylessPolicy(identity, root))
 
 
-def verify_signatures(store, digest: str, verifier: Verifier, required: Mapping[str, str],
+def verify_signatures(store: AttachmentStore, digest: str, verifier: Verifier, required: Mapping[str, str],
                       shown: str) -> List[Verified]:
     """The signatures of `digest` that verify (and carry the `required` annotations), each with
     the checks it passed; raises VerificationError with every reason when none do."""
@@ -145,3 +152,8 @@ def _require(found: Mapping[str, str], required: Mapping[str, str], where: str) 
     if missing:
         raise MalformedInput(f"{where}: annotations do not match ("
                              + ", ".join(f"{k}={v}" for k, v in missing.items()) + ")")
+
+if TYPE_CHECKING:   # each implementation checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    _key: Type[Verifier] = KeyVerifier
+    _keyless: Type[Verifier] = KeylessVerifier
+

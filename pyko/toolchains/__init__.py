@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Protocol, Tuple
+from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Optional, Protocol, Tuple
 
 from ..errors import UsageError
+from ..inventory import Inventory
 from ..platforms import Platform
 
 
@@ -50,7 +51,7 @@ def lockfile(path: str) -> List[Dict[str, str]]:
         return [{"name": os.path.basename(path), "sha256": hashlib.sha256(f.read()).hexdigest()}]
 
 
-def env_names(entries: Iterable[str]) -> list:
+def env_names(entries: Iterable[str]) -> List[str]:
     """The variables a build's env entries set, sorted: names only (for provenance), as values may be secrets."""
     return sorted(item.partition("=")[0] for item in entries)
 
@@ -95,7 +96,7 @@ class Target:
     source_dir: str                     # the package/crate directory (kodata lives here); "" if none
     tasks: Dict[Platform, BuildTask]
     #: What went into a built binary, for its SBOM: (binary path, platform) -> inventory.Inventory.
-    packages: Callable[[str, Platform], object] = field(default=None, compare=False)
+    packages: Optional[Callable[[str, Platform], Inventory]] = field(default=None, compare=False)
     import_path: str = ""               # Go: the main package's import path (for -P)
     #: For the build's provenance: {"toolchain": {"name", "version"}, "flags": [...], "ldflags": [...]}.
     provenance: Mapping[str, object] = field(default_factory=dict, compare=False)

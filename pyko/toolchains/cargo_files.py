@@ -7,6 +7,7 @@ from typing import Iterator, Optional
 
 from ..errors import UsageError
 from ..util.files import read_capped
+from ..util.jsontypes import Table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,10 +35,11 @@ def find_lock(crate_dir: str) -> str:
     return ""
 
 
-def read_toml(path: str, limit: int) -> Optional[dict]:
+def read_toml(path: str, limit: int) -> Optional[Table]:
     """The TOML document in the first `limit` bytes of `path`, or None if it cannot be read or parsed
     (a hint pyko can do without: cargo itself reports a broken file)."""
     try:
-        return tomllib.loads(read_capped(path, limit, "cargo's file").decode("utf-8"))
+        table: Table = tomllib.loads(read_capped(path, limit, "cargo's file").decode("utf-8"))
+        return table
     except (UsageError, ValueError):
         return None

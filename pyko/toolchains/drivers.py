@@ -3,6 +3,7 @@ A new toolchain is one module with a Driver, plus one entry here."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Mapping, Type
 
 from ..errors import PykoError, UsageError
 from . import Driver, Source
@@ -21,7 +22,7 @@ def driver_for(build: Source) -> Driver:
                      "a Go main package or a Rust crate (or --binary PLATFORM=FILE for a prebuilt binary)")
 
 
-def locate(target: str, cwd: str, environ) -> str:
+def locate(target: str, cwd: str, environ: Mapping[str, str]) -> str:
     """The directory a `pyko://` or `ko://` reference names, or "" if it names nothing buildable:
     a directory (./cmd/app, /abs/path, cmd/app) holding a Go package or a Cargo.toml, else a Go
     import path that `go list` finds from `cwd`."""
@@ -38,3 +39,9 @@ def locate(target: str, cwd: str, environ) -> str:
                   env=list_env(environ))
     found = proc.stdout.strip() if proc.returncode == 0 else ""
     return found if found and os.path.isdir(found) else ""
+
+if TYPE_CHECKING:   # each implementation checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    _go: Type[Driver] = GoDriver
+    _rust: Type[Driver] = RustDriver
+    _prebuilt: Type[Driver] = PrebuiltDriver
+

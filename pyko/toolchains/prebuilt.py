@@ -1,6 +1,7 @@
 """Prebuilt binaries: `--binary linux/amd64=./out/app-amd64`, from any toolchain (C with cc -static, ...)."""
 from __future__ import annotations
 
+import functools
 import os
 from typing import Iterable
 
@@ -18,7 +19,7 @@ def prebuilt_target(build: Source) -> Target:
             raise UsageError(f"--binary {platform}={path}: no such file")
         absolute = os.path.abspath(path)
         tasks[platform] = BuildTask(("prebuilt", absolute), f"{build.name} {platform}", platform,
-                                    lambda p=absolute: p)
+                                    functools.partial(str, absolute))
     return Target(build.name, build.path, tasks)
 
 

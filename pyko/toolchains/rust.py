@@ -20,9 +20,10 @@ import os
 import platform as _host
 import shutil
 from dataclasses import dataclass
-from typing import Dict, Iterable, Mapping, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Mapping, Sequence, Tuple
 
 from ..errors import BuildError, UsageError
+from ..inventory import Inventory
 from ..platforms import Platform, rust_triple
 from ..util import children
 from . import BuildContext, BuildTask, Source, Target, env_names, environment_settings, lockfile, with_build_env
@@ -146,7 +147,7 @@ def rust_target(build: Source, platforms: Iterable[Platform], environ: Mapping[s
                        build_env(triple, settings.rust_libc, environ), f"{name} ({platform}, {triple})")
         tasks[platform] = BuildTask(("rust", crate.dir, crate.bin, triple), f"{name} {platform}", platform, run)
 
-    def packages(binary: str, platform: Platform):
+    def packages(binary: str, platform: Platform) -> Inventory:
         return crate_inventory(cargo, crate.dir, triples[platform], settings.flags, environ, binary)
 
     lock = find_lock(crate.dir)
@@ -185,7 +186,7 @@ class RustDriver:
     def claims(self, build: Source) -> bool:
         return not build.prebuilt and is_crate(build.path)
 
-    def target(self, build: Source, platforms, context: BuildContext) -> Target:
+    def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
         return rust_target(build, platforms, context.environ)
 
 
@@ -230,7 +231,7 @@ def _configured_linker(triple: str, crate_dir: str, environ: Mapping[str, str]) 
 
 
 def _builder(cargo: str, builder: str, crate: Crate, triple: str, flags: Sequence[str],
-             env: Mapping[str, str], what: str):
+             env: Mapping[str, str], what: str) -> Callable[[], str]:
     target_dir = os.path.join(crate.target_dir, "pyko", triple)
     verb = {"zigbuild": ["zigbuild"], "auditable": ["auditable", "build"]}.get(builder, ["build"])
     command = [cargo, *verb, "--release", "--target", triple, "--bin", crate.bin, "--target-dir", target_dir, *flags]

@@ -22,6 +22,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..inventory import Inventory, Package
 from ..util import children
+from ..util.jsontypes import JsonObject
 from .cargo_files import find_lock, read_toml
 from .elf import read_section
 
@@ -76,7 +77,7 @@ def metadata_inventory(cargo: str, crate_dir: str, triple: str, flags: Sequence[
         return Inventory((), False, f"cargo metadata's answer could not be read ({type(err).__name__})")
 
 
-def _walk(meta: dict, crate_dir: str, checksums) -> List[Package]:
+def _walk(meta: JsonObject, crate_dir: str, checksums: Mapping[Tuple[str, str], str]) -> List[Package]:
     by_id = {p["id"]: p for p in meta["packages"]}
     manifest = os.path.realpath(os.path.join(crate_dir, "Cargo.toml"))
     root = next((p["id"] for p in meta["packages"] if os.path.realpath(p["manifest_path"]) == manifest), None)
@@ -95,7 +96,7 @@ def _walk(meta: dict, crate_dir: str, checksums) -> List[Package]:
     return out[:1] + sorted(out[1:], key=lambda p: (p.name, p.version))
 
 
-def _package(name: str, version: str, source: str, checksums, root: bool) -> Package:
+def _package(name: str, version: str, source: str, checksums: Mapping[Tuple[str, str], str], root: bool) -> Package:
     purl = f"pkg:cargo/{urllib.parse.quote(name)}@{urllib.parse.quote(version)}"
     comment = "" if not source or source.startswith(REGISTRY_SOURCES) else f"from {source.split('#', 1)[0]}"
     return Package(name, version, purl, checksums.get((name, version), ""), comment,
@@ -108,10 +109,10 @@ def _lock_checksums(crate_dir: str) -> Dict[Tuple[str, str], str]:
     data = read_toml(lock, 8 << 20) if lock else None
     if data is None:
         return {}
-    out = {}
+    out: Dict[Tuple[str, str], str] = {}
     for package in data.get("package") or []:
         if isinstance(package, dict) and isinstance(package.get("checksum"), str):
-            out[(package.get("name"), package.get("version"))] = package["checksum"]
+            out[(str(package.get("name")), str(package.get("version")))] = package["checksum"]
     return out
 
 

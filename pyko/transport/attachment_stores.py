@@ -8,7 +8,7 @@ they are storage: tags and manifests in a repository or a layout.
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Iterable, Optional, Protocol, Tuple, Type
 
 from ..errors import PykoError
 from ..image import Blob, BytesBlob, Descriptor, mediatypes
@@ -132,3 +132,8 @@ class LayoutAttachments:
 
     def referrers_index(self, digest: str) -> Optional[bytes]:
         return None
+
+if TYPE_CHECKING:   # each implementation checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    _registry: Type[AttachmentStore] = RegistryAttachments
+    _layout: Type[AttachmentStore] = LayoutAttachments
+

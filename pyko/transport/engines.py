@@ -21,7 +21,7 @@ import shutil
 import socket
 import urllib.parse
 from dataclasses import dataclass
-from typing import Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Mapping, NoReturn, Optional, Protocol, Tuple, Type, Union
 
 from ..errors import OutputError, UsageError, clean_text
 from ..reference import is_loopback
@@ -74,7 +74,8 @@ class DockerApi:
     def where(self) -> str:
         return f"unix://{self.socket_path}" if self.socket_path else f"tcp://{self.tcp}"
 
-    def _request(self, method: str, path: str, body=None, headers=None, timeout: float = 30):
+    def _request(self, method: str, path: str, body: Union[bytes, BinaryIO, None] = None,
+                 headers: Optional[Mapping[str, str]] = None, timeout: float = 30) -> Tuple[int, bytes]:
         conn = self._connection(timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
@@ -138,7 +139,7 @@ class Cli:
     program: str
     environ: Mapping[str, str]
 
-    def _run(self, *args: str, timeout: float = 600):
+    def _run(self, *args: str, timeout: float = 600) -> str:
         try:
             proc = children.run([self.program, *args], env=dict(self.environ), text=True, timeout=timeout)
         except OSError as err:
@@ -146,7 +147,7 @@ class Cli:
         if proc.returncode != 0:
             first = children.first_error_line(proc.stderr, f"exit {proc.returncode}")
             raise OutputError(f"`{self.name} {args[0]}` failed: {clean_text(first, 300)}")
-        return proc.stdout
+        return str(proc.stdout)
 
     def check(self) -> None:
         self._run("version", timeout=60)
@@ -182,7 +183,7 @@ def find_engine(choice: str, environ: Mapping[str, str]) -> Engine:
     return _fail("no local container engine found: start Docker (or set DOCKER_HOST), or install Podman")
 
 
-def _fail(message: str):
+def _fail(message: str) -> NoReturn:
     raise UsageError(message)
 
 
@@ -206,3 +207,8 @@ def _docker(environ: Mapping[str, str]) -> Engine:
         raise UsageError(f"DOCKER_HOST={clean_text(host, 80)} needs the docker CLI (for its TLS or ssh "
                          "settings), which is not on PATH")
     return Cli("docker", cli, environ)
+
+if TYPE_CHECKING:   # each implementation checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    _api: Type[Engine] = DockerApi
+    _cli: Type[Engine] = Cli
+

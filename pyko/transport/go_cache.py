@@ -27,7 +27,7 @@ import tarfile
 import threading
 import zlib
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import IO, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..errors import MalformedInput, NotFound, clean_text
 from ..image.blob import BytesBlob, Descriptor, FileBlob, canonical_json
@@ -146,7 +146,7 @@ def _checked_layers(manifest: CacheManifest) -> List[Descriptor]:
     return [doc.config, *doc.layers]
 
 
-def in_daemon_threads(work, items: Sequence[Descriptor], jobs: int) -> List[str]:
+def in_daemon_threads(work: Callable[[Descriptor], str], items: Sequence[Descriptor], jobs: int) -> List[str]:
     """work(item) for each item, at most `jobs` at once, in daemon threads (a download that a
     hostile registry stretches out never holds up pyko's exit); the first error is raised."""
     results: List[Optional[str]] = [None] * len(items)
@@ -191,11 +191,11 @@ def unpack(archive: str, root: str, where: str, compressed: int = 0, budget: Opt
                 if total > limit:
                     raise MalformedInput(f"{where}: unpacks to more than {limit} bytes (a compression bomb?)")
                 kind, ident = name.split("/")
-                source = tar.extractfile(member)
+                source = _member_file(tar, member, where)
                 if kind == "a":
                     if parse_action(source.read(MAX_ACTION_FILE + 1)) is None:
                         raise MalformedInput(f"{where}: action entry {ident[:12]} is malformed")
-                    source = tar.extractfile(member)
+                    source = _member_file(tar, member, where)
                     actions.append(ident)
                 path = action_path(root, ident) if kind == "a" else output_path(root, ident)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -208,6 +208,13 @@ def unpack(archive: str, root: str, where: str, compressed: int = 0, budget: Opt
     return actions
 
 
+def _member_file(tar: tarfile.TarFile, member: tarfile.TarInfo, where: str) -> IO[bytes]:
+    source = tar.extractfile(member)
+    if source is None:   # only regular files are let through before this, so never; but say so if it is
+        raise MalformedInput(f"{where}: {member.name[:80]} is not a regular file")
+    return source
+
+
 def adopt(staging: str, root: str) -> None:
     """Move a fully pulled cache from `staging` into the (empty) directory Go's server reads."""
     for kind in ("a", "o"):
@@ -218,7 +225,8 @@ def adopt(staging: str, root: str) -> None:
 
 def used_actions(root: str) -> Tuple[Set[str], Set[str]]:
     """(actions served, actions stored) by every cacheprog process of this build."""
-    hits, puts = set(), set()
+    hits: Set[str] = set()
+    puts: Set[str] = set()
     directory = os.path.join(root, "used")
     for name in os.listdir(directory) if os.path.isdir(directory) else ():
         with open(os.path.join(directory, name)) as f:

@@ -19,13 +19,14 @@ import os
 import shutil
 import stat
 import tempfile
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import MalformedInput, OutputError, UsageError
 from ..image import Blob, Descriptor, Index, canonical_json, mediatypes
 from ..image.digest import digest_of, digest_parts
 from ..image.documents import load_json
 from ..util.atomic import check_directory_writable, copy_stream, default_mode, write_bytes
+from ..util.jsontypes import JsonObject
 
 #: index.json and blobs read into memory (manifests, signatures) are capped at this.
 MAX_READ = 16 << 20
@@ -102,19 +103,19 @@ def _read_regular(path: str, limit: int, what: str) -> bytes:
     return data
 
 
-def _read_index(root: str) -> dict:
+def _read_index(root: str) -> JsonObject:
     where = f"{root}/index.json"
     return load_json(_read_regular(os.path.join(root, "index.json"), MAX_READ, where), where)
 
 
-def _index_entries(root: str) -> List[dict]:
+def _index_entries(root: str) -> List[JsonObject]:
     entries = _read_index(root).get("manifests") or []
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise MalformedInput(f"{root}/index.json: manifests must be a list of objects")
     return entries
 
 
-def _entries(desc: Descriptor, names: Sequence[Tuple[str, str]]) -> List[dict]:
+def _entries(desc: Descriptor, names: Sequence[Tuple[str, str]]) -> List[JsonObject]:
     out = []
     for ref_name, containerd_name in names:
         annotations = {REF_NAME: ref_name}
@@ -147,7 +148,7 @@ def add_manifest(path: str, descriptor: Descriptor, blobs: Iterable[Blob],
 
 
 @contextlib.contextmanager
-def _locked(parent: str):
+def _locked(parent: str) -> Iterator[None]:
     """An exclusive flock on the layout's parent directory for the whole write:
     two pyko runs writing one layout take turns, so both entries land (and no
     lock file is left behind)."""
@@ -198,7 +199,7 @@ def read_blob(path: str, digest: str, size: Optional[int] = None) -> bytes:
     return data
 
 
-def _index_json(existing: List[dict], descriptor: Descriptor, names) -> bytes:
+def _index_json(existing: List[JsonObject], descriptor: Descriptor, names: Sequence[Tuple[str, str]]) -> bytes:
     ours = {ref for ref, _ in names}
     kept = [m for m in existing if not (isinstance(m.get("annotations"), dict)
                                         and m["annotations"].get(REF_NAME) in ours)]
@@ -207,13 +208,13 @@ def _index_json(existing: List[dict], descriptor: Descriptor, names) -> bytes:
     return canonical_json(doc)
 
 
-def _update(path: str, descriptor: Descriptor, blobs, names) -> None:
+def _update(path: str, descriptor: Descriptor, blobs: Iterable[Blob], names: Sequence[Tuple[str, str]]) -> None:
     current = _index_entries(path)
     _put_blobs(path, blobs)
     write_bytes(os.path.join(path, "index.json"), _index_json(current, descriptor, names))
 
 
-def _create(path: str, descriptor: Descriptor, blobs, names) -> None:
+def _create(path: str, descriptor: Descriptor, blobs: Iterable[Blob], names: Sequence[Tuple[str, str]]) -> None:
     parent = os.path.dirname(path)
     tmp = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:

@@ -9,11 +9,14 @@ mediaType, digest, size, artifactType and the manifest's annotations.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Mapping, Optional, Tuple
 
 from ..errors import MalformedInput
 from ..image import Blob, BytesBlob, Descriptor, canonical_json, mediatypes
 from ..image.documents import load_json, parse_index
+
+if TYPE_CHECKING:
+    from .attachment_stores import AttachmentStore  # which imports this module
 
 EMPTY = BytesBlob("application/vnd.oci.empty.v1+json", b"{}")
 #: Referrers read per subject: each may cost a request (its manifest), so a registry cannot make a
@@ -45,7 +48,7 @@ def artifact(subject: Descriptor, artifact_type: str, layer: BytesBlob,
     return BytesBlob(mediatypes.OCI_MANIFEST, canonical_json(doc))
 
 
-def attach(store, subject: Descriptor, manifest: BytesBlob, blobs: Iterable[Blob]) -> None:
+def attach(store: AttachmentStore, subject: Descriptor, manifest: BytesBlob, blobs: Iterable[Blob]) -> None:
     """Store a referrer. Where the store has the referrers API, pushing it is enough; elsewhere
     it is added to the fallback index. One already listed (a rebuild's) costs one lookup."""
     digest = manifest.descriptor.digest
@@ -67,7 +70,7 @@ def _entry(manifest: BytesBlob) -> Descriptor:
                                      annotations=doc.get("annotations") or None)
 
 
-def _listed(store, digest: str) -> Tuple[List[Descriptor], bool]:
+def _listed(store: AttachmentStore, digest: str) -> Tuple[List[Descriptor], bool]:
     """The referrers listed for `digest`, and whether the referrers API listed them (else the fallback tag)."""
     raw = store.referrers_index(digest)
     if raw is not None:
@@ -77,7 +80,7 @@ def _listed(store, digest: str) -> Tuple[List[Descriptor], bool]:
     return (list(parse_index(raw, f"the referrers index {tag}").manifests) if raw else []), False
 
 
-def find(store, digest: str, artifact_type: str = "") -> List[Descriptor]:
+def find(store: AttachmentStore, digest: str, artifact_type: str = "") -> List[Descriptor]:
     """The referrers of `digest` (of one artifact type, if given): the API's answer, else the fallback
     tag's; each digest once, and at most MAX_REFERRERS of them."""
     entries, _ = _listed(store, digest)
@@ -88,7 +91,7 @@ def find(store, digest: str, artifact_type: str = "") -> List[Descriptor]:
     return [e for e in unique if not artifact_type or _artifact_type(store, e) == artifact_type]
 
 
-def _artifact_type(store, entry: Descriptor) -> str:
+def _artifact_type(store: AttachmentStore, entry: Descriptor) -> str:
     """The entry's artifactType; where a registry listed only the config's media type (the empty
     one), the manifest's own."""
     if entry.artifact_type and entry.artifact_type != EMPTY.media_type:

@@ -5,7 +5,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from typing import BinaryIO, Callable, ContextManager, Iterator, Optional
+from typing import BinaryIO, Callable, ContextManager, Iterator, Optional, Protocol
 
 from ..errors import OutputError
 
@@ -66,7 +66,13 @@ def write_bytes(path: str, data: bytes, mode: Optional[int] = None) -> None:
         f.write(data)
 
 
-def copy_stream(src: BinaryIO, path: str) -> None:
+class Source(Protocol):
+    """Anything read in chunks: a file, or a registry's body checked as it is read."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+def copy_stream(src: Source, path: str) -> None:
     with atomic_file(path) as f:
         shutil.copyfileobj(src, f, 1 << 20)
 

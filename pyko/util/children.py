@@ -11,9 +11,9 @@ from __future__ import annotations
 import subprocess
 import threading
 import time
-from typing import Optional, Sequence, Set
+from typing import Any, Mapping, Optional, Sequence, Set, Union
 
-_running: Set[subprocess.Popen] = set()
+_running: Set[subprocess.Popen[Any]] = set()
 _lock = threading.Lock()
 _stopping = threading.Event()
 
@@ -22,8 +22,9 @@ class Stopped(Exception):
     """A child was started after pyko was told to stop."""
 
 
-def run(args: Sequence[str], *, cwd: Optional[str] = None, env=None, input=None, timeout: Optional[float] = None,
-        text: bool = False, check: bool = False) -> subprocess.CompletedProcess:
+def run(args: Sequence[str], *, cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
+        input: Union[str, bytes, None] = None, timeout: Optional[float] = None,
+        text: bool = False, check: bool = False) -> subprocess.CompletedProcess[Any]:
     """Like subprocess.run(..., capture_output=True), tracked for stop_all()."""
     if _stopping.is_set():
         raise Stopped("pyko is stopping")

@@ -10,7 +10,10 @@ from __future__ import annotations
 import sys
 import threading
 from types import MappingProxyType
-from typing import Mapping, Optional, Protocol, TextIO
+from typing import TYPE_CHECKING, Callable, Dict, Mapping, Optional, Protocol, TextIO, Type
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID  # rich is imported only when a live display is shown
 
 
 class Reporter(Protocol):
@@ -89,7 +92,7 @@ def _mib(size: int) -> str:
 class Transfer:
     """Progress of one transfer: call it with each chunk's size, then done()."""
 
-    def __init__(self, advance, done):
+    def __init__(self, advance: Callable[[int], None], done: Callable[[], None]):
         self._advance, self._done = advance, done
 
     def __call__(self, n: int) -> None:
@@ -110,7 +113,7 @@ class RichReporter:
                                   BarColumn(bar_width=20), TaskProgressColumn(), TimeElapsedColumn(),
                                   console=Console(file=stream), transient=False)
         self._progress.start()
-        self._tasks = {}
+        self._tasks: Dict[str, TaskID] = {}
         self._lock = threading.Lock()
 
     def info(self, message: str) -> None:
@@ -142,3 +145,9 @@ def make_reporter(quiet: bool = False, environ: Mapping[str, str] = MappingProxy
     stream = stream or sys.stderr
     live = not quiet and stream.isatty() and not environ.get("CI") and environ.get("TERM") != "dumb"
     return RichReporter(stream) if live else LineReporter(stream, quiet)
+
+if TYPE_CHECKING:   # each implementation checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    _silent: Type[Reporter] = SilentReporter
+    _lines: Type[Reporter] = LineReporter
+    _live: Type[Reporter] = RichReporter
+

@@ -34,7 +34,7 @@ def expand_one(text: str, env: Mapping[str, str], cwd: str, epoch: int) -> str:
     if "{{" not in text:
         return text
 
-    def lookup(match: re.Match) -> str:
+    def lookup(match: re.Match[str]) -> str:
         group, key = match.group(1), match.group(2)
         tables: Mapping[str, Callable[[], Mapping[str, str]]] = {
             "Env": lambda: {"LDFLAGS": "", **env},

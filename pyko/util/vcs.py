@@ -24,7 +24,7 @@ def git(cwd: str, *args: str) -> str:
         out = children.run(["git", *args], cwd=cwd, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return ""
-    return out.stdout.strip()
+    return str(out.stdout).strip()
 
 
 @functools.lru_cache(maxsize=None)

@@ -149,3 +149,20 @@ def test_the_code_map_names_every_module():
     unnamed = [str(path.relative_to(PYKO)) for path in _sources()
                if path.name not in ("__init__.py", "__main__.py") and path.name not in section]
     assert unnamed == []
+
+
+#: Protocols that describe what pyko asks of other libraries' objects (files, streams), not a role
+#: pyko implements: nothing of pyko's to check against them.
+STRUCTURAL_ONLY = {"Readable", "Writable", "Source"}
+
+
+def test_every_protocol_has_its_implementations_checked_against_it():
+    """Each role's Protocol has at least one `_x: Type[Protocol] = Implementation` that mypy checks
+    (in an `if TYPE_CHECKING:` block beside the implementation)."""
+    protocols, checked = set(), set()
+    for path in _sources():
+        text = path.read_text()
+        protocols |= set(re.findall(r"^class (\w+)\(Protocol\):", text, re.M))
+        checked |= set(re.findall(r"^\s+_\w+: Type\[(\w+)\] = \w+$", text, re.M))
+    assert protocols - STRUCTURAL_ONLY, "no protocols found: the pattern is stale"
+    assert sorted(protocols - STRUCTURAL_ONLY - checked) == []

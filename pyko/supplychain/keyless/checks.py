@@ -31,14 +31,17 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from ...errors import clean_text
+from ...util.jsontypes import JsonObject
 from .identity import CheckFailed
 from .trustroot import TrustedRoot
 
 UTC = datetime.timezone.utc
 
 
-def verify_ecdsa(key, signature: bytes, data: bytes, prehashed: bool = False) -> bool:
-    """ECDSA P-256/SHA-256 (or, `prehashed`, over a given SHA-256 digest)."""
+def verify_ecdsa(key: object, signature: bytes, data: bytes, prehashed: bool = False) -> bool:
+    """ECDSA P-256/SHA-256 (or, `prehashed`, over a given SHA-256 digest); any other key verifies nothing."""
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        return False
     algorithm = ec.ECDSA(Prehashed(hashes.SHA256()) if prehashed else hashes.SHA256())
     try:
         key.verify(signature, data, algorithm)
@@ -79,7 +82,7 @@ def check_chain(cert: x509.Certificate, root: TrustedRoot, when: datetime.dateti
         raise CheckFailed("certificate chain", f"the certificate does not chain to a trusted Fulcio CA at "
                                                f"{_stamp(when)} ({clean_text(err, 160)})") from None
     try:
-        usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        usage = list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
     except x509.ExtensionNotFound:
         usage = []
     if ExtendedKeyUsageOID.CODE_SIGNING not in usage:
@@ -134,7 +137,7 @@ class LogEntry:
     def when(self) -> datetime.datetime:
         return datetime.datetime.fromtimestamp(self.integrated_time, UTC)
 
-    def json(self) -> dict:
+    def json(self) -> JsonObject:
         try:
             doc = json.loads(self.body)
         except (ValueError, RecursionError):

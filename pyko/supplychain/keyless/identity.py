@@ -90,9 +90,12 @@ def issuer_of(cert: x509.Certificate) -> str:
     """The OIDC issuer: Fulcio's v2 extension (a DER UTF8String), else v1 (raw bytes)."""
     for oid, der in ((ISSUER_V2, True), (ISSUER_V1, False)):
         try:
-            raw = cert.extensions.get_extension_for_oid(oid).value.value
+            extension = cert.extensions.get_extension_for_oid(oid).value
         except x509.ExtensionNotFound:
             continue
+        if not isinstance(extension, x509.UnrecognizedExtension):
+            continue   # cryptography parses no Fulcio extension; one it did parse is not Fulcio's
+        raw = extension.value
         return _der_utf8(raw) if der else raw.decode("utf-8", "replace")
     return ""
 

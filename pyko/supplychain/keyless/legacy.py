@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import List, Mapping, Sequence, Tuple
+from typing import Any, List, Mapping, Sequence, Tuple
 
 from cryptography import x509
 
@@ -46,7 +46,7 @@ def pem_certs(text: str, what: str) -> List[x509.Certificate]:
         raise CheckFailed(what, "not a PEM certificate") from None
 
 
-def _rekor_entry(bundle: Mapping, where: str) -> LogEntry:
+def _rekor_entry(bundle: Mapping[str, Any], where: str) -> LogEntry:
     """The log entry of cosign's `dev.sigstore.cosign/bundle` annotation (Rekor v1's answer)."""
     try:
         payload = bundle["Payload"]
@@ -81,7 +81,7 @@ def _check_certificate(cert: x509.Certificate, entry: LogEntry, policy: KeylessP
     policy.identity.check(cert)
 
 
-def verify_rekor_bundle(bundle: Mapping, policy: KeylessPolicy, where: str = "the signature") -> LogEntry:
+def verify_rekor_bundle(bundle: Mapping[str, Any], policy: KeylessPolicy, where: str = "the signature") -> LogEntry:
     """A Rekor hashedrekord bundle on its own: its SET, the certificate it logs, and the logged
     signature over the logged hash."""
     entry = _rekor_entry(bundle, where)

@@ -23,13 +23,14 @@ import json
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional, Tuple, Type
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ...errors import PykoError, SigningError, UsageError, clean_text
 from ...util.files import read_capped
+from ...util.jsontypes import JsonObject
 from ..signers import Annotations
 from .identity import issuer_of, subject_alternative_names
 
@@ -111,7 +112,7 @@ class KeylessSigner:
         signature = doc["messageSignature"]["signature"]
         return signature, self._legacy_annotations(doc)
 
-    def sign_envelope(self, statement: bytes) -> Tuple[dict, Annotations]:
+    def sign_envelope(self, statement: bytes) -> Tuple[JsonObject, Annotations]:
         doc = json.loads(self.sign_bundle(statement))
         return doc["dsseEnvelope"], self._legacy_annotations(doc)
 
@@ -124,7 +125,8 @@ class KeylessSigner:
             raise PykoError(f"sigstore-python refuses the in-toto statement pyko made: {clean_text(err, 200)}"
                             ) from None
         bundle = self._logged(lambda signer: signer.sign_dsse(parsed))
-        return bundle.to_json().encode()
+        text: str = bundle.to_json()
+        return text.encode()
 
     def _logged(self, sign: Callable[[Any], Any]) -> Any:
         """sign(signer), retried while Rekor answers 429/5xx or drops the connection (each try
@@ -310,4 +312,9 @@ def _trust_config(path: str, offline: bool) -> Any:
     except Exception as err:  # noqa: BLE001 - TUF's and the network's errors
         raise PykoError(f"Sigstore's public-good signing config could not be had through TUF "
                         f"({clean_text(err, 160)}); give --trust-config FILE for another instance") from None
+
+if TYPE_CHECKING:   # checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    from ..signers import Signer
+
+    _checked: Type[Signer] = KeylessSigner
 

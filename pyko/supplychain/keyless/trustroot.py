@@ -25,13 +25,16 @@ import os
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ...errors import MalformedInput, UsageError, clean_text
 from ...util.files import read_capped
+
+if TYPE_CHECKING:
+    from sigstore.models import TrustedRoot as SigstoreTrustedRoot
 
 MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json"
 MAX_ROOT = 4 << 20
@@ -92,7 +95,7 @@ class TrustedRoot:
                                  f"{str(err)[:80]})") from None
         return cls(authorities, tlogs, ctlogs, where, bytes(data), note)
 
-    def for_sigstore(self):
+    def for_sigstore(self) -> SigstoreTrustedRoot:
         """The same document as sigstore-python's TrustedRoot (its public from_file), for its Verifier."""
         from sigstore.models import TrustedRoot as SigstoreTrustedRoot
 
@@ -113,12 +116,12 @@ def _time(text: Optional[str]) -> Optional[datetime.datetime]:
     return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _window(obj: Mapping) -> Window:
+def _window(obj: Mapping[str, Any]) -> Window:
     valid = obj.get("validFor") or {}
     return Window(_time(valid.get("start")), _time(valid.get("end")))
 
 
-def _authority(ca: Mapping) -> Authority:
+def _authority(ca: Mapping[str, Any]) -> Authority:
     certs = tuple(x509.load_der_x509_certificate(base64.b64decode(c["rawBytes"]))
                   for c in ca["certChain"]["certificates"])
     if not certs:
@@ -126,7 +129,7 @@ def _authority(ca: Mapping) -> Authority:
     return Authority(certs, _window(ca))
 
 
-def _log(entry: Mapping) -> Tuple[bytes, LogKey]:
+def _log(entry: Mapping[str, Any]) -> Tuple[bytes, LogKey]:
     public = entry["publicKey"]
     der = base64.b64decode(public["rawBytes"])
     key = serialization.load_der_public_key(der)
@@ -187,7 +190,8 @@ def _refresh_through_tuf(cache_dir: str) -> Tuple[bytes, str]:
 
 def _tuf_target(cache_dir: str, name: str) -> bytes:
     """One target of the public-good TUF repository, verified by python-tuf (its public ngclient API)."""
-    from tuf.ngclient import Updater
+    # tuf's documented import; its package re-exports Updater without listing it in __all__.
+    from tuf.ngclient import Updater  # type: ignore[attr-defined]
 
     base = os.path.join(cache_dir or tempfile.mkdtemp(prefix="pyko-tuf-"), "sigstore-tuf")
     metadata, targets = os.path.join(base, "metadata"), os.path.join(base, "targets")

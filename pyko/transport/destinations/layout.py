@@ -1,7 +1,7 @@
 """An OCI image layout as a destination: entries named <name>:<tag>, signatures beside them."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Type
 
 from ...reference import normalized
 from .. import oci_layout as layout
@@ -30,3 +30,9 @@ class LayoutDestination:
 
     def attachments(self, out: Outgoing) -> Optional[AttachmentStore]:
         return LayoutAttachments(self.path, out.name)
+
+if TYPE_CHECKING:   # checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    from . import Destination
+
+    _checked: Type[Destination] = LayoutDestination
+

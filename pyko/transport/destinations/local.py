@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Optional
+from typing import TYPE_CHECKING, Mapping, Optional, Type
 
 from ...platforms import Platform
 from .. import tarball
 from ..attachment_stores import AttachmentStore
-from ..engines import find_engine
+from ..engines import Engine, find_engine
 from . import Outgoing
 
 
@@ -29,13 +29,13 @@ class LocalDestination:
     kind = "local"
     takes_sboms = False
 
-    def __init__(self, choice: str, environ):
+    def __init__(self, choice: str, environ: Mapping[str, str]):
         self.choice = choice
         self.environ = dict(environ)
-        self._engine = None
+        self._engine: Optional[Engine] = None
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         if self._engine is None:
             self._engine = find_engine(self.choice, self.environ)
         return self._engine
@@ -61,3 +61,9 @@ class LocalDestination:
 
     def attachments(self, out: Outgoing) -> Optional[AttachmentStore]:
         return None
+
+if TYPE_CHECKING:   # checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    from . import Destination
+
+    _checked: Type[Destination] = LocalDestination
+

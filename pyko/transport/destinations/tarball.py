@@ -1,7 +1,7 @@
 """A `docker load` tarball as a destination (one image; no attachments)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Type
 
 from ...platforms import Platform
 from ...reference import normalized
@@ -31,3 +31,9 @@ class TarballDestination:
 
     def attachments(self, out: Outgoing) -> Optional[AttachmentStore]:
         return None
+
+if TYPE_CHECKING:   # checked against its protocol (as ggcr's `var _ I = (*T)(nil)`)
+    from . import Destination
+
+    _checked: Type[Destination] = TarballDestination
+

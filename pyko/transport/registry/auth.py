@@ -130,10 +130,9 @@ class RegistryAuth:
             return basic_header(self.credentials.username, self.credentials.password)
         if self.credentials.registry_token:
             return f"Bearer {self.credentials.registry_token}"
-        return f"Bearer {self._token(frozenset(scopes))}"
+        return f"Bearer {self._token(self.challenge, frozenset(scopes))}"
 
-    def _token(self, scopes: FrozenSet[str]) -> str:
-        challenge = self.challenge
+    def _token(self, challenge: Challenge, scopes: FrozenSet[str]) -> str:
         key = (challenge.params.get("realm", ""), challenge.params.get("service", ""), scopes)
         with self._lock:
             cached = self._tokens.get(key)

@@ -9,19 +9,21 @@ whose registry-supplied text has been cleaned of control characters.
 """
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import urllib.parse
-from typing import Dict, Hashable, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Hashable, Iterable, List, Mapping, Optional, Tuple, Union
 
 import requests
 
 from ...errors import RegistryError, clean_text, registry_error
+from ...image import Blob
 from ...reference import DOCKER_HUB, DOCKER_HUB_API, is_loopback
 from ...util.progress import Reporter, SilentReporter
 from .auth import RegistryAuth
 from .credentials import Credentials
-from .http import HttpSession, TlsFailure, TransportOptions, origin_of, read_bounded, transient_for
+from .http import HttpSession, Origin, Params, TlsFailure, TransportOptions, origin_of, read_bounded, transient_for
 from .retry import RetryCounter, RetryPolicy, Transient
 
 MAX_ERROR_BODY = 64 << 10
@@ -33,19 +35,24 @@ def api_host(registry: str) -> str:
     return DOCKER_HUB_API if registry == DOCKER_HUB else registry
 
 
-def _body_factory(body):
+#: A request body: bytes, a blob (opened afresh for each send), or a function making the body.
+Body = Union[bytes, Blob, Callable[[], Any], None]
+
+
+def _body_factory(body: Body) -> Optional[Callable[[], Any]]:
     """A zero-argument function giving a fresh request body (for the 401 re-send)."""
     if body is None or callable(body):
         return body
-    if hasattr(body, "open"):
-        return body.open
-    return lambda: body
+    if isinstance(body, bytes):
+        data = body
+        return lambda: data
+    return body.open
 
 
 class KeyedLocks:
     """A lock per key (a blob's digest, say), made on first use; thread-safe."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._locks: Dict[Hashable, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -67,7 +74,7 @@ class Registry:
         self.policy = RetryPolicy(options.retries, options.backoff, options.deadline, self.reporter.info, counter)
         self.auth = RegistryAuth(registry, credentials, self.http, self.policy)
         self.base_url = ""
-        self.origin = None
+        self.origin: Optional[Origin] = None
         self.warnings: List[str] = []   # Warning: 299 headers, for the user
         self._ping_lock = threading.Lock()
         self._blob_locks = KeyedLocks()
@@ -100,7 +107,7 @@ class Registry:
                 url = f"{scheme}://{host}/v2/"
                 try:
                     status, challenge = self.policy.run(f"reaching {self.registry}",
-                                                        lambda url=url: self._ping_once(url))
+                                                        functools.partial(self._ping_once, url))
                 except TlsFailure as err:
                     if err.untrusted or scheme == schemes[-1]:
                         raise
@@ -142,8 +149,8 @@ class Registry:
             raise transient
         return resp.status_code, resp.headers.get("WWW-Authenticate", "")
 
-    def request(self, method: str, path: str, scopes: Iterable[str], *, headers: Optional[dict] = None,
-                body=None, params=None) -> requests.Response:
+    def request(self, method: str, path: str, scopes: Iterable[str], *, headers: Optional[Mapping[str, str]] = None,
+                body: Body = None, params: Params = None) -> requests.Response:
         """One authorised attempt. `path` is /v2/... or a URL the registry gave
         (a Location). Raises Transient for answers worth retrying."""
         self._ping()

@@ -164,7 +164,7 @@ def _helper(name: str, action: str, stdin: str) -> str:
         detail = f": {clean_text(first[0], 200)}" if first else ""
         raise PykoError(f"credential helper {program} {action} failed (exit status {proc.returncode}){detail}")
     try:
-        return proc.stdout.decode("utf-8")
+        return bytes(proc.stdout).decode("utf-8")
     except UnicodeDecodeError:
         raise PykoError(f"credential helper {program} {action} answered with bytes that are not UTF-8") from None
 

@@ -18,7 +18,7 @@ import os
 import ssl
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping, Optional, Tuple
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Tuple, Union
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -75,6 +75,10 @@ class TransportOptions:
             os.makedirs(directory, exist_ok=True)
             write_bytes(path, combined)
         return path
+
+
+#: A query string's parameters: a mapping, or (name, value) pairs where a name repeats (scope=…&scope=…).
+Params = Union[Mapping[str, str], Sequence[Tuple[str, str]], None]
 
 
 def origin_of(url: str) -> Origin:
@@ -219,8 +223,8 @@ class HttpSession:
             raise RegistryError(f"the registry pointed pyko at plain-HTTP {describe(url)}; refusing "
                                 "(plain HTTP is used only for loopback registries or with --insecure-registry)")
 
-    def send(self, method: str, url: str, headers: Mapping[str, str], body_factory: Optional[Callable] = None,
-             credentials_for: Optional[Origin] = None, params=None) -> requests.Response:
+    def send(self, method: str, url: str, headers: Mapping[str, str], body_factory: Optional[Callable[[], Any]] = None,
+             credentials_for: Optional[Origin] = None, params: Params = None) -> requests.Response:
         """One request, following redirects for GET/HEAD. `headers` may hold
         Authorization: it goes only to `credentials_for`, the registry's origin.
         Connection failures raise Transient; a TLS failure raises RegistryError."""

@@ -6,8 +6,9 @@ no network at all; a tag is always resolved online.
 """
 from __future__ import annotations
 
+import functools
 import threading
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ...errors import MalformedInput, PykoError, UsageError
 from ...image import BytesBlob, Descriptor, Image, Layer, LazyBlob, mediatypes
@@ -38,7 +39,8 @@ class RemoteBase:
 
     def __init__(self, ref: Reference, connect: Callable[[], Registry], cache: BlobCache):
         self.ref, self.cache = ref, cache
-        self._connect, self._repository = connect, None
+        self._connect = connect
+        self._repository: Optional[Repository] = None
         raw, media_type, self.digest = self._manifest(ref.identifier)
         self.name = str(ref.with_tag(ref.tag or "latest")) if not ref.digest else str(ref)
         self._images: Dict[Platform, Image] = {}
@@ -60,7 +62,7 @@ class RemoteBase:
     def _where(self, what: str) -> str:
         return f"base image {self.ref}: {what}"
 
-    def _manifest(self, ident: str):
+    def _manifest(self, ident: str) -> Tuple[bytes, str, str]:
         """A manifest by digest from the cache (checked), else from the registry (then cached)."""
         if ":" in ident and self.cache.has(ident):
             raw = self.cache.read(ident, MAX_MANIFEST)
@@ -107,7 +109,7 @@ class RemoteBase:
         return self.name, self.digest_for(platform)
 
 
-    def contents(self) -> tuple:
+    def contents(self) -> Tuple[Any, ...]:
         """Unknown here: a pulled base's own SBOM describes what it holds."""
         return ()
     def own_annotations(self, platform: Optional[Platform] = None) -> Dict[str, str]:
@@ -151,7 +153,8 @@ class RemoteBase:
             relabelled = desc.with_(media_type=_OCI_LAYER.get(desc.media_type, desc.media_type),
                                     annotations=None)
             # Fetched only if something reads it: a push to the same registry mounts it instead.
-            layers.append(Layer(LazyBlob(relabelled, lambda d=desc: self._blob(d)), diff_id, source=self.ref.name))
+            lazy = LazyBlob(relabelled, functools.partial(self._blob, desc))
+            layers.append(Layer(lazy, diff_id, source=self.ref.name))
         config_blob = BytesBlob(mediatypes.OCI_CONFIG, config_bytes)
         return Image(BytesBlob(media_type, raw), config_blob, tuple(layers))
 

@@ -31,7 +31,7 @@ class PushStats:
     tags_already: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, **counts) -> None:
+    def add(self, **counts: int) -> None:
         with self._lock:
             for key, value in counts.items():
                 setattr(self, key, getattr(self, key) + value)

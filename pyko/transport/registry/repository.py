@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import time
 import urllib.parse
-from typing import Callable, Iterator, Optional, Tuple
+from typing import BinaryIO, Callable, Iterator, Optional, Tuple, TypeVar
+
+import requests
 
 from ...errors import MalformedInput, NotFound, RegistryError
-from ...image import Blob, mediatypes
+from ...image import Blob, Descriptor, mediatypes
 from ...image.digest import check_digest, digest_of, hasher_for, is_digest
 from ...image.documents import media_type_of
 from ...util.atomic import atomic_file
@@ -37,6 +39,8 @@ BLOB_UNKNOWN_RETRIES = 2
 
 Progress = Optional[Callable[[int], None]]
 
+T = TypeVar("T")
+
 
 def _short(digest: str) -> str:
     return digest[:19]
@@ -51,7 +55,7 @@ class Repository:
     def __repr__(self) -> str:
         return f"Repository({self.registry.registry}/{self.name})"
 
-    def _run(self, what: str, attempt):
+    def _run(self, what: str, attempt: Callable[[], T]) -> T:
         return self.registry.policy.run(what, attempt)
 
     @contextlib.contextmanager
@@ -73,7 +77,7 @@ class Repository:
             check_digest(ident, f"manifest reference for {self.name}")
         shown = f"manifest {self.name}@{ident}" if by_digest else f"manifest {self.name}:{ident}"
 
-        def attempt():
+        def attempt() -> Tuple[bytes, str, str]:
             resp = self.registry.request("GET", f"/v2/{self.name}/manifests/{ident}", self.pull,
                                          headers={"Accept": ACCEPT})
             self.registry.check(resp, shown, self.name, [200])
@@ -106,7 +110,7 @@ class Repository:
 
     def head_manifest(self, ident: str, for_push: bool = False) -> Optional[str]:
         """The digest the registry holds under `ident`, or None if it holds nothing."""
-        def attempt():
+        def attempt() -> Optional[str]:
             resp = self.registry.request("HEAD", f"/v2/{self.name}/manifests/{ident}",
                                          self.push if for_push else self.pull, headers={"Accept": ACCEPT})
             resp.close()
@@ -128,7 +132,7 @@ class Repository:
         what = f"pushing manifest {self.name}:{ident}"
         unknown_blob = {"retries": 0}
 
-        def attempt():
+        def attempt() -> bool:
             resp = self.registry.request("PUT", f"/v2/{self.name}/manifests/{ident}", self.push,
                                          headers={"Content-Type": media_type}, body=data)
             if resp.status_code == 400:
@@ -154,7 +158,7 @@ class Repository:
         check_digest(digest)
         what = f"the referrers of {self.name}@{_short(digest)}"
 
-        def attempt():
+        def attempt() -> Optional[bytes]:
             resp = self.registry.request("GET", f"/v2/{self.name}/referrers/{digest}", self.pull,
                                          headers={"Accept": mediatypes.OCI_INDEX})
             if resp.status_code == 404:
@@ -171,7 +175,7 @@ class Repository:
     def blob_exists(self, digest: str) -> bool:
         check_digest(digest)
 
-        def attempt():
+        def attempt() -> bool:
             resp = self.registry.request("HEAD", f"/v2/{self.name}/blobs/{digest}", self.push)
             resp.close()
             if resp.status_code == 404:
@@ -187,7 +191,7 @@ class Repository:
         check_digest(digest)
         what = f"blob {_short(digest)} of {self.registry.registry}/{self.name}"
 
-        def attempt(progress: Progress):
+        def attempt(progress: Progress) -> None:
             if deadline is not None and time.monotonic() > deadline:
                 raise RegistryError(f"{what}: out of time before it could be downloaded")
             resp = self.registry.request("GET", f"/v2/{self.name}/blobs/{digest}", self.pull)
@@ -208,7 +212,7 @@ class Repository:
         check_digest(digest)
         what = f"blob {_short(digest)} of {self.registry.registry}/{self.name}"
 
-        def attempt():
+        def attempt() -> requests.Response:
             resp = self.registry.request("GET", f"/v2/{self.name}/blobs/{digest}", self.pull)
             self.registry.check(resp, what, self.name, [200])
             return resp
@@ -222,7 +226,7 @@ class Repository:
         if size > limit:
             raise RegistryError(f"{what} is {size} bytes; more than the {limit} pyko reads into memory")
 
-        def attempt():
+        def attempt() -> bytes:
             resp = self.registry.request("GET", f"/v2/{self.name}/blobs/{digest}", self.pull)
             self.registry.check(resp, what, self.name, [200])
             data = read_bounded(resp, size, what, decode=False)
@@ -239,7 +243,7 @@ class Repository:
         check_digest(digest)
         what = f"mounting blob {_short(digest)}"
 
-        def attempt():
+        def attempt() -> Optional[str]:
             resp = self.registry.request("POST", f"/v2/{self.name}/blobs/uploads/",
                                          self.push + [f"repository:{from_repo}:pull"],
                                          params={"mount": digest, "from": from_repo},
@@ -250,8 +254,8 @@ class Repository:
 
         return self._run(f"{what} into {self.name}", attempt)
 
-    def _location(self, resp) -> str:
-        location = resp.headers.get("Location", "")
+    def _location(self, resp: requests.Response) -> str:
+        location: str = resp.headers.get("Location", "")
         if not location:
             raise RegistryError(f"{self.registry.registry} opened an upload without a Location header")
         return location
@@ -262,13 +266,14 @@ class Repository:
         session and streams the body again, after checking the blob did not land."""
         desc = blob.descriptor
         what = f"uploading blob {_short(desc.digest)} to {self.registry.registry}/{self.name}"
-        state = {"location": location, "tries": 0}
+        pending, tries = location, 0
 
-        def attempt(progress: Progress):
-            state["tries"] += 1
-            if state["tries"] > 1 and self.blob_exists(desc.digest):
+        def attempt(progress: Progress) -> None:
+            nonlocal pending, tries
+            tries += 1
+            if tries > 1 and self.blob_exists(desc.digest):
                 return  # the last attempt landed before its answer was lost
-            session, state["location"] = state["location"] or self._start_upload(desc.digest), None
+            session, pending = pending or self._start_upload(desc.digest), None
             url = urllib.parse.urljoin(self.registry.base_url + "/", session)
             query = urllib.parse.urlsplit(url).query
             url += ("&" if query else "?") + "digest=" + urllib.parse.quote(desc.digest)
@@ -285,7 +290,7 @@ class Repository:
         """POST a new upload session (retried on its own: an orphaned session is harmless)."""
         what = f"starting upload of blob {_short(digest)}"
 
-        def attempt():
+        def attempt() -> str:
             resp = self.registry.request("POST", f"/v2/{self.name}/blobs/uploads/", self.push,
                                          headers={"Content-Length": "0"})
             self.registry.check(resp, what, self.name, [202])
@@ -295,7 +300,7 @@ class Repository:
         return self._run(f"{what} in {self.registry.registry}/{self.name}", attempt)
 
 
-def _stream_checked(resp, digest: str, size: int, out, what: str, progress: Progress,
+def _stream_checked(resp: requests.Response, digest: str, size: int, out: BinaryIO, what: str, progress: Progress,
                     deadline: Optional[float] = None) -> None:
     """Copy the body to `out`, refusing more than `size` bytes; a short or wrong body is Transient,
     a body still arriving at `deadline` an error (a registry dripping bytes is not waited for)."""
@@ -325,7 +330,7 @@ class RepositoryBlob:
     """A blob that lives in a registry repository, read (streamed) only when opened:
     what `pyko index create` copies between registries."""
 
-    def __init__(self, repository: "Repository", descriptor):
+    def __init__(self, repository: "Repository", descriptor: Descriptor):
         self.repository, self.descriptor = repository, descriptor
 
     def open(self) -> "BlobStream":
@@ -335,7 +340,7 @@ class RepositoryBlob:
 class BlobStream:
     """A registry's blob body, read in pieces, checked against its size and digest as it goes."""
 
-    def __init__(self, resp, digest: str, size: int, what: str):
+    def __init__(self, resp: requests.Response, digest: str, size: int, what: str):
         self._resp, self._chunks = resp, _raw_chunks(resp)
         self._hasher, self._digest, self._left, self._what = hasher_for(digest), digest, size, what
         self._buffer = b""
@@ -362,10 +367,10 @@ class BlobStream:
     def close(self) -> None:
         self._resp.close()
 
-    def __enter__(self):
+    def __enter__(self) -> "BlobStream":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -79,7 +79,7 @@ class RetryCounter:
 
     count: int = 0
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self._lock = threading.Lock()
 
     def add(self) -> None:
@@ -99,7 +99,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: Optional[float]) -> float:
         if retry_after is not None:
             return min(retry_after, MAX_RETRY_AFTER)
-        return min(self.backoff * (2 ** attempt) * (0.5 + random.random()), MAX_BACKOFF)
+        return min(self.backoff * (2.0 ** attempt) * (0.5 + random.random()), MAX_BACKOFF)
 
     def run(self, what: str, attempt: Callable[[], T]) -> T:
         """`attempt()` until it returns or fails for good; `what` names the operation in messages."""
