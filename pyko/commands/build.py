@@ -33,10 +33,8 @@ from ..supplychain import provenance, sbom
 from ..supplychain.attach import Attaching, Subject, attach_all
 from ..supplychain.sign import Signing, Stored, open_signer
 from ..supplychain.signers import Signer
-from ..toolchains import BuildContext, BuildTask, Target
-from ..toolchains.drivers import driver_for
-from ..toolchains.elf import check_static_for
-from ..toolchains.go import groups_summary, prepare_run
+from ..toolchains import BuildContext, BuildTask, Target, build_checked
+from ..toolchains.drivers import ToolchainRun
 from ..transport.destinations import Destination, Outgoing
 from ..transport.destinations.layout import LayoutDestination
 from ..transport.destinations.local import LocalDestination
@@ -163,18 +161,16 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
     signer = open_signer(plan.signing.signer, plan.environ, plan.sigstore_offline)
     deflater = deflater_for(plan.compression)   # a missing zlib-ng is said before compiling too
     with tempfile.TemporaryDirectory(prefix="pyko-") as workdir:
-        shared: Dict[str, object] = {}   # the drivers' per-run state (Go's package list and build groups)
         cache = open_cache(plan.go_cache, registries, plan.environ, workdir, plan.jobs, reporter,
                            CacheTrust(plan.registry.timeout, plan.sigstore_offline, plan.cache_dir))
         environ = {**plan.environ, **(cache.environ if cache else {})}
-        prepare_run([source for build in plan.builds for source in build.sources()], environ, shared)
+        toolchains = ToolchainRun([source for build in plan.builds for source in build.sources()], environ)
         build_cache = cache.build_cache if cache else {}   # for the provenance: the cache entries came from
-        jobs = [_prepare(build, plan, registries, workdir, reporter, shared, environ, build_cache, deflater)
+        jobs = [_prepare(build, plan, registries, workdir, reporter, toolchains, environ, build_cache, deflater)
                 for build in plan.builds]
         _refuse_twins(jobs)
-        summary = groups_summary(shared)
-        if summary:
-            reporter.info(summary)
+        for line in toolchains.summary():
+            reporter.info(line)
         placed = [(job, target, task) for job in jobs for target in job.targets for task in target.tasks.values()]
         # Which image recipe and binary name each task's layer is made with.
         specs = {task.key: job.spec for job, _, task in placed}
@@ -202,7 +198,7 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
 
 
 def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: str, reporter: Reporter,
-             shared: Dict[str, object], environ: Dict[str, str], build_cache: Mapping[str, object],
+             toolchains: ToolchainRun, environ: Dict[str, str], build_cache: Mapping[str, object],
              deflater: Deflater) -> _Job:
     """Open the base, pick the platforms, get the drivers' tasks, check kodata: all before compiling."""
     try:
@@ -216,8 +212,8 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
                             f"({err.registry}: {err.reason}): check the base (--base, defaultBaseImage or "
                             "baseImageOverrides)") from None
     platforms = parse_platforms(build.platforms, available=available)
-    context = BuildContext(workdir, plan.cache_dir, plan.epoch, environ, shared, build_cache)
-    targets = tuple(driver_for(source).target(source, platforms, context) for source in build.sources())
+    context = BuildContext(workdir, plan.cache_dir, plan.epoch, environ, toolchains.shared, build_cache)
+    targets = tuple(toolchains.target(source, platforms, context) for source in build.sources())
     for target in targets:
         for note in target.notes:
             reporter.info(note)
@@ -275,8 +271,7 @@ def _run_tasks(tasks: Sequence[BuildTask], make_layer: Callable[[BuildTask, str]
     def one(task: BuildTask) -> BuiltBinary:
         reporter.start(task.label)
         started = time.monotonic()
-        binary = task.run()
-        check_static_for(binary, task.platform, shown=f"the binary for {task.label} ({binary})")
+        binary = build_checked(task)
         layer = make_layer(task, binary)
         reporter.finish(task.label, time.monotonic() - started)
         return BuiltBinary(layer, binary)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Optional, Protocol, Tuple
+from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from ..errors import UsageError
 from ..inventory import Inventory
@@ -119,8 +119,28 @@ class BuildContext:
 
 
 class Driver(Protocol):
+    """One toolchain through a whole run, as ko's build.Interface: asked once what the run builds,
+    then for each source's tasks, then for what to tell the user. A new toolchain is one Driver and
+    one entry in drivers.py's DRIVERS; nothing outside toolchains/ knows which toolchain it is."""
+
     def claims(self, source: Source) -> bool:
         """Is this source this toolchain's?"""
 
+    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], shared: Dict[str, object]) -> None:
+        """Once per run, before any target, with every source this driver claims: what is cheaper asked
+        of the toolchain for all of them at once (Go: one `go list` per module). State goes in `shared`."""
+
     def target(self, source: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
         """The tasks that make the source's binaries (nothing runs yet)."""
+
+    def summary(self, shared: Mapping[str, object]) -> str:
+        """Once the run's targets are made: a line for the user on how they will be built, or ""."""
+
+
+def build_checked(task: BuildTask) -> str:
+    """Run one task and check what it made is a static binary for the task's platform; its path."""
+    from .elf import check_static_for
+
+    binary = task.run()
+    check_static_for(binary, task.platform, shown=f"the binary for {task.label} ({binary})")
+    return binary

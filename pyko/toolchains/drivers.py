@@ -3,15 +3,43 @@ A new toolchain is one module with a Driver, plus one entry here."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Mapping, Type
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Sequence, Type
 
 from ..errors import PykoError, UsageError
-from . import Driver, Source
+from ..platforms import Platform
+from . import BuildContext, Driver, Source, Target
 from .go import GoDriver, find_go, is_go_package, list_env
 from .prebuilt import PrebuiltDriver
 from .rust import RustDriver, is_crate
 
 DRIVERS = (PrebuiltDriver(), RustDriver(), GoDriver())
+
+
+class ToolchainRun:
+    """The toolchains of one build run: each driver prepared once with the sources it claims, then
+    asked for each source's target, then for its line about how the run builds."""
+
+    def __init__(self, sources: Sequence[Source], environ: Mapping[str, str]):
+        self.shared: Dict[str, object] = {}   # the drivers' state for this run (Go's package list, build groups)
+        for driver in DRIVERS:
+            mine = [source for source in sources if _claimed_by(driver, source)]
+            if mine:
+                driver.prepare_run(mine, environ, self.shared)
+
+    def target(self, source: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
+        return driver_for(source).target(source, platforms, context)
+
+    def summary(self) -> List[str]:
+        return [line for line in (driver.summary(self.shared) for driver in DRIVERS) if line]
+
+
+def _claimed_by(driver: Driver, source: Source) -> bool:
+    """`driver` is the one driver_for picks for `source` (the first that claims it); a source no driver
+    claims is reported when its target is asked for."""
+    try:
+        return driver_for(source) is driver
+    except UsageError:
+        return False
 
 
 def driver_for(build: Source) -> Driver:

@@ -254,8 +254,14 @@ class GoDriver:
     def claims(self, build: Source) -> bool:
         return not build.prebuilt and is_go_package(build.path)
 
+    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], shared: Dict[str, object]) -> None:
+        prepare_run(sources, environ, shared)
+
     def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
         return go_target(build, platforms, context)
+
+    def summary(self, shared: Mapping[str, object]) -> str:
+        return groups_summary(shared)
 
 
 def _builder(go: GoBinary, package: GoPackage, out: str, env: Mapping[str, str],

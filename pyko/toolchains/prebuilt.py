@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Iterable
+from typing import Dict, Iterable, Mapping, Sequence
 
 from ..errors import UsageError
 from ..platforms import Platform
@@ -31,3 +31,9 @@ class PrebuiltDriver:
 
     def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
         return prebuilt_target(build)
+
+    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], shared: Dict[str, object]) -> None:
+        return None   # nothing to ask ahead
+
+    def summary(self, shared: Mapping[str, object]) -> str:
+        return ""

@@ -189,6 +189,12 @@ class RustDriver:
     def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
         return rust_target(build, platforms, context.environ)
 
+    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], shared: Dict[str, object]) -> None:
+        return None   # nothing to ask ahead
+
+    def summary(self, shared: Mapping[str, object]) -> str:
+        return ""
+
 
 def _host_triple_arch() -> str:
     return _host.machine().lower()

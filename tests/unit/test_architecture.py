@@ -143,12 +143,64 @@ def test_every_module_with_logic_has_its_unit_test_module_in_the_same_place():
     assert missing == []
 
 
-def test_the_code_map_names_every_module():
-    """docs/architecture.md is the code map: it must keep naming the tree."""
-    section = (PYKO.parent / "docs" / "architecture.md").read_text()
+def _code_map_paths(text):
+    """The module paths (relative to pyko/) docs/architecture.md's code map names. The map is the
+    indented block of `pyko/<dir>/` headings; a name in it is resolved against its heading and the
+    subdirectory (`keyless/`, `destinations/`) its entry opens, or, with a slash, against pyko/ too."""
+    named, section, sub = set(), None, ""
+    for line in text.splitlines():
+        heading = re.match(r"^    pyko/([\w/]*?)(\w+\.py)?(?=\s|$)", line)
+        if heading:
+            section, sub = heading.group(1), ""
+            if heading.group(2):
+                named.add(heading.group(1) + heading.group(2))
+        elif not line.startswith("        ") or section is None:
+            section = None if line.startswith("    ") or line.strip() else section
+            continue
+        else:
+            entry = re.match(r"^        ([\w/]+/)\s", line)
+            if entry:
+                sub = entry.group(1)
+            elif re.match(r"^        \S", line):
+                sub = ""
+        for token in re.findall(r"[\w/]+\.py\b", line[4:] if heading else line):
+            if heading and token == (heading.group(1) or "") + (heading.group(2) or ""):
+                continue
+            named |= {section + token, token} if "/" in token else {section + sub + token}
+    return named
+
+
+def test_the_code_map_names_every_module_by_its_whole_path():
+    """docs/architecture.md is the code map: it must keep naming the tree, each module under its own
+    directory (a `layout.py` is not named by `oci_layout.py`, nor destinations/'s by transport/'s)."""
+    named = _code_map_paths((PYKO.parent / "docs" / "architecture.md").read_text())
     unnamed = [str(path.relative_to(PYKO)) for path in _sources()
-               if path.name not in ("__init__.py", "__main__.py") and path.name not in section]
+               if path.name not in ("__init__.py", "__main__.py") and str(path.relative_to(PYKO)) not in named]
     assert unnamed == []
+
+
+def test_the_code_map_reader_resolves_names_by_directory():
+    text = ("    pyko/transport/        where images go:\n"
+            "        oci_layout.py      layouts\n"
+            "        destinations/      one file per output:\n"
+            "                           layout.py, tarball.py\n"
+            "        referrers.py       referrers (see image/blob.py)\n"
+            "    pyko/reference.py      names\n"
+            "\n"
+            "layout.py in prose is not the map.\n")
+    named = _code_map_paths(text)
+    assert {"transport/oci_layout.py", "transport/destinations/layout.py", "transport/destinations/tarball.py",
+            "transport/referrers.py", "image/blob.py", "reference.py"} <= named
+    assert "transport/layout.py" not in named and "layout.py" not in named
+
+
+def test_the_build_orchestrator_knows_no_toolchain_by_name():
+    """commands/build.py reaches toolchains only through their interface (pyko.toolchains) and the
+    driver registry (pyko.toolchains.drivers), never a toolchain's own module."""
+    graph = grimp.build_graph("pyko", cache_dir=None)
+    imported = graph.find_modules_directly_imported_by("pyko.commands.build")
+    assert sorted(m for m in imported if m.startswith("pyko.toolchains")) == ["pyko.toolchains",
+                                                                             "pyko.toolchains.drivers"]
 
 
 #: Protocols that describe what pyko asks of other libraries' objects (files, streams), not a role

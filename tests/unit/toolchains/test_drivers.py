@@ -33,3 +33,37 @@ def test_references_to_directories(tmp_path):
     assert locate(str(tmp_path / "cmd" / "app"), "/", {}) == str(tmp_path / "cmd" / "app")
     assert locate("./docs", str(tmp_path), {}) == ""  # nothing buildable there
     assert locate("./absent", str(tmp_path), {}) == ""
+
+
+class _Recording:
+    """A driver that claims sources under one directory and records what the run asks of it."""
+
+    def __init__(self, prefix, line):
+        self.prefix, self.line, self.prepared, self.targets = prefix, line, [], []
+
+    def claims(self, source):
+        return source.path.startswith(self.prefix)
+
+    def prepare_run(self, sources, environ, shared):
+        self.prepared.append([s.path for s in sources])
+        shared[self.prefix] = len(sources)
+
+    def target(self, source, platforms, context):
+        self.targets.append(source.path)
+        return context.shared[self.prefix]
+
+    def summary(self, shared):
+        return self.line
+
+
+def test_a_run_prepares_each_driver_once_with_its_own_sources_and_collects_their_lines(monkeypatch):
+    from pyko.toolchains import drivers
+
+    first, second, idle = _Recording("/a/", "a: 2 together"), _Recording("/b/", ""), _Recording("/c/", "unused")
+    monkeypatch.setattr(drivers, "DRIVERS", (first, second, idle))
+    sources = [Source("/a/one"), Source("/b/two"), Source("/a/three")]
+    run = drivers.ToolchainRun(sources, {})
+    assert (first.prepared, second.prepared, idle.prepared) == ([["/a/one", "/a/three"]], [["/b/two"]], [])
+    context = type("Context", (), {"shared": run.shared})()
+    assert run.target(Source("/a/three"), [], context) == 2 and first.targets == ["/a/three"]
+    assert run.summary() == ["a: 2 together", "unused"]   # each driver's line; an empty one is left out
