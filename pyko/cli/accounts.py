@@ -17,7 +17,7 @@ import click
 def login(registry: str, username: str, password: Optional[str], password_stdin: bool, insecure_registry: bool,
           registry_ca_file: str) -> None:
     """Check credentials with REGISTRY and save them where docker would."""
-    from ..commands.build import transport_for
+    from ..commands.registries import transport_for
     from ..plan.environment import process_environment
     from ..plan.resolve import registry_settings
     from ..transport.registry.login import login as do_login

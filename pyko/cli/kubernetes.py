@@ -28,28 +28,14 @@ def yaml_options(func: F) -> F:
 
 def resolved_yaml(filenames: Sequence[str], recursive: bool, selector: str, options: Mapping[str, Any]) -> str:
     """The documents with every pyko:// and ko:// reference built, pushed and replaced by its digest."""
-    from ..commands import kube_yaml as kube
-    from ..errors import UsageError
-    from ..plan.resolve import Flags, repository_from
-    from ..toolchains.drivers import locate
+    from ..commands.kube_yaml import resolve_documents
+    from ..plan.resolve import check_yaml_flags
 
-    if options.get("as_json"):
-        raise UsageError("--json is for `pyko build`; resolve writes YAML")
-    if not (repository_from(Flags(repo=options["repo"]), process_environment()) or options["local"]):
-        raise UsageError("the YAML needs references a cluster can pull: set --repo or PYKO_DOCKER_REPO "
-                         "(or --local for a local engine)")
-    requirements = kube.parse_selector(selector)
-    docs = [doc for name, text in kube.read_inputs(filenames, recursive, sys.stdin.read)
-            for doc in kube.documents(name, text) if kube.selected(doc, requirements)]
-    refs = [ref for doc in docs for ref in doc.refs]
-    cwd, environ = os.getcwd(), process_environment()
-    directories = kube.build_paths(refs, lambda target: locate(target, cwd, environ), cwd)
-    if options.get("name") and len(set(directories.values())) > 1:
-        raise UsageError("--name names one image, but the YAML references several")
-    paths = list(dict.fromkeys(directories.values()))
-    built = dict(zip(paths, run_build(paths, options, kubernetes=True))) if paths else {}
-    digests = {value: built[directory].reference for value, directory in directories.items()}
-    return kube.joined(docs, digests)
+    environ = process_environment()
+    check_yaml_flags(bool(options.get("as_json")), options["repo"], bool(options["local"]), environ)
+    return resolve_documents(filenames, recursive, selector, sys.stdin.read, os.getcwd(), environ,
+                             lambda paths: [built.reference for built in run_build(paths, options, kubernetes=True)],
+                             one_name=bool(options.get("name")))
 
 
 @click.command(cls=SectionedCommand)

@@ -94,7 +94,7 @@ def registry_options(func: F) -> F:
 def registries_from_flags(insecure_registry: bool, registry_ca_file: str, registry_timeout: Optional[float],
                           environ: Mapping[str, str], reporter: Optional[Reporter] = None) -> Registries:
     """The registry clients of a command that took `registry_options` (and no build plan)."""
-    from ..commands.build import registries_for
+    from ..commands.registries import registries_for
     from ..plan.resolve import registry_settings
 
     return registries_for(registry_settings(insecure_registry, registry_ca_file, registry_timeout, environ),

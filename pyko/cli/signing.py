@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, NoReturn, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 import click
 
 from ..plan.environment import cache_dir, process_environment, sigstore_offline
+from .options import F, apply_options, keyless_options, open_signing_from, registries_from_flags, registry_options
 
 if TYPE_CHECKING:
     from ..commands.signing import Located
     from ..supplychain.sign import Signing
-    from ..supplychain.verify import Verifier
-    from ..transport.attachment_stores import AttachmentStore
-from .options import F, apply_options, keyless_options, open_signing_from, registries_from_flags, registry_options
 
 
 @click.command("generate-key-pair")
@@ -42,19 +40,11 @@ def keyless_flags(func: F) -> F:
     return apply_options(func, keyless_options())
 
 
-def open_store(image: str, oci_layout: str, insecure: bool, ca_file: str,
-               timeout: Optional[float]) -> Tuple[AttachmentStore, str, str]:
-    """(attachment store, identifier, name) of IMAGE in its registry or in an OCI layout."""
-    from ..supplychain.sign import store_for
-
-    return store_for(image, oci_layout, registries_from_flags(insecure, ca_file, timeout, process_environment()))
-
-
 def _located(image: str, oci_layout: str, insecure: bool, ca_file: str, timeout: Optional[float]) -> Located:
-    from ..commands.signing import Located
+    """IMAGE in its registry (reached as the flags say) or in an OCI layout."""
+    from ..commands.signing import located
 
-    store, ident, name = open_store(image, oci_layout, insecure, ca_file, timeout)
-    return Located(store, ident, name, oci_layout)
+    return located(image, oci_layout, registries_from_flags(insecure, ca_file, timeout, process_environment()))
 
 
 
@@ -147,13 +137,17 @@ def verify(image: str, key_path: str, certificate_identity: str, certificate_ide
            annotations: Tuple[str, ...], oci_layout: str, insecure_registry: bool, registry_ca_file: str,
            registry_timeout: Optional[float]) -> None:
     """Check IMAGE's signatures with a public key, or keyless (cosign's flags); print what verifies."""
+    from ..commands.signing import verifier_from_flags
     from ..plan.metadata import key_values
     from ..supplychain.verify import verify_signatures
 
-    verifier = _verifier(key_path, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
-                         certificate_oidc_issuer_regexp, trusted_root)
-    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
-    digest, _ = store.resolve(ident)
+    environ = process_environment()
+    verifier = verifier_from_flags(key_path, certificate_identity, certificate_identity_regexp,
+                                   certificate_oidc_issuer, certificate_oidc_issuer_regexp, trusted_root,
+                                   sigstore_offline(environ), cache_dir(environ))
+    where = _located(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
+    store, name = where.store, where.name
+    digest, _ = store.resolve(where.ident)
     if verifier.note:
         click.echo(f"pyko: warning: {verifier.note}", err=True)
     verified = verify_signatures(store, digest, verifier, dict(key_values(annotations, "--annotation")), image)
@@ -163,38 +157,6 @@ def verify(image: str, key_path: str, certificate_identity: str, certificate_ide
         click.echo(f"  {signature.where}: {signature.checks}", err=True)
     for signature in verified:
         click.echo(signature.payload.decode())
-
-
-_FLAGS = (("certificateIdentityRegexp", "--certificate-identity-regexp"),
-          ("certificateIdentity", "--certificate-identity"),
-          ("certificateOidcIssuerRegexp", "--certificate-oidc-issuer-regexp"),
-          ("certificateOidcIssuer", "--certificate-oidc-issuer"))
-
-
-def _flag_error(key: str, problem: str) -> NoReturn:
-    """A policy problem, said with the flags' names rather than the config's."""
-    from ..errors import UsageError
-
-    for config_name, flag in _FLAGS:
-        problem = problem.replace(config_name, flag)
-    raise UsageError(problem)
-
-
-def _verifier(key_path: str, identity: str, identity_regexp: str, issuer: str, issuer_regexp: str,
-              trusted_root: str) -> Verifier:
-    """A key verifier or a keyless one; one error for each combination that cannot work."""
-    from ..errors import UsageError
-    from ..supplychain.policy import BasePolicy, check
-    from ..supplychain.verify import verifier_for
-
-    keyless = identity or identity_regexp or issuer or issuer_regexp
-    if bool(key_path) == bool(keyless):
-        raise UsageError("give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]")
-    policy = BasePolicy(key=key_path, identity=identity, identity_regexp=identity_regexp, issuer=issuer,
-                        issuer_regexp=issuer_regexp, trusted_root=trusted_root)
-    check(policy, _flag_error)
-    environ = process_environment()
-    return verifier_for(policy, sigstore_offline(environ), cache_dir(environ))
 
 
 @click.command("verify-attestation")
@@ -215,8 +177,9 @@ def verify_attestation(image: str, key_path: str, kind: str, oci_layout: str, in
 
     wanted = predicate_type(kind)
     key = load_public_key(key_path)
-    store, ident, name = open_store(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
-    digest, _ = store.resolve(ident)
+    where = _located(image, oci_layout, insecure_registry, registry_ca_file, registry_timeout)
+    store, name = where.store, where.name
+    digest, _ = store.resolve(where.ident)
     statements = verify_attestations(store, digest, key, wanted, image)
     click.echo(f"Verified {len(statements)} {wanted} attestation(s) of {name}@{digest}: the signature, and "
                "that the statement's subject is this digest", err=True)

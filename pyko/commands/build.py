@@ -26,7 +26,7 @@ from ..image.layer import TarEntry
 from ..image.layer_cache import LayerCache
 from ..image.pgzip import Deflater, compat, pinned
 from ..inventory import Inventory
-from ..plan.resolve import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, RegistrySettings, ResolvedBuild
+from ..plan.resolve import DEFAULT_TAGS, BasePlan, OutputSettings, Plan, ResolvedBuild
 from ..platforms import Platform, parse_platforms, platform_order
 from ..reference import Reference, shown_tag
 from ..supplychain import provenance, sbom
@@ -42,13 +42,13 @@ from ..transport.destinations.registry import RegistryDestination
 from ..transport.destinations.tarball import TarballDestination
 from ..transport.registry.client import Unreachable
 from ..transport.registry.hosts import Registries
-from ..transport.registry.http import TransportOptions
 from ..util.atomic import write_bytes
 from ..util.jsontypes import JsonObject
 from ..util.progress import Reporter
 from ..util.timestamps import rfc3339
 from .bases import Base, BuiltinBase, open_base, verify_base
 from .go_build_cache import CacheTrust, open_cache, save_cache
+from .registries import registries_for
 
 
 @dataclass(frozen=True)
@@ -111,17 +111,6 @@ class _Job:
     @property
     def platforms(self) -> List[Platform]:
         return list(self.targets[0].tasks)
-
-
-def transport_for(settings: RegistrySettings, environ: Mapping[str, str]) -> TransportOptions:
-    return TransportOptions(insecure=settings.insecure, ca_file=settings.ca_file, retries=settings.retries,
-                            backoff=settings.backoff, deadline=settings.timeout, pool=settings.pool,
-                            environ=environ, cache_dir=settings.cache_dir)
-
-
-def registries_for(settings: RegistrySettings, environ: Mapping[str, str],
-                   reporter: Optional[Reporter] = None) -> Registries:
-    return Registries(transport_for(settings, environ), reporter)
 
 
 def destinations_for(outputs: OutputSettings, registries: Registries, jobs: int,

@@ -261,3 +261,24 @@ def _path_like(target: str) -> bool:
 def _inside(directory: str, root: str) -> bool:
     real, top = os.path.realpath(directory), os.path.realpath(root)
     return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def resolve_documents(names: Iterable[str], recursive: bool, selector: str, read_stdin: Callable[[], str],
+                      cwd: str, environ: Mapping[str, str], build: Callable[[List[str]], List[str]],
+                      one_name: bool = False) -> str:
+    """`pyko resolve`: the documents of `names` (files, directories, - for stdin) that `selector`
+    picks, with every pyko:// and ko:// reference replaced by the digest reference `build` gives for
+    its directory; each directory is built once, all in one `build` call."""
+    from ..toolchains.drivers import locate
+
+    requirements = parse_selector(selector)
+    docs = [doc for name, text in read_inputs(names, recursive, read_stdin)
+            for doc in documents(name, text) if selected(doc, requirements)]
+    refs = [ref for doc in docs for ref in doc.refs]
+    directories = build_paths(refs, lambda target: locate(target, cwd, environ), cwd)
+    if one_name and len(set(directories.values())) > 1:
+        raise UsageError("--name names one image, but the YAML references several")
+    paths = list(dict.fromkeys(directories.values()))
+    built = dict(zip(paths, build(paths))) if paths else {}
+    return joined(docs, {value: built[directory] for value, directory in directories.items()})
+

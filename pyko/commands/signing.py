@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, NoReturn, Tuple
 
 from ..errors import SigningError, UsageError
 from ..supplychain import attestations
-from ..supplychain.sign import Signing, Stored, described
+from ..supplychain.policy import BasePolicy, check
+from ..supplychain.sign import Signing, Stored, described, store_for
+from ..supplychain.verify import Verifier, verifier_for
 from ..transport.attachment_stores import AttachmentStore
+from ..transport.registry.hosts import Registries
 from ..util.files import read_capped
 from ..util.jsontypes import JsonObject
 
@@ -59,3 +62,36 @@ def attest_stored(where: Located, signing: Signing, predicate_type: str,
     except SigningError as err:
         raise SigningError(f"{where.name}@{digest} is not attested: {err}") from None
     return digest, [Stored("attestation", digest, tag, manifest) for tag, manifest in places]
+
+
+def located(image: str, oci_layout: str, registries: Registries) -> Located:
+    """IMAGE in a registry or, with `oci_layout`, in that layout (NAME:TAG or NAME@DIGEST there)."""
+    store, ident, name = store_for(image, oci_layout, registries)
+    return Located(store, ident, name, oci_layout)
+
+
+_FLAGS = (("certificateIdentityRegexp", "--certificate-identity-regexp"),
+          ("certificateIdentity", "--certificate-identity"),
+          ("certificateOidcIssuerRegexp", "--certificate-oidc-issuer-regexp"),
+          ("certificateOidcIssuer", "--certificate-oidc-issuer"))
+
+
+def _flag_error(key: str, problem: str) -> NoReturn:
+    """A policy problem, said with the flags' names rather than the config's."""
+    for config_name, flag in _FLAGS:
+        problem = problem.replace(config_name, flag)
+    raise UsageError(problem)
+
+
+def verifier_from_flags(key_path: str, identity: str, identity_regexp: str, issuer: str, issuer_regexp: str,
+                        trusted_root: str, offline: bool, cache_dir: str) -> Verifier:
+    """`pyko verify`'s verifier: a key's or a keyless one (cosign's flags); one error for each
+    combination that cannot work, named by its flags."""
+
+    keyless = identity or identity_regexp or issuer or issuer_regexp
+    if bool(key_path) == bool(keyless):
+        raise UsageError("give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]")
+    policy = BasePolicy(key=key_path, identity=identity, identity_regexp=identity_regexp, issuer=issuer,
+                        issuer_regexp=issuer_regexp, trusted_root=trusted_root)
+    check(policy, _flag_error)
+    return verifier_for(policy, offline, cache_dir)

@@ -215,6 +215,15 @@ def repository_from(flags: Flags, environ: Mapping[str, str]) -> str:
     return flags.repo or environment.docker_repo(environ)
 
 
+def check_yaml_flags(json_lines: bool, repo: str, local: bool, environ: Mapping[str, str]) -> None:
+    """resolve, apply and create: before any YAML is read, the flags that cannot make YAML a cluster uses."""
+    if json_lines:
+        raise UsageError("--json is for `pyko build`; resolve writes YAML")
+    if not (repository_from(Flags(repo=repo), environ) or local):
+        raise UsageError("the YAML needs references a cluster can pull: set --repo or PYKO_DOCKER_REPO "
+                         "(or --local for a local engine)")
+
+
 def _is_local(repo: str) -> bool:
     return repo.split("/", 1)[0] in LOCAL_REPOS
 

@@ -146,3 +146,35 @@ def test_many_references_are_all_replaced_in_order():
     out = kube.replaced(doc, {f"ko://./cmd/app{n}": f"reg.io/app{n}@sha256:{n}" for n in range(7)})
     assert out.splitlines()[19999] == f"- image: reg.io/app{19999 % 7}@sha256:{19999 % 7}"
     assert "ko://" not in out and out.count("\n") == 20000
+
+
+def test_resolve_documents_builds_each_directory_once_and_fills_in_its_reference(tmp_path):
+    from pyko.commands.kube_yaml import resolve_documents
+
+    app = tmp_path / "cmd" / "app"
+    app.mkdir(parents=True)
+    (app / "main.go").write_text("package main\n")
+    (tmp_path / "pods.yaml").write_text(
+        "image: ko://./cmd/app\n---\nimage: pyko://./cmd/app  # kept\n---\nimage: nginx\n")
+    asked = []
+
+    def build(paths):
+        asked.append(paths)
+        return [f"reg/app@sha256:{'a' * 64}" for _ in paths]
+
+    out = resolve_documents([str(tmp_path / "pods.yaml")], False, "", lambda: "", str(tmp_path), {}, build)
+    assert asked == [[str(app)]]
+    assert out == (f"image: reg/app@sha256:{'a' * 64}\n---\nimage: reg/app@sha256:{'a' * 64}  # kept\n"
+                   "---\nimage: nginx\n")
+
+
+def test_resolve_documents_with_one_name_refuses_several_images(tmp_path):
+    from pyko.commands.kube_yaml import resolve_documents
+
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.go").write_text("package main\n")
+    (tmp_path / "pods.yaml").write_text("x: ko://./a\ny: ko://./b\n")
+    with pytest.raises(UsageError, match="--name names one image"):
+        resolve_documents([str(tmp_path / "pods.yaml")], False, "", lambda: "", str(tmp_path), {},
+                          lambda paths: pytest.fail("nothing is built"), one_name=True)

@@ -52,3 +52,26 @@ def test_a_predicate_must_be_one_json_object(tmp_path):
         read_predicate(str(path))
     path.write_text('{"a": 1}')
     assert read_predicate(str(path)) == {"a": 1}
+
+
+def test_verify_takes_a_key_or_a_keyless_identity_never_both_nor_neither(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+
+    from pyko.commands.signing import verifier_from_flags
+    from pyko.supplychain.verify import KeyVerifier
+
+    pub = tmp_path / "cosign.pub"
+    pub.write_bytes(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    assert isinstance(verifier_from_flags(str(pub), "", "", "", "", "", True, str(tmp_path)), KeyVerifier)
+    for key, identity in ((str(pub), "me@example.com"), ("", "")):
+        with pytest.raises(UsageError, match="give --key, or --certificate-identity"):
+            verifier_from_flags(key, identity, "", "", "", "", True, str(tmp_path))
+
+
+def test_a_keyless_policy_problem_is_said_with_the_flags_names(tmp_path):
+    from pyko.commands.signing import verifier_from_flags
+
+    with pytest.raises(UsageError, match="--certificate-oidc-issuer") as refused:
+        verifier_from_flags("", "me@example.com", "", "", "", "", True, str(tmp_path))
+    assert "certificateOidcIssuer" not in str(refused.value)

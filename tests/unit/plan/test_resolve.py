@@ -167,3 +167,14 @@ def test_a_build_that_writes_nowhere_says_so_before_it_starts(pkg):
                                        {}).warnings[-1]
     somewhere = resolve(Flags(paths=(str(pkg / "app"),), oci_layout=str(pkg / "out")), Config(root=str(pkg)), {})
     assert not [w for w in somewhere.warnings if "written nowhere" in w]
+
+
+def test_yaml_commands_refuse_json_and_a_missing_repository_before_reading_yaml():
+    from pyko.plan.resolve import check_yaml_flags
+
+    with pytest.raises(UsageError, match="--json is for `pyko build`"):
+        check_yaml_flags(True, "reg.example/team", False, {})
+    with pytest.raises(UsageError, match="set --repo or PYKO_DOCKER_REPO"):
+        check_yaml_flags(False, "", False, {})
+    check_yaml_flags(False, "", True, {})                                  # --local needs no repository
+    check_yaml_flags(False, "", False, {"KO_DOCKER_REPO": "reg.example/team"})
