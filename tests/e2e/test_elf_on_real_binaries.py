@@ -80,3 +80,24 @@ def test_arm64_offered_as_amd64(tmp_path):
     with pytest.raises(BuildError, match=r"AArch64 \(arm64\).*packed for linux/amd64"):
         check_static_for(path, Platform.parse("linux/amd64"))
     check_static_for(path, Platform.parse("linux/arm64"))
+
+
+def test_build_info_read_from_the_binary_matches_go_version_m(tmp_path):
+    """The Go build info pyko reads straight from a binary (for its SBOM) is what the real
+    `go version -m` prints, on the Go toolchain's own binary (moved here from the unit tier: it needs Go)."""
+    from pyko.toolchains import go
+
+    toolchain = go.find_go(os.environ)  # PATH may hold a launcher script: ask it where the real go is
+    env = {**os.environ, **toolchain.env}
+    goroot = subprocess.run([toolchain.go, "env", "GOROOT"], capture_output=True, text=True, env=env).stdout
+    real = os.path.join(goroot.strip(), "bin", "go")
+    printed = subprocess.run([real, "version", "-m", real], capture_output=True, text=True, check=True,
+                             env=env).stdout
+    found = go.read_build_info(real)
+    assert found is not None
+    version, embedded = found
+    assert printed.splitlines()[0].endswith(f": {version}") and version.startswith("go1.")
+    assert [line.strip() for line in printed.splitlines()[1:]] == [line for line in embedded.splitlines() if line]
+    not_go = tmp_path / "not-go"
+    not_go.write_bytes(b"\x7fELF" + bytes(100))
+    assert go.read_build_info(str(not_go)) is None  # then `go version -m` is asked, as before

@@ -19,7 +19,8 @@ for what sigstore-python and cosign send:
 
 `client_trust_config()` is the file sigstore-python (`--trust-config`) and pyko take; the
 trusted root alone is the file cosign takes (`--trusted-root`). Faults for the tests:
-`fulcio_refuses` (an HTTP status), `rekor_down` (503 to every request).
+`fulcio_refuses` (an HTTP status), `fulcio_echoes_token` (a refusal quoting the token), `rekor_down`
+(503 to every request).
 """
 from __future__ import annotations
 
@@ -141,6 +142,7 @@ class SigstoreServices:
 
     fake: FakeSigstore = field(default_factory=FakeSigstore)
     fulcio_refuses: int = 0                 # an HTTP status Fulcio answers with instead of a certificate
+    fulcio_echoes_token: bool = False       # Fulcio refuses, quoting the token it was sent (a careless service)
     rekor_down: bool = False                # Rekor answers 503 to everything
     request_token: str = "gha-request-token"    # what GitHub's token endpoint wants as its bearer
 
@@ -222,6 +224,8 @@ class SigstoreServices:
         request = json.loads(body)
         token = (request.get("credentials") or {}).get("oidcIdentityToken") or \
             headers.get("Authorization", "").partition("Bearer ")[2]
+        if self.fulcio_echoes_token:
+            return _json(400, {"code": 3, "message": f"cannot use the token {token}"})
         try:
             claims = self._verified_claims(token)
         except Exception as err:  # noqa: BLE001 - any bad token is Fulcio's 401

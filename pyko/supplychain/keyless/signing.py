@@ -103,7 +103,7 @@ class KeylessSigner:
                 return signer
         except Exception as err:  # noqa: BLE001 - sigstore-python's client errors are not public types
             raise SigningError(self._scrub(f"Fulcio did not issue a signing certificate for the identity of "
-                                           f"{self._token_source}: {_reason(err)}")) from None
+                                           f"{self._token_source}: {_reason(err, self._scrub)}")) from None
 
     # --- signing -----------------------------------------------------------------------------------------
     def sign_payload(self, payload: bytes) -> Tuple[str, Annotations]:
@@ -141,7 +141,8 @@ class KeylessSigner:
                 if attempt < LOG_ATTEMPTS and _transient(err):
                     time.sleep(LOG_BACKOFF * 2 ** (attempt - 1))
                     continue
-                raise SigningError(self._scrub(f"Rekor did not log the signature: {_reason(err)}")) from None
+                reason = _reason(err, self._scrub)
+                raise SigningError(self._scrub(f"Rekor did not log the signature: {reason}")) from None
         raise AssertionError("unreachable")
 
     def _legacy_annotations(self, doc: Mapping[str, Any]) -> Annotations:
@@ -213,13 +214,31 @@ def _transient(err: BaseException) -> bool:
         isinstance(c, (requests.ConnectionError, requests.Timeout)) for c in _causes(err))
 
 
-def _reason(err: BaseException) -> str:
-    """What went wrong, in one line: the HTTP status and the service's message, or the error."""
+def _reason(err: BaseException, scrub: Callable[[str], str]) -> str:
+    """What went wrong, in one line: the HTTP status and the service's message, or the error. A service
+    may quote what it was sent: `scrub` takes the token out before the text is cut short, since a cut
+    token would no longer be found whole."""
     status = _status(err)
-    text = clean_text(err, 200) or type(err).__name__
+    text = clean_text(scrub(str(err)), 200) or type(err).__name__
     if status:
-        return f"HTTP {status}" + ("" if str(status) in text else f" ({text})")
+        said = _service_message(err, scrub)
+        return f"HTTP {status}" + ("" if str(status) in text else f" ({text})") + (f": {said}" if said else "")
     return text
+
+
+def _service_message(err: BaseException, scrub: Callable[[str], str]) -> str:
+    """The `message` of a Fulcio or Rekor error answer ({"code": …, "message": …}), bounded, or ""."""
+    import requests
+
+    for cause in _causes(err):
+        if isinstance(cause, requests.HTTPError) and cause.response is not None:
+            try:
+                doc = json.loads(cause.response.content[:4096])
+            except ValueError:
+                return ""
+            message = doc.get("message") if isinstance(doc, dict) else None
+            return clean_text(scrub(message), 200) if isinstance(message, str) else ""
+    return ""
 
 
 # --- opening ---------------------------------------------------------------------------------------------

@@ -21,13 +21,19 @@ def test_no_cache_flags_means_no_cache(tmp_path):
     assert open_cache(GoCacheSettings(), unreachable, {}, str(tmp_path), 2, Lines()) is None
 
 
-def test_an_unreachable_cache_is_a_warning_and_a_cold_build(tmp_path):
-    import os
+def _go_saying(tmp_path, version):
+    """A stand-in `go` (PYKO_GO) that says its version, as `go env GOVERSION` does: no Go needed."""
+    go = tmp_path / f"go-{version}"
+    go.write_text(f"#!/bin/sh\necho {version}\n")
+    go.chmod(0o755)
+    return {"PYKO_GO": str(go), "PATH": "/usr/bin:/bin"}
 
+
+def test_an_unreachable_cache_is_a_warning_and_a_cold_build(tmp_path):
     reporter = Lines()
     run = open_cache(go_cache_settings("127.0.0.1:9/cache", "127.0.0.1:9/cache", "", "", trust="none"), unreachable,
-                     dict(os.environ), str(tmp_path), 2, reporter)
-    assert run is not None and "GOCACHEPROG" in run.environ
+                     _go_saying(tmp_path, "go1.26.8"), str(tmp_path), 2, reporter)
+    assert run is not None and run.environ["GOCACHEPROG"].endswith(f"-m pyko.toolchains.gocacheprog {run.root}")
     assert any(line.startswith("warning: go cache from 127.0.0.1:9/cache") for line in reporter.lines)
     save_cache(run, unreachable, str(tmp_path), reporter)
     assert reporter.lines[-1].startswith("warning: go cache not saved to 127.0.0.1:9/cache")

@@ -40,10 +40,13 @@ def test_cosign_key_round_trip_and_wrong_password(tmp_path):
 
 
 def test_load_private_key_reads_password_from_env(tmp_path):
-    private_pem, _ = sign.generate_key_pair(b"")
+    private_pem, public_pem = sign.generate_key_pair(b"")
     path = tmp_path / "cosign.key"
     path.write_bytes(private_pem)
-    assert sign.load_private_key(str(path), {"COSIGN_PASSWORD": ""}) is not None  # an empty password is valid
+    public = tmp_path / "cosign.pub"
+    public.write_bytes(public_pem)
+    key = sign.load_private_key(str(path), {"COSIGN_PASSWORD": ""})   # an empty password is valid
+    assert sign.verify(sign.load_public_key(str(public)), b"payload", sign.sign(key, b"payload"))
 
 
 def test_raw_r_s_signatures_verify_too():

@@ -28,25 +28,6 @@ def test_no_go_anywhere(monkeypatch, tmp_path):
         go.find_go({"PATH": str(tmp_path)})
 
 
-def test_build_info_read_from_the_binary_matches_go_version_m(tmp_path):
-    import subprocess
-
-    toolchain = go.find_go(os.environ)  # PATH may hold a launcher script: ask it where the real go is
-    env = {**os.environ, **toolchain.env}
-    goroot = subprocess.run([toolchain.go, "env", "GOROOT"], capture_output=True, text=True, env=env).stdout
-    real = os.path.join(goroot.strip(), "bin", "go")
-    printed = subprocess.run([real, "version", "-m", real], capture_output=True, text=True, check=True,
-                             env=env).stdout
-    found = go.read_build_info(real)
-    assert found is not None
-    version, embedded = found
-    assert printed.splitlines()[0].endswith(f": {version}") and version.startswith("go1.")
-    assert [line.strip() for line in printed.splitlines()[1:]] == [line for line in embedded.splitlines() if line]
-    not_go = tmp_path / "not-go"
-    not_go.write_bytes(b"\x7fELF" + bytes(100))
-    assert go.read_build_info(str(not_go)) is None  # then `go version -m` is asked, as before
-
-
 def test_go_build_info_is_read_main_first_then_the_standard_library():
     text = ("path\texample.com/app\nmod\texample.com/app\t(devel)\t\n"
             "dep\tgolang.org/x/text\tv0.14.0\th1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ=\n"
@@ -84,7 +65,6 @@ def test_the_registry_cache_needs_a_go_with_gocacheprog(tmp_path):
 
 
 def test_many_packages_are_listed_in_one_go_list_per_module(tmp_path):
-    import os
 
     from pyko.toolchains.go import find_go, inspect_package, list_packages
 
@@ -101,7 +81,6 @@ def test_many_packages_are_listed_in_one_go_list_per_module(tmp_path):
 
 
 def test_a_build_with_the_registry_cache_says_so_in_its_provenance(tmp_path):
-    import os
 
     from pyko.platforms import Platform
     from pyko.toolchains import BuildContext, Source

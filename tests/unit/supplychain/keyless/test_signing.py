@@ -140,7 +140,13 @@ def test_rekor_down_is_retried_then_one_signing_error(services, files, monkeypat
 def test_a_service_that_echoes_the_token_has_it_scrubbed(services, files):
     token = services.github_token()
     signer = _signer(files, token)
-    assert signer._scrub(f"bad token {token} here") == "bad token <the token> here"
+    services.fulcio_echoes_token = True
+    try:
+        with pytest.raises(SigningError, match="Fulcio did not issue") as err:
+            signer.prepare()
+    finally:
+        services.fulcio_echoes_token = False
+    assert token not in str(err.value) and "<the token>" in str(err.value)
 
 
 def test_a_trust_config_that_is_not_one_is_a_usage_error(tmp_path, services):
