@@ -1,10 +1,9 @@
 """`pyko build`, and how every building command turns its flags into a Plan and prints results."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, List, Mapping, Sequence, Tuple
 
 import click
 
@@ -35,31 +34,71 @@ CACHE_POLICY_OPTIONS = {f"cache_{option[5:]}": key for option, key in BASE_POLIC
                         if option != "base_preset"}
 
 
+#: Options of the building commands that are not plan.Flags fields: what the CLI itself reads (how to
+#: print, where to write the references, the YAML to read), and -B, which names images as pyko does anyway.
+NOT_FLAGS = frozenset({"quiet", "as_json", "image_refs", "image_refs_attachments", "filenames", "recurse",
+                       "selector", "kubectl_args", "base_import_paths"})
+
+
+class _Given:
+    """The keyword arguments of a command, read by name: a name click no longer gives is a KeyError
+    (a renamed option fails the unit test that calls flags_from with each command's real options);
+    None, click's "not given", becomes the field's own default."""
+
+    def __init__(self, options: Mapping[str, Any]):
+        self.options = options
+
+    def text(self, name: str, default: str = "") -> str:
+        value = self.options[name]
+        return default if value is None else str(value)
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.options[name]
+        return default if value is None else bool(value)
+
+    def strings(self, name: str) -> Tuple[str, ...]:
+        return tuple(self.options[name] or ())
+
+
 def flags_from(paths: Sequence[str], options: Mapping[str, Any], kubernetes: bool = False) -> Flags:
-    """plan.Flags from the keyword arguments of a command with build_options: each option whose
-    name is a Flags field is copied (None means "not given": the field's default stays; lists
-    become tuples); the few that need parsing are converted here."""
+    """plan.Flags from the keyword arguments of a command with build_options, each field set here by
+    name (tests/unit/cli/test_building.py checks every option is read and every field set)."""
     from ..plan.metadata import ImageFlags, comma_separated, key_values
     from ..plan.resolve import Flags
 
-    copied: Dict[str, Any] = {
-        f.name: tuple(options[f.name]) if isinstance(options[f.name], (list, tuple)) else options[f.name]
-        for f in dataclasses.fields(Flags) if options.get(f.name) is not None}
+    given = _Given(options)
     image = ImageFlags(
         labels=key_values(comma_separated(options["labels"]), "--image-label"),
         annotations=key_values(comma_separated(options["annotations"]), "--image-annotation"),
         env=key_values(options["image_env"], "--image-env"),
-        working_dir=options["workdir"], exposed_ports=tuple(options["exposed"]),
-        args=tuple(options["cmd_args"]), user=options["user"], entrypoint=options["entrypoint"],
+        working_dir=options["workdir"], exposed_ports=given.strings("exposed"),
+        args=given.strings("cmd_args"), user=options["user"], entrypoint=options["entrypoint"],
     )
-    return dataclasses.replace(
-        Flags(**copied), paths=tuple(paths), image=image,
-        tags=comma_separated(options["tags"]), ldflags=comma_separated(options["ldflags"]),
-        binaries=tuple(split_binary(b) for b in options.get("binaries", ())),
+    return Flags(
+        paths=tuple(paths), platforms=given.strings("platforms"), base=given.text("base"),
+        tags=comma_separated(options["tags"]), image=image, jobs=options["jobs"],
+        oci_layout=given.text("oci_layout"), tarball=given.text("tarball"),
+        binaries=tuple(split_binary(b) for b in options.get("binaries", ())),   # build's --binary only
+        name=given.text("name"), bin=given.text("bin"), rust_libc=given.text("rust_libc"),
+        rust_builder=given.text("rust_builder"),
+        repo=given.text("repo"), bare=given.flag("bare"), preserve_import_paths=given.flag("preserve_import_paths"),
+        push=given.flag("push", True), push_by_digest=given.flag("push_by_digest"), tag_only=given.flag("tag_only"),
+        local=given.flag("local"), local_engine=given.text("local_engine"),
+        insecure_registry=given.flag("insecure_registry"), registry_ca_file=given.text("registry_ca_file"),
+        registry_timeout=options["registry_timeout"] or 0,
+        sbom=given.text("sbom", "spdx"), sbom_dir=given.text("sbom_dir"), sbom_partial=given.flag("sbom_partial"),
+        sign_key=given.text("sign_key"), sign_keyless=given.flag("sign_keyless"),
+        identity_token=given.text("identity_token"), trust_config=given.text("trust_config"),
+        sign_recursive=given.flag("sign_recursive"),
         sign_annotations=key_values(options["sign_annotations"], "--sign-annotation"),
+        attest=options["attest"], signature_format=given.text("signature_format"),
         base_policy={key: options[option] for option, key in BASE_POLICY_OPTIONS.items()},
-        cache_policy={key: options[option] for option, key in CACHE_POLICY_OPTIONS.items()},
+        trusted_root=given.text("trusted_root"), ldflags=comma_separated(options["ldflags"]),
+        disable_optimizations=given.flag("disable_optimizations"), debug=given.flag("debug"),
         kubernetes=kubernetes,
+        cache_from=given.text("cache_from"), cache_to=given.text("cache_to"),
+        cache_policy={key: options[option] for option, key in CACHE_POLICY_OPTIONS.items()},
+        cache_trust=given.text("cache_trust"), compression_compat=given.flag("compression_compat"),
     )
 
 

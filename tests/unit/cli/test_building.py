@@ -74,3 +74,50 @@ def test_kos_flags_that_pyko_does_not_have_are_refused_by_name(run_pyko, binary)
     code, _, err = run_pyko("build", "--binary", f"linux/amd64={binary}", "--name", "tool", "--debug",
                             "--push=false")
     assert code == 2 and "--debug" in err and "--disable-optimizations" in err
+
+
+class _Reads(dict):
+    """A command's keyword arguments that remember which were read."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+
+@pytest.mark.parametrize("name", ["build", "resolve", "apply", "create"])
+def test_every_option_of_a_building_command_reaches_the_plan(name):
+    """Each option click gives flags_from is read by it (or is one the CLI itself reads): an option
+    renamed or added without wiring fails here, instead of being silently dropped."""
+    from pyko.cli.app import cli
+    from pyko.cli.building import NOT_FLAGS, flags_from
+
+    command = cli.commands[name]
+    args = ["-f", "x.yaml"] if name != "build" else []
+    params = command.make_context(name, args).params
+    options = _Reads({k: v for k, v in params.items() if k != "paths"})
+    flags_from(params.get("paths", ()), options)
+    assert sorted(set(options) - options.read - NOT_FLAGS) == []
+
+
+def test_flags_from_sets_every_field_of_flags_by_name():
+    """flags_from names each plan.Flags field in its one Flags(...) call: none keeps its default unseen."""
+    import ast
+    import dataclasses
+    import inspect
+
+    from pyko.cli import building
+    from pyko.plan.resolve import Flags
+
+    tree = ast.parse(inspect.getsource(building.flags_from))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Name) and node.func.id == "Flags"]
+    assert len(calls) == 1
+    assert sorted(k.arg for k in calls[0].keywords) == sorted(f.name for f in dataclasses.fields(Flags))
