@@ -162,10 +162,10 @@ def as_json(built: Built) -> str:
         "digest": built.index.digest,
         "tags": list(built.tags),
         "platforms": [{"platform": str(image.platform), "digest": image.digest} for image in built.index.images],
-        "sboms": [_attachment_ref(built.name, a) for a in built.attachments if a.kind.startswith("sbom")],
+        "sboms": [_attachment_ref(built.name, a) for a in built.attachments if a.kind == "sbom"],
         "signatures": [_attachment_ref(built.name, a) for a in built.attachments if a.kind == "signature"],
         "attestations": [_attachment_ref(built.name, a) for a in built.attachments
-                         if a.kind.startswith("attestation")],
+                         if a.kind == "attestation"],
         "signedBy": built.signed_by,
         "outputs": [{"kind": kind, "location": where} for kind, where in built.outputs],
     }, sort_keys=False)

@@ -20,10 +20,10 @@ from ..image.blob import Descriptor
 from ..transport.attachment_stores import AttachmentStore
 from ..util.jsontypes import JsonObject
 from . import attestations
-from .sign import Stored, attach_sbom, sign_digest
+from .sign import AttachmentKind, Stored, attach_sbom, sign_digest
 from .signers import Signer
 
-KINDS = ("sbom", "signature", "attestation")   # the order results are reported in
+KINDS: Tuple[AttachmentKind, ...] = ("sbom", "signature", "attestation")   # the order results are reported in
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,9 @@ def attach_all(store: AttachmentStore, subjects: Sequence[Subject], how: Attachi
     return [stored for kind in KINDS for one in done for stored in one[kind]]
 
 
-def _attach_one(store: AttachmentStore, subject: Subject, how: Attaching) -> Dict[str, List[Stored]]:
+def _attach_one(store: AttachmentStore, subject: Subject, how: Attaching) -> Dict[AttachmentKind, List[Stored]]:
     digest = subject.descriptor.digest
-    out: Dict[str, List[Stored]] = {kind: [] for kind in KINDS}
+    out: Dict[AttachmentKind, List[Stored]] = {kind: [] for kind in KINDS}
     if subject.sbom is not None and how.takes_sboms:
         out["sbom"] = attach_sbom(store, digest, subject.sbom, subject.descriptor, how.created)
     if how.signer is None:

@@ -294,12 +294,14 @@ def add_signature(existing: List[ArtifactLayer], signed_payload: bytes, signatur
 
 
 @dataclass(frozen=True)
-class Verified:
+class GoodSignature:
+    """A simple-signing payload whose signature verifies (verify.py's Verified adds where and how)."""
+
     payload: bytes
 
 
 def verify_layers(public_key: PublicKeyTypes, layers: Sequence[ArtifactLayer], digest: str,
-                  required: Mapping[str, str]) -> Tuple[List[Verified], List[str]]:
+                  required: Mapping[str, str]) -> Tuple[List[GoodSignature], List[str]]:
     """(payloads that verify, reasons the others do not)."""
     good, reasons = [], []
     for n, layer in enumerate(layers, start=1):
@@ -331,5 +333,5 @@ def verify_layers(public_key: PublicKeyTypes, layers: Sequence[ArtifactLayer], d
             wanted = ", ".join(f"{k}={v}" for k, v in missing.items())
             reasons.append(f"signature {n}: annotations do not match ({wanted})")
             continue
-        good.append(Verified(layer.data))
+        good.append(GoodSignature(layer.data))
     return good, reasons

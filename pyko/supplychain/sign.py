@@ -4,7 +4,7 @@ repository or an OCI layout, pyko.transport.attachment_stores)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Mapping, Optional, Tuple
+from typing import List, Literal, Mapping, Optional, Tuple
 
 from ..errors import SigningError, UsageError
 from ..image import BytesBlob, Descriptor, mediatypes
@@ -18,14 +18,18 @@ from .signers import KeySigner, Signer, SignerRequest
 SBOM_MEDIA_TYPE = "text/spdx+json"
 
 
+#: What is stored beside an image.
+AttachmentKind = Literal["signature", "sbom", "attestation"]
+
+
 @dataclass(frozen=True)
 class Stored:
     """Something attached beside an image: its tag and the digest of the manifest stored there."""
 
-    kind: str           # "signature", "sbom", ...
+    kind: AttachmentKind
     subject: str        # the digest it is attached to
-    tag: str
-    digest: str
+    tag: str            # cosign's tag (sha256-<hex>.sig, .sbom, .att), or "" for an OCI 1.1 referrer
+    digest: str         # of the manifest stored
 
 
 def sign_digest(store: AttachmentStore, subject: Descriptor, docker_reference: str, signer: Signer,
@@ -130,7 +134,7 @@ def attach_sbom(store: AttachmentStore, digest: str, document: bytes, subject: O
         layer = BytesBlob(SBOM_ARTIFACT, document)
         referrer = referrers.artifact(subject, SBOM_ARTIFACT, layer, {"org.opencontainers.image.created": created})
         referrers.attach(store, subject, referrer, [referrers.EMPTY, layer])
-        out.append(Stored("sbom-referrer", digest, "", referrer.descriptor.digest))
+        out.append(Stored("sbom", digest, "", referrer.descriptor.digest))
     return out
 
 

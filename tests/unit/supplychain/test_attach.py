@@ -52,7 +52,7 @@ def test_attach_all_writes_each_subject_in_order_and_reports_by_kind(parallel):
     stored = attach_all(store, _subjects(), how, jobs=4, parallel=store.parallel)
     assert store.overlapped == parallel
     # Reported grouped by kind, each group in subject order, however the writes interleaved.
-    assert [s.kind for s in stored] == ["sbom", "sbom-referrer"] * 3 + ["signature"] + ["attestation"] * 3
+    assert [s.kind for s in stored] == ["sbom", "sbom"] * 3 + ["signature"] + ["attestation"] * 3
     assert [s.subject for s in stored if s.kind == "attestation"] == [s.descriptor.digest for s in _subjects()]
     # Within one subject the order is fixed: its SBOM, its referrers fallback, its signature, its attestations.
     for subject in _subjects():
