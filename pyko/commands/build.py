@@ -299,7 +299,7 @@ def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float],
                 ) -> Tuple[Tuple[str, JsonObject], ...]:
     """An SLSA v1 predicate for the index and for each platform image."""
     epoch = provenance.epoch_if_set(plan.environ, plan.epoch)
-    binaries = tuple((target.name, dict(target.provenance)) for target in job.targets)
+    binaries = tuple((target.name, target.recipe) for target in job.targets)
     out = []
     for subject, base_identity, platforms in [(index, (job.base.name, job.base.digest),
                                                provenance.platforms_of(index.images))] + \

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .. import __version__
+from ..inventory import Recipe
 from ..reference import without_tag
 from ..util.jsontypes import JsonObject
 from ..util.timestamps import rfc3339
@@ -49,7 +50,7 @@ class BuildFacts:
     base: str                                   # as asked
     base_identity: Tuple[str, str]              # (name, digest) of the base this image (or index) is on
     platforms: Tuple[str, ...]
-    binaries: Tuple[Tuple[str, Mapping[str, Any]], ...]   # (binary name, toolchain facts, as JSON)
+    binaries: Tuple[Tuple[str, Recipe], ...]    # (binary name, how its toolchain made it)
     started: float                              # wall clock, used when SOURCE_DATE_EPOCH is unset
     finished: float
     compression: Mapping[str, object] = field(default_factory=dict)   # the deflater: library, version, level
@@ -118,15 +119,13 @@ def _dependencies(facts: BuildFacts) -> List[JsonObject]:
     algorithm, _, hex_digest = base_digest.partition(":")
     out.append({"name": "base", "uri": _oci_uri(base_name), "digest": {algorithm: hex_digest}})
     seen = set()
-    for _, toolchain in facts.binaries:
-        tool = toolchain.get("toolchain") or {}
-        key = (tool.get("name"), tool.get("version"))
-        if tool and key not in seen:
+    for _, recipe in facts.binaries:
+        key = (recipe.toolchain, recipe.version)
+        if recipe.toolchain and key not in seen:
             seen.add(key)
-            out.append({"name": str(tool.get("name")), "uri": f"pkg:generic/{tool.get('name')}",
-                        "annotations": {"version": str(tool.get("version") or "unknown")}})
-    locks = {(lock["name"], lock["sha256"]) for _, toolchain in facts.binaries
-             for lock in toolchain.get("lockfiles") or []}
+            out.append({"name": recipe.toolchain, "uri": f"pkg:generic/{recipe.toolchain}",
+                        "annotations": {"version": recipe.version or "unknown"}})
+    locks = {(lock.name, lock.sha256) for _, recipe in facts.binaries for lock in recipe.lockfiles}
     for name, sha256 in sorted(locks):
         out.append({"name": name, "digest": {"sha256": sha256}})
     return out
@@ -156,8 +155,7 @@ def predicate(facts: BuildFacts, environ: Mapping[str, str], epoch: Optional[int
                 "tags": list(facts.tags),
                 "base": facts.base,
                 "platforms": list(facts.platforms),
-                "binaries": [{"name": name, **{k: v for k, v in info.items() if k not in ("toolchain", "lockfiles")}}
-                             for name, info in facts.binaries],
+                "binaries": [{"name": name, **recipe.details()} for name, recipe in facts.binaries],
             },
             "internalParameters": {"pyko": __version__, "sourceDateEpoch": epoch,
                                    **({"compression": dict(facts.compression)} if facts.compression else {})},

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Hashable, Iterable, List, Mapping, Optional, Protocol, Sequence, Tuple
+from typing import Callable, Dict, Hashable, Iterable, Mapping, Optional, Protocol, Sequence, Tuple
 
 from ..errors import UsageError
-from ..inventory import Inventory
+from ..inventory import Inventory, Lockfile, Recipe, Settings
 from ..platforms import Platform
 
 
@@ -31,29 +31,29 @@ def with_build_env(environ: Mapping[str, str], entries: Iterable[str], path: str
 
 
 def environment_settings(environ: Mapping[str, str], with_values: Iterable[str],
-                         names_only: Iterable[str] = ()) -> Dict[str, object]:
+                         names_only: Iterable[str] = ()) -> Settings:
     """What of the build's environment reaches the compiler, for provenance: the values of the
     variables in `with_values` that are set (build settings such as GOFLAGS or RUSTFLAGS), and only
     the names of those starting with a `names_only` prefix (CARGO_*: some hold registry tokens)."""
     values = {key: environ[key] for key in sorted(set(with_values)) if environ.get(key)}
     prefixes = tuple(names_only)
     names = sorted(key for key in environ if prefixes and key.startswith(prefixes) and key not in values)
-    return {"values": values, "names": names}
+    return Settings(values, tuple(names))
 
 
-def lockfile(path: str) -> List[Dict[str, str]]:
-    """[{name, sha256}] of a lock file (go.sum, Cargo.lock) when there is one, for provenance."""
+def lockfile(path: str) -> Tuple[Lockfile, ...]:
+    """The lock file (go.sum, Cargo.lock) at `path` when there is one, for provenance."""
     if not path or not os.path.isfile(path):
-        return []
+        return ()
     import hashlib
 
     with open(path, "rb") as f:
-        return [{"name": os.path.basename(path), "sha256": hashlib.sha256(f.read()).hexdigest()}]
+        return (Lockfile(os.path.basename(path), hashlib.sha256(f.read()).hexdigest()),)
 
 
-def env_names(entries: Iterable[str]) -> List[str]:
+def env_names(entries: Iterable[str]) -> Tuple[str, ...]:
     """The variables a build's env entries set, sorted: names only (for provenance), as values may be secrets."""
-    return sorted(item.partition("=")[0] for item in entries)
+    return tuple(sorted(item.partition("=")[0] for item in entries))
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,8 @@ class Target:
     #: What went into a built binary, for its SBOM: (binary path, platform) -> inventory.Inventory.
     packages: Optional[Callable[[str, Platform], Inventory]] = field(default=None, compare=False)
     import_path: str = ""               # Go: the main package's import path (for -P)
-    #: For the build's provenance: {"toolchain": {"name", "version"}, "flags": [...], "ldflags": [...]}.
-    provenance: Mapping[str, object] = field(default_factory=dict, compare=False)
+    #: How the toolchain makes the binaries, for the build's provenance (a prebuilt binary has none).
+    recipe: Recipe = field(default_factory=Recipe, compare=False)
     notes: Tuple[str, ...] = ()         # lines for the user about how it will be built
 
 

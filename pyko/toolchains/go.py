@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import BuildError, PykoError, UsageError
-from ..inventory import Inventory, Package
+from ..inventory import GoRecipe, Inventory, Package
 from ..platforms import Platform
 from ..util import children
 from ..util.jsontypes import JsonObject
@@ -202,16 +202,16 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
                             ldflags, alone, toolchain=go.go)
         tasks[platform] = BuildTask(key, f"{binary} {platform}", platform, run)
     go_env = {**environ, **go.env}
-    provenance = {"toolchain": {"name": "go", "version": go_version(go, environ)},
-                  "flags": list(flags), "ldflags": list(ldflags), "env": env_names(settings.env),
-                  "added": ["-trimpath", f"CGO_ENABLED={build_env.get('CGO_ENABLED', '0')}",
-                            "GOOS, GOARCH and GOARM of each platform"],
-                  "environment": environment_settings(build_env, GO_SETTINGS),
-                  "lockfiles": lockfile(os.path.join(package.module_dir, "go.sum") if package.module_dir else "")}
-    if context.build_cache:   # compiled packages may come from it: the provenance says so
-        provenance["buildCache"] = dict(context.build_cache)
+    go_sum = os.path.join(package.module_dir, "go.sum") if package.module_dir else ""
+    recipe = GoRecipe(
+        "go", go_version(go, environ), lockfile(go_sum),
+        flags=tuple(flags), ldflags=tuple(ldflags), env=env_names(settings.env),
+        added=("-trimpath", f"CGO_ENABLED={build_env.get('CGO_ENABLED', '0')}",
+               "GOOS, GOARCH and GOARM of each platform"),
+        environment=environment_settings(build_env, GO_SETTINGS),
+        build_cache=dict(context.build_cache))   # compiled packages may come from it: the provenance says so
     return Target(binary, package.dir, tasks, packages=lambda path, platform: go_packages(go.go, path, go_env),
-                  import_path=package.import_path, provenance=provenance)
+                  import_path=package.import_path, recipe=recipe)
 
 
 _VERSIONS: Dict[str, str] = {}

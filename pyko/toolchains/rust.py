@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, Mapping, Sequence, Tuple
 
 from ..errors import BuildError, UsageError
-from ..inventory import Inventory
+from ..inventory import Inventory, RustRecipe
 from ..platforms import Platform, rust_triple
 from ..util import children
 from . import BuildContext, BuildTask, Source, Target, env_names, environment_settings, lockfile, with_build_env
@@ -153,21 +153,21 @@ def rust_target(build: Source, platforms: Iterable[Platform], environ: Mapping[s
     lock = find_lock(crate.dir)
     rustflags = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "RUSTC_BOOTSTRAP"] + \
         [f"CARGO_TARGET_{_env_key(t)}_RUSTFLAGS" for t in sorted(set(triples.values()))]
-    provenance = {"toolchain": {"name": "rustc", "version": rustc_version(environ)}, "flags": list(settings.flags),
-                  "builder": builder, "libc": settings.rust_libc, "env": env_names(settings.env),
-                  "added": ["--release", "--target " + ", ".join(sorted(set(triples.values())))]
-                  + ([f"{CRT_STATIC} (RUSTFLAGS)"] if settings.rust_libc == "gnu" else []),
-                  "standardLibrary": ("built from source by cargo (-Zbuild-std)" if builds_std(settings.flags)
-                                      else "installed in the toolchain's sysroot (rustc --print sysroot)"),
-                  "environment": environment_settings(environ, rustflags, names_only=("CARGO_",)),
-                  "lockfiles": lockfile(lock)}
+    recipe = RustRecipe(
+        "rustc", rustc_version(environ), lockfile(lock), flags=tuple(settings.flags), builder=builder,
+        libc=settings.rust_libc, env=env_names(settings.env),
+        added=("--release", "--target " + ", ".join(sorted(set(triples.values()))))
+        + ((f"{CRT_STATIC} (RUSTFLAGS)",) if settings.rust_libc == "gnu" else ()),
+        standard_library=("built from source by cargo (-Zbuild-std)" if builds_std(settings.flags)
+                          else "installed in the toolchain's sysroot (rustc --print sysroot)"),
+        environment=environment_settings(environ, rustflags, names_only=("CARGO_",)))
     notes: Tuple[str, ...] = ()
     if builder == "cargo" and settings.rust_builder == "auto":
         note = (f"{name}: cargo-auditable is not installed, so the binary will not carry its crate list; "
                 "the SBOM lists the crates from cargo metadata (cargo install cargo-auditable --locked "
                 "to embed them)")
         notes = (note,)
-    return Target(name, crate.dir, tasks, packages=packages, provenance=provenance, notes=notes)
+    return Target(name, crate.dir, tasks, packages=packages, recipe=recipe, notes=notes)
 
 
 def builds_std(flags: Sequence[str]) -> bool:

@@ -2,13 +2,14 @@
 as a valid URI and never a modified checkout as its commit, nothing that depends on where pyko ran."""
 import pytest
 
+from pyko.inventory import GoRecipe, Lockfile, Recipe
 from pyko.supplychain import provenance
 
 
 def _facts(**changes):
     facts = {"source_dir": "", "name": "reg.io/app", "tags": ("v1",), "base": "pyko://static",
                  "base_identity": ("pyko://static", "sha256:" + "1" * 64), "platforms": ("linux/amd64",),
-                 "binaries": (("app", {"toolchain": {"name": "go", "version": "go1.27.3"}, "flags": ["-v"]}),),
+                 "binaries": (("app", GoRecipe("go", "go1.27.3", flags=("-v",))),),
                  "started": 1800000000.7, "finished": 1800000100.2}
     facts.update(changes)
     return provenance.BuildFacts(**facts)
@@ -36,7 +37,9 @@ def test_times_come_from_the_epoch_when_it_is_set():
     assert live == {"startedOn": "2027-01-15T08:00:00Z", "finishedOn": "2027-01-15T08:01:40Z"}
     definition = fixed["buildDefinition"]
     assert definition["buildType"] == provenance.BUILD_TYPE
-    assert definition["externalParameters"]["binaries"] == [{"name": "app", "flags": ["-v"]}]
+    assert definition["externalParameters"]["binaries"] == [
+        {"name": "app", "flags": ["-v"], "ldflags": [], "env": [], "added": [],
+         "environment": {"values": {}, "names": []}}]
     assert {"name": "base", "uri": "pyko://static", "digest": {"sha256": "1" * 64}} in \
         definition["resolvedDependencies"]
     assert provenance.epoch_if_set({}, 0) is None and provenance.epoch_if_set({"SOURCE_DATE_EPOCH": "5"}, 5) == 5
@@ -137,8 +140,7 @@ def test_every_remote_becomes_a_valid_uri(remote, uri):
 
 
 def test_lockfiles_and_the_builders_version():
-    facts = _facts(binaries=(("app", {"toolchain": {"name": "go", "version": "go1.27.3"},
-                                      "lockfiles": [{"name": "go.sum", "sha256": "ab" * 32}]}),))
+    facts = _facts(binaries=(("app", Recipe("go", "go1.27.3", (Lockfile("go.sum", "ab" * 32),))),))
     predicate = provenance.predicate(facts, {}, 0)
     assert {"name": "go.sum", "digest": {"sha256": "ab" * 32}} in predicate["buildDefinition"]["resolvedDependencies"]
     assert predicate["buildDefinition"]["externalParameters"]["binaries"] == [{"name": "app"}]

@@ -90,11 +90,11 @@ def test_a_build_with_the_registry_cache_says_so_in_its_provenance(tmp_path):
     (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
     context = BuildContext(str(tmp_path / "w"), str(tmp_path / "c"), 0, dict(os.environ))
     plain = go_target(Source(str(tmp_path)), [Platform.parse("linux/amd64")], context)
-    assert "buildCache" not in plain.provenance
+    assert "buildCache" not in plain.recipe.details()
     cached = BuildContext(str(tmp_path / "w"), str(tmp_path / "c"), 0, dict(os.environ),
                           build_cache={"uri": "reg.io/team/gocache:go-build-cache", "digest": "sha256:" + "a" * 64,
                                        "verified": True, "signer": "signed with ci.pub"})
     target = go_target(Source(str(tmp_path)), [Platform.parse("linux/amd64")], cached)
-    assert target.provenance["buildCache"] == {"uri": "reg.io/team/gocache:go-build-cache",
+    assert target.recipe.details()["buildCache"] == {"uri": "reg.io/team/gocache:go-build-cache",
                                                "digest": "sha256:" + "a" * 64, "verified": True,
                                                "signer": "signed with ci.pub"}

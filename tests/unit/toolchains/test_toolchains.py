@@ -18,7 +18,7 @@ def test_an_entry_without_equals_names_the_build():
 
 
 def test_provenance_records_names_never_values():
-    assert env_names(["TOKEN=secret", "A=1"]) == ["A", "TOKEN"]
+    assert env_names(["TOKEN=secret", "A=1"]) == ("A", "TOKEN")
 
 
 def test_a_source_is_prebuilt_when_it_has_files():
