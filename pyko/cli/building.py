@@ -63,16 +63,17 @@ class _Given:
 def flags_from(paths: Sequence[str], options: Mapping[str, Any], kubernetes: bool = False) -> Flags:
     """plan.Flags from the keyword arguments of a command with build_options, each field set here by
     name (tests/unit/cli/test_building.py checks every option is read and every field set)."""
-    from ..plan.metadata import ImageFlags, comma_separated, key_values
+    from ..plan.config import ImageMetadata
+    from ..plan.metadata import comma_separated, key_values
     from ..plan.resolve import Flags
 
     given = _Given(options)
-    image = ImageFlags(
-        labels=key_values(comma_separated(options["labels"]), "--image-label"),
-        annotations=key_values(comma_separated(options["annotations"]), "--image-annotation"),
-        env=key_values(options["image_env"], "--image-env"),
-        working_dir=options["workdir"], exposed_ports=given.strings("exposed"),
-        args=given.strings("cmd_args"), user=options["user"], entrypoint=options["entrypoint"],
+    image = ImageMetadata(   # the command line's level: None where an option was not given
+        labels=dict(key_values(comma_separated(options["labels"]), "--image-label")),
+        annotations=dict(key_values(comma_separated(options["annotations"]), "--image-annotation")),
+        env=dict(key_values(options["image_env"], "--image-env")),
+        working_dir=options["workdir"], exposed_ports=given.strings("exposed") or None,
+        args=given.strings("cmd_args") or None, user=options["user"] or None, entrypoint=options["entrypoint"],
     )
     return Flags(
         paths=tuple(paths), platforms=given.strings("platforms"), base=given.text("base"),

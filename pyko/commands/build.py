@@ -207,10 +207,7 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
         for note in target.notes:
             reporter.info(note)
     command = _command(targets, build.command)
-    image = build.image
-    spec = AppSpec(name=command.name, user=image.user, entrypoint=image.entrypoint, epoch=image.epoch,
-                   labels=dict(image.labels), env=image.env, working_dir=image.working_dir,
-                   exposed_ports=image.exposed_ports, args=image.args)
+    spec = AppSpec(command.name, build.image)
     name = build.image_name(targets[0].name, targets[0].import_path)
     ref = build.target_for(name)
     reporter.info(f"{name}: {len(platforms)} platform(s) on {build.base}: " + ", ".join(str(p) for p in platforms))
@@ -313,7 +310,7 @@ def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float],
 def _sboms(name: str, job: _Job, index: Index, built_binaries: Mapping[Hashable, BuiltBinary], reporter: Reporter,
            partial: bool = False) -> Tuple[Sbom, ...]:
     """One SPDX document per platform image, then one for the index."""
-    created = rfc3339(job.spec.epoch)
+    created = rfc3339(job.spec.image.epoch)
     out = []
     for image in index.images:
         platform = image.platform

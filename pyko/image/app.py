@@ -22,18 +22,33 @@ from .layer import TarEntry, dir_entry, file_entry
 APP_DIR = "/ko-app"
 
 
+#: (key, value) pairs, in order: labels, annotations, Env.
+Pairs = Tuple[Tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ImageSettings:
+    """The metadata of one build's images, final (the plan resolves it from flags, config and
+    environment: templates expanded, values checked); the one type from the plan to the image."""
+
+    user: str = NONROOT
+    entrypoint: bool = False                # ko's style: ENTRYPOINT instead of CMD
+    epoch: int = 0                          # SOURCE_DATE_EPOCH
+    labels: Pairs = ()                      # config Labels (on top of the base's)
+    annotations: Pairs = ()                 # on every image manifest and on the index
+    env: Pairs = ()                         # runtime Env (on top of the base's)
+    working_dir: str = ""
+    exposed_ports: Tuple[str, ...] = ()     # "8080/tcp"
+    args: Tuple[str, ...] = ()              # after the binary in Cmd (or Cmd itself with --entrypoint)
+
+
 @dataclass(frozen=True)
 class AppSpec:
+    """One app image's recipe: its command's binary name, and the build's image settings."""
+
     name: str                      # the binary's name in the image
-    user: str = NONROOT
-    entrypoint: bool = False       # ko's style: ENTRYPOINT instead of CMD
-    epoch: int = 0                 # SOURCE_DATE_EPOCH
+    image: ImageSettings = field(default_factory=ImageSettings)
     author: str = "pyko"
-    labels: Mapping[str, str] = field(default_factory=dict)
-    env: Sequence[Tuple[str, str]] = ()           # runtime Env, set over the base's
-    working_dir: str = ""
-    exposed_ports: Sequence[str] = ()             # "8080/tcp"
-    args: Sequence[str] = ()                      # default arguments after the binary
 
     @property
     def binary_path(self) -> str:
@@ -41,7 +56,7 @@ class AppSpec:
 
 
 def _history(spec: AppSpec, comment: str) -> JsonObject:
-    return {"created": rfc3339(spec.epoch), "created_by": f"pyko build {spec.name}", "comment": comment}
+    return {"created": rfc3339(spec.image.epoch), "created_by": f"pyko build {spec.name}", "comment": comment}
 
 
 class LayerMaker(Protocol):
@@ -56,12 +71,12 @@ def binary_layer(binary: str, spec: AppSpec, layers: LayerMaker, name: str = "")
     it: a LayerCache, or anything with its layer() method."""
     path = f"{APP_DIR}/{name or spec.name}"
     entries = [dir_entry(APP_DIR), file_entry(path, source=binary, mode=0o755)]
-    return layers.layer(entries, spec.epoch, _history(spec, f"binary, at {path}"))
+    return layers.layer(entries, spec.image.epoch, _history(spec, f"binary, at {path}"))
 
 
 def kodata_layer(entries: Sequence[TarEntry], spec: AppSpec, layers: LayerMaker) -> Layer:
     """The kodata layer from entries made (and checked) by kodata_entries before compiling."""
-    return layers.layer(entries, spec.epoch, _history(spec, f"kodata contents, at {KODATA_PATH}"))
+    return layers.layer(entries, spec.image.epoch, _history(spec, f"kodata contents, at {KODATA_PATH}"))
 
 
 def _set_env(env: List[str], key: str, value: str) -> List[str]:
@@ -73,26 +88,26 @@ def app_image(base: Image, layers: Sequence[Layer], spec: AppSpec, has_kodata: b
     """`base` plus `layers`, configured to run the binary as `spec` says."""
 
     def configure(config: JsonObject) -> None:
-        config["created"] = rfc3339(spec.epoch)
+        config["created"] = rfc3339(spec.image.epoch)
         config["author"] = spec.author
         run = config.setdefault("config", {})
         run["Env"] = _env(list(run.get("Env") or []), spec, has_kodata)
-        run["User"] = spec.user
+        run["User"] = spec.image.user
         # Clear the base's command so our binary runs whatever the base set.
         run.pop("Entrypoint", None)
         run.pop("Cmd", None)
-        if spec.entrypoint:
+        if spec.image.entrypoint:
             run["Entrypoint"] = [spec.binary_path]
-            if spec.args:
-                run["Cmd"] = list(spec.args)
+            if spec.image.args:
+                run["Cmd"] = list(spec.image.args)
         else:
-            run["Cmd"] = [spec.binary_path, *spec.args]
-        if spec.working_dir:
-            run["WorkingDir"] = spec.working_dir
-        if spec.exposed_ports:
-            run["ExposedPorts"] = {**(run.get("ExposedPorts") or {}), **{p: {} for p in spec.exposed_ports}}
-        if spec.labels:
-            run["Labels"] = dict(sorted({**(run.get("Labels") or {}), **spec.labels}.items()))
+            run["Cmd"] = [spec.binary_path, *spec.image.args]
+        if spec.image.working_dir:
+            run["WorkingDir"] = spec.image.working_dir
+        if spec.image.exposed_ports:
+            run["ExposedPorts"] = {**(run.get("ExposedPorts") or {}), **{p: {} for p in spec.image.exposed_ports}}
+        if spec.image.labels:
+            run["Labels"] = dict(sorted({**(run.get("Labels") or {}), **dict(spec.image.labels)}.items()))
 
     with_layers = mutate.append_layers(base, layers)
     return mutate.edit_config(with_layers, configure, annotations)
@@ -100,7 +115,7 @@ def app_image(base: Image, layers: Sequence[Layer], spec: AppSpec, has_kodata: b
 
 def _env(env: List[str], spec: AppSpec, has_kodata: bool) -> List[str]:
     """The base's Env with the app's entries set over it, /ko-app on PATH, KO_DATA_PATH for kodata."""
-    for key, value in spec.env:
+    for key, value in spec.image.env:
         env = _set_env(env, key, value)
     path = next((e.split("=", 1)[1] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
     if APP_DIR not in path.split(":"):

@@ -33,10 +33,11 @@ from ..util.jsontypes import Table
 
 
 @dataclass(frozen=True)
-class ImageConfig:
-    """The image's metadata keys, at the top level (defaults) or in a [[builds]] entry.
-
-    None means "not set here" (so a default applies); an empty list or "" is a value.
+class ImageMetadata:
+    """The image's metadata as one level gives it: the config's top level (defaults), a [[builds]]
+    entry, or the command line (the most specific). The plan layers the three into the image's
+    ImageSettings. None means "not set here" (so a less specific level applies); an empty list or ""
+    is a value; the maps merge key by key.
     """
 
     labels: Mapping[str, str] = field(default_factory=dict)         # config Labels
@@ -62,7 +63,7 @@ class BuildConfig:
     bin: str = ""                 # Rust: the binary target of a crate with several
     name: str = ""                # image name (default: the directory's name)
     binaries: Mapping[str, str] = field(default_factory=dict)  # prebuilt: platform -> file
-    image: ImageConfig = field(default_factory=ImageConfig)
+    image: ImageMetadata = field(default_factory=ImageMetadata)
     mains: Tuple[str, ...] = ()   # several programs in one image (each a Go main or a crate; relative to dir)
     bins: Tuple[str, ...] = ()    # Rust: several binaries of one crate, in one image
     cmd: str = ""                 # with several: which binary is the image's command (default: the first)
@@ -88,7 +89,7 @@ class Config:
     builds: Tuple[BuildConfig, ...] = ()
     rust_libc: str = "musl"
     rust_builder: str = "auto"
-    image: ImageConfig = field(default_factory=ImageConfig)   # defaults for every build
+    image: ImageMetadata = field(default_factory=ImageMetadata)   # defaults for every build
     base_policy: Optional[BasePolicy] = None                  # basePolicy: who every base must be signed by
     base_policies: Mapping[str, BasePolicy] = field(default_factory=dict)   # basePolicies: per base
     cache_from: str = ""                                      # cacheFrom: Go's build cache in a registry
@@ -236,8 +237,8 @@ class _Reader:
             return {name: val for name, _, val in pairs}
         return self.table(table, key, 'NAME = "value" (or a list of "NAME=value")')
 
-    def image(self, table: Table) -> ImageConfig:
-        return ImageConfig(
+    def image(self, table: Table) -> ImageMetadata:
+        return ImageMetadata(
             labels=self.table(table, "labels", 'key = "value"'),
             annotations=self.table(table, "annotations", 'key = "value"'),
             env=self.env_table(table, "imageEnv"),

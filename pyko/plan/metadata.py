@@ -20,88 +20,57 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
 from ..errors import UsageError, clean_text
+from ..image.app import ImageSettings, Pairs
 from ..image.conventions import NONROOT
 from ..util.templates import expand_one
 from ..util.timestamps import rfc3339
 from ..util.vcs import source_of
-from .config import ImageConfig
+from .config import ImageMetadata
 
 REVISION = "org.opencontainers.image.revision"
 SOURCE = "org.opencontainers.image.source"
 CREATED = "org.opencontainers.image.created"
 
-Pairs = Tuple[Tuple[str, str], ...]
 _PORT = re.compile(r"([0-9]{1,5})(?:/(tcp|udp|sctp))?\Z")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ImageFlags:
-    """What the command line said about the image; empty or None means "not given"."""
-
-    labels: Pairs = ()
-    annotations: Pairs = ()
-    env: Pairs = ()
-    working_dir: Optional[str] = None
-    exposed_ports: Tuple[str, ...] = ()
-    args: Tuple[str, ...] = ()
-    user: str = ""
-    entrypoint: Optional[bool] = None       # --entrypoint / --cmd; None: the config's, else the command's default
-
-
-@dataclass(frozen=True)
-class ImageSettings:
-    """The metadata of one build's images, final: templates expanded, values checked."""
-
-    user: str = NONROOT
-    entrypoint: bool = False                # ko's style: ENTRYPOINT instead of CMD
-    epoch: int = 0                          # SOURCE_DATE_EPOCH
-    labels: Pairs = ()                      # config Labels (on top of the base's)
-    annotations: Pairs = ()                 # on every image manifest and on the index
-    env: Pairs = ()                         # runtime Env (on top of the base's)
-    working_dir: str = ""
-    exposed_ports: Tuple[str, ...] = ()     # "8080/tcp"
-    args: Tuple[str, ...] = ()              # after the binary in Cmd (or Cmd itself with --entrypoint)
-
-
-def resolve_image(flags: ImageFlags, defaults: ImageConfig, entry: ImageConfig, source_dir: str,
+def resolve_image(flags: ImageMetadata, defaults: ImageMetadata, entry: ImageMetadata, source_dir: str,
                   template_env: Mapping[str, str], epoch: int, entrypoint_default: bool = False) -> ImageSettings:
     """One build's image settings; every bad value is one UsageError naming it."""
 
     def expanded(value: str) -> str:
         return expand_one(value, template_env, source_dir or ".", epoch)
 
-    def layered(key: str, flag_pairs: Pairs, below: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    def layered(key: str, below: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
         """The map `key` (labels, annotations, env): defaults, then the entry's, then the flags', key by key."""
         out: Dict[str, str] = dict(below or {})
-        for level in (getattr(defaults, key), getattr(entry, key), dict(flag_pairs)):
-            out.update(level)
+        for level in (defaults, entry, flags):
+            out.update(getattr(level, key))
         return out
 
-    def merged(key: str, flag_pairs: Pairs, vcs: Optional[Mapping[str, str]] = None) -> Pairs:
-        out = layered(key, flag_pairs, vcs)
+    def merged(key: str, vcs: Optional[Mapping[str, str]] = None) -> Pairs:
+        out = layered(key, vcs)
         return tuple((_checked_key(k, key), expanded(v)) for k, v in sorted(out.items()) if v != "")
 
-    ports = flags.exposed_ports or _first(entry.exposed_ports, defaults.exposed_ports) or ()
+    ports = _first(flags.exposed_ports, entry.exposed_ports, defaults.exposed_ports) or ()
     working_dir = _first(flags.working_dir, entry.working_dir, defaults.working_dir) or ""
-    user = flags.user or _first(entry.user, defaults.user) or NONROOT
+    user = _first(flags.user, entry.user, defaults.user) or NONROOT
     return ImageSettings(
         user=_plain(user, "the image user"),
         entrypoint=bool(_first(flags.entrypoint, entry.entrypoint, defaults.entrypoint, entrypoint_default)),
         epoch=epoch,
-        labels=merged("labels", flags.labels),
-        annotations=merged("annotations", flags.annotations, vcs_annotations(source_dir, epoch)),
-        env=tuple((_env_name(k), _plain(expanded(v), f"the value of {k}"))
-                  for k, v in layered("env", flags.env).items()),
+        labels=merged("labels"),
+        annotations=merged("annotations", vcs_annotations(source_dir, epoch)),
+        env=tuple((_env_name(k), _plain(expanded(v), f"the value of {k}")) for k, v in layered("env").items()),
         working_dir=_working_dir(working_dir),
         exposed_ports=tuple(dict.fromkeys(exposed_port(p) for p in ports)),
-        args=tuple(_plain(a, "an argument") for a in (flags.args or _first(entry.args, defaults.args) or ())),
+        args=tuple(_plain(a, "an argument") for a in (_first(flags.args, entry.args, defaults.args) or ())),
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import UsageError
+from ..image.app import ImageSettings
 from ..platforms import Platform
 from ..reference import (
     Reference,
@@ -39,9 +40,9 @@ from ..util.templates import expand
 from ..util.timestamps import source_date_epoch
 from . import arguments, environment
 from .caches import GoCacheSettings, go_cache_settings
-from .config import BuildConfig, Config
+from .config import BuildConfig, Config, ImageMetadata
 from .environment import cache_dir
-from .metadata import ImageFlags, ImageSettings, resolve_image
+from .metadata import resolve_image
 
 DEFAULT_TAGS = ("latest",)
 #: Repositories that mean "load into the local engine", as ko's ko.local does.
@@ -56,7 +57,7 @@ class Flags:
     platforms: Tuple[str, ...] = ()
     base: str = ""
     tags: Tuple[str, ...] = ()
-    image: ImageFlags = field(default_factory=ImageFlags)
+    image: ImageMetadata = field(default_factory=ImageMetadata)   # the most specific level
     jobs: Optional[int] = None
     oci_layout: str = ""
     tarball: str = ""

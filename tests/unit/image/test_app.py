@@ -1,6 +1,6 @@
 """The app image recipe: base + layers, configured to run the binary as nonroot."""
 from pyko.image import Image
-from pyko.image.app import AppSpec, app_image, binary_layer
+from pyko.image.app import AppSpec, ImageSettings, app_image, binary_layer
 from pyko.image.layer import file_entry, write_layer
 from pyko.image.layer_cache import LayerCache
 
@@ -15,7 +15,7 @@ def _base(tmp_path, env):
 def test_app_image_runs_the_binary_as_nonroot(tmp_path):
     binary = tmp_path / "app"
     binary.write_bytes(b"\x7fELF not really")
-    spec = AppSpec(name="app", epoch=1700000000)
+    spec = AppSpec("app", ImageSettings(epoch=1700000000))
     layer = binary_layer(str(binary), spec, LayerCache(str(tmp_path / "cache")))
     image = app_image(_base(tmp_path, ["PATH=/usr/bin:/bin", "TZ=UTC"]), [layer], spec, False,
                       {"org.opencontainers.image.base.name": "b"})
@@ -32,7 +32,7 @@ def test_app_image_runs_the_binary_as_nonroot(tmp_path):
 def test_entrypoint_style_and_kodata_env(tmp_path):
     binary = tmp_path / "app"
     binary.write_bytes(b"x")
-    spec = AppSpec(name="app", entrypoint=True, user="1000")
+    spec = AppSpec("app", ImageSettings(entrypoint=True, user="1000"))
     layer = binary_layer(str(binary), spec, LayerCache(str(tmp_path / "cache")))
     config = app_image(_base(tmp_path, []), [layer], spec, True).config_json()["config"]
     assert config["Entrypoint"] == ["/ko-app/app"] and "Cmd" not in config and config["User"] == "1000"

@@ -32,10 +32,10 @@ def test_env_takes_the_new_bases_share_and_keeps_the_apps():
 
 
 def test_rebasing_onto_the_same_base_keeps_the_env_as_it_is():
-    from pyko.image.app import AppSpec, _env
+    from pyko.image.app import AppSpec, ImageSettings, _env
 
     base = ["PATH=/usr/local/bin:/usr/bin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt", "TZ=UTC"]
-    built = _env(list(base), AppSpec(name="app", env=(("MODE", "prod"), ("TZ", "Europe/Berlin"))), True)
+    built = _env(list(base), AppSpec("app", ImageSettings(env=(("MODE", "prod"), ("TZ", "Europe/Berlin")))), True)
     assert built[0].startswith("PATH=") is False   # the build moved PATH to the end: the order matters
     assert rebased_env(built, base, base) == built
 

@@ -2,7 +2,7 @@
 import pytest
 
 from pyko.errors import ConfigError
-from pyko.plan.config import Config, ImageConfig
+from pyko.plan.config import Config, ImageMetadata
 from pyko.plan.ko_config import find_ko_config, merge_ko, read_ko_config
 
 EVERY_KEY = """\
@@ -109,5 +109,5 @@ def test_pyko_file_wins_a_key_both_set_with_a_warning_and_ko_projects_get_an_ent
     assert merged.image.entrypoint is True and merged.ko_source.endswith(".ko.yaml")
     assert merged.warnings == ((f"defaultBaseImage is set in both /p/.pyko.toml and {ko.path}: "
                                "using /p/.pyko.toml's"),)
-    said = merge_ko(Config(image=ImageConfig(entrypoint=False)), frozenset({"entrypoint"}), ko)
+    said = merge_ko(Config(image=ImageMetadata(entrypoint=False)), frozenset({"entrypoint"}), ko)
     assert said.image.entrypoint is False

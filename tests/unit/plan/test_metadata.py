@@ -4,37 +4,38 @@ import subprocess
 import pytest
 
 from pyko.errors import UsageError
-from pyko.plan.config import ImageConfig
-from pyko.plan.metadata import CREATED, REVISION, SOURCE, ImageFlags, exposed_port, key_values, resolve_image
+from pyko.plan.config import ImageMetadata
+from pyko.plan.metadata import CREATED, REVISION, SOURCE, exposed_port, key_values, resolve_image
 
 
-def _resolve(flags=ImageFlags(), defaults=ImageConfig(), entry=ImageConfig(), source_dir="", env=None, epoch=0):
+def _resolve(flags=ImageMetadata(), defaults=ImageMetadata(), entry=ImageMetadata(), source_dir="", env=None,
+             epoch=0):
     return resolve_image(flags, defaults, entry, source_dir, env or {}, epoch)
 
 
 def test_maps_merge_by_key_and_the_most_specific_level_wins():
     settings = _resolve(
-        flags=ImageFlags(labels=(("team", "flag"),), env=(("MODE", "flag"),)),
-        defaults=ImageConfig(labels={"team": "default", "tier": "web"}, env={"MODE": "d", "KEEP": "1"}),
-        entry=ImageConfig(labels={"tier": "api"}, env={"EXTRA": "e"}),
+        flags=ImageMetadata(labels={"team": "flag"}, env={"MODE": "flag"}),
+        defaults=ImageMetadata(labels={"team": "default", "tier": "web"}, env={"MODE": "d", "KEEP": "1"}),
+        entry=ImageMetadata(labels={"tier": "api"}, env={"EXTRA": "e"}),
     )
     assert settings.labels == (("team", "flag"), ("tier", "api"))
     assert dict(settings.env) == {"MODE": "flag", "KEEP": "1", "EXTRA": "e"}
 
 
 def test_lists_and_single_values_replace():
-    settings = _resolve(defaults=ImageConfig(args=("--a",), exposed_ports=("80",), working_dir="/d", user="1"),
-                        entry=ImageConfig(args=(), exposed_ports=("8080", "53/udp", "8080/TCP")))
+    settings = _resolve(defaults=ImageMetadata(args=("--a",), exposed_ports=("80",), working_dir="/d", user="1"),
+                        entry=ImageMetadata(args=(), exposed_ports=("8080", "53/udp", "8080/TCP")))
     assert settings.args == () and settings.exposed_ports == ("8080/tcp", "53/udp")
     assert settings.working_dir == "/d" and settings.user == "1"
-    flagged = _resolve(ImageFlags(args=("serve",), working_dir="/w", user="nobody"),
-                       defaults=ImageConfig(args=("--a",), working_dir="/d"))
+    flagged = _resolve(ImageMetadata(args=("serve",), working_dir="/w", user="nobody"),
+                       defaults=ImageMetadata(args=("--a",), working_dir="/d"))
     assert (flagged.args, flagged.working_dir, flagged.user) == (("serve",), "/w", "nobody")
 
 
 def test_templates_expand_in_values(tmp_path):
-    settings = _resolve(ImageFlags(labels=(("v", "{{.Env.VERSION}}"),), annotations=(("built", "{{.Date}}"),),
-                                   env=(("AT", "{{.Timestamp}}"),)), env={"VERSION": "1.2"}, epoch=86400)
+    settings = _resolve(ImageMetadata(labels={"v": "{{.Env.VERSION}}"}, annotations={"built": "{{.Date}}"},
+                                   env={"AT": "{{.Timestamp}}"}), env={"VERSION": "1.2"}, epoch=86400)
     assert settings.labels == (("v", "1.2"),) and settings.annotations == (("built", "1970-01-02T00:00:00Z"),)
     assert settings.env == (("AT", "86400"),)
 
@@ -52,21 +53,21 @@ def test_vcs_annotations_by_default_and_an_empty_value_removes_one(tmp_path):
     settings = _resolve(source_dir=str(tmp_path), epoch=1700000000)
     assert dict(settings.annotations) == {REVISION: commit, SOURCE: "https://git.example.com/team/app.git",
                                           CREATED: "2023-11-14T22:13:20Z"}
-    overridden = _resolve(ImageFlags(annotations=((SOURCE, ""), (CREATED, "x"))), source_dir=str(tmp_path))
+    overridden = _resolve(ImageMetadata(annotations={SOURCE: "", CREATED: "x"}), source_dir=str(tmp_path))
     assert dict(overridden.annotations) == {REVISION: commit, CREATED: "x"}
     assert _resolve(source_dir=str(tmp_path / "..")).annotations == ()  # outside a checkout: none
 
 
 @pytest.mark.parametrize("flags, needle", [
-    (ImageFlags(env=(("1BAD", "x"),)), "is not a variable name"),
-    (ImageFlags(env=(("OK", "a\nb"),)), "control characters"),
-    (ImageFlags(working_dir="relative"), "must be an absolute path"),
-    (ImageFlags(exposed_ports=("http",)), "must look like 8080"),
-    (ImageFlags(exposed_ports=("70000",)), "must look like 8080"),
-    (ImageFlags(exposed_ports=("80/icmp",)), "must look like 8080"),
-    (ImageFlags(labels=(("a\tb", "x"),)), "is not a valid key"),
-    (ImageFlags(user="a\x1bb"), "control characters"),
-    (ImageFlags(labels=(("x", "{{.Env.MISSING}}"),)), "no Env value named MISSING"),
+    (ImageMetadata(env={"1BAD": "x"}), "is not a variable name"),
+    (ImageMetadata(env={"OK": "a\nb"}), "control characters"),
+    (ImageMetadata(working_dir="relative"), "must be an absolute path"),
+    (ImageMetadata(exposed_ports=("http",)), "must look like 8080"),
+    (ImageMetadata(exposed_ports=("70000",)), "must look like 8080"),
+    (ImageMetadata(exposed_ports=("80/icmp",)), "must look like 8080"),
+    (ImageMetadata(labels={"a\tb": "x"}), "is not a valid key"),
+    (ImageMetadata(user="a\x1bb"), "control characters"),
+    (ImageMetadata(labels={"x": "{{.Env.MISSING}}"}), "no Env value named MISSING"),
 ])
 def test_bad_values_are_one_error(flags, needle):
     with pytest.raises(UsageError, match=needle):

@@ -141,11 +141,10 @@ def test_ko_flags_ldflags_replace_the_config_and_disable_optimizations_adds_gcfl
 ])
 def test_entrypoint_comes_from_the_flag_then_the_config_then_the_command(pkg, kubernetes, flag, configured,
                                                                          expected):
-    from pyko.plan.config import ImageConfig
-    from pyko.plan.metadata import ImageFlags
+    from pyko.plan.config import ImageMetadata
 
-    config = Config(root=str(pkg), image=ImageConfig(entrypoint=configured))
-    flags = Flags(paths=(str(pkg / "app"),), kubernetes=kubernetes, image=ImageFlags(entrypoint=flag))
+    config = Config(root=str(pkg), image=ImageMetadata(entrypoint=configured))
+    flags = Flags(paths=(str(pkg / "app"),), kubernetes=kubernetes, image=ImageMetadata(entrypoint=flag))
     build, = resolve(flags, config, {}).builds
     assert build.image.entrypoint is expected
 
