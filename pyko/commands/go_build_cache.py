@@ -1,8 +1,8 @@
 """--cache-from / --cache-to: Go's build cache read from and saved to a registry around one build.
 
 Before compiling, the artifact at --cache-from fills a directory that pyko's GOCACHEPROG server
-(toolchains/gocacheprog.py) serves to every `go build` of the run; after a build that succeeded,
-what the build used and added is saved to --cache-to (transport/go_cache.py), and signed by the
+(toolchains/gocache/server.py) serves to every `go build` of the run; after a build that succeeded,
+what the build used and added is saved to --cache-to (toolchains/gocache/artifact.py), and signed by the
 build's signer (a bundle referrer of the cache manifest).
 
 A cache decides what a build links, so it is trusted only as far as it is verified: the manifest's
@@ -30,8 +30,8 @@ from ..image import Descriptor
 from ..plan.caches import GoCacheSettings
 from ..reference import Reference
 from ..supplychain.signers import Signer
-from ..toolchains.go import cacheprog_environment
-from ..transport import go_cache
+from ..toolchains.gocache import artifact as go_cache
+from ..toolchains.gocache import cacheprog_environment
 from ..transport.registry.hosts import Registries
 from ..transport.registry.repository import Repository
 from ..util.progress import Reporter

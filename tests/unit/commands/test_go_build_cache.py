@@ -33,7 +33,7 @@ def test_an_unreachable_cache_is_a_warning_and_a_cold_build(tmp_path):
     reporter = Lines()
     run = open_cache(go_cache_settings("127.0.0.1:9/cache", "127.0.0.1:9/cache", "", "", trust="none"), unreachable,
                      _go_saying(tmp_path, "go1.26.8"), str(tmp_path), 2, reporter)
-    assert run is not None and run.environ["GOCACHEPROG"].endswith(f"-m pyko.toolchains.gocacheprog {run.root}")
+    assert run is not None and run.environ["GOCACHEPROG"].endswith(f"-m pyko.toolchains.gocache.server {run.root}")
     assert any(line.startswith("warning: go cache from 127.0.0.1:9/cache") for line in reporter.lines)
     save_cache(run, unreachable, str(tmp_path), reporter)
     assert reporter.lines[-1].startswith("warning: go cache not saved to 127.0.0.1:9/cache")

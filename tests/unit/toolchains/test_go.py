@@ -45,25 +45,6 @@ def test_go_build_info_is_read_main_first_then_the_standard_library():
     assert [p.version for p in go.parse_go_version_m("mod\texample.com/app\t(devel)\t\n")] == ["(devel)"]
 
 
-def test_the_registry_cache_needs_a_go_with_gocacheprog(tmp_path):
-    import stat
-
-    from pyko.toolchains import go as go_module
-
-    def fake_go(version):
-        path = tmp_path / f"go-{version}"
-        path.write_text(f"#!/bin/sh\necho {version}\n")
-        path.chmod(path.stat().st_mode | stat.S_IEXEC)
-        return str(path)
-
-    old = {"PYKO_GO": fake_go("go1.23.4"), "PATH": "/usr/bin:/bin"}
-    variables, version, reason = go_module.cacheprog_environment(old, str(tmp_path / "cache"))
-    assert variables == {} and version == "go1.23.4" and "has no GOCACHEPROG (Go 1.24 or later has)" in reason
-    new = {"PYKO_GO": fake_go("go1.26.8"), "PATH": "/usr/bin:/bin"}
-    variables, version, reason = go_module.cacheprog_environment(new, str(tmp_path / "cache"))
-    assert reason == "" and variables["GOCACHEPROG"].endswith(f"-m pyko.toolchains.gocacheprog {tmp_path / 'cache'}")
-
-
 def test_many_packages_are_listed_in_one_go_list_per_module(tmp_path):
 
     from pyko.toolchains.go import find_go, inspect_package, list_packages

@@ -5,8 +5,8 @@ import io
 import json
 import os
 
-from pyko.toolchains.gocacheprog import CacheServer, serve
-from pyko.util.gocache_dir import output_path, read_action
+from pyko.toolchains.gocache.layout import output_path, read_action
+from pyko.toolchains.gocache.server import CacheServer, serve
 
 
 def b64(raw: bytes) -> str:

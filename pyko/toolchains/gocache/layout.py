@@ -1,8 +1,10 @@
 """The files of pyko's Go build cache directory, shared by the GOCACHEPROG server that Go talks to
-(toolchains/gocacheprog.py) and the registry store that fills and saves it (transport/go_cache.py).
+(server.py) and the registry artifact that fills and saves it (artifact.py).
 
   a/<action id, hex>   "<output id, hex> <size> <unix nanoseconds>": what Go stored under the action
   o/<output id, hex>   the output's bytes; its SHA-256 is the output id, checked before Go sees it
+  used/<pid>           "hit <action>" or "put <action>" per line: what each server process served or
+                       stored, read back when the cache is saved (only what a build used is kept)
 
 Names are 64 lowercase hex digits and nothing else, so no name from a registry's layer can become
 another path.
@@ -12,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from typing import Optional, Tuple
+from typing import IO, Optional, Set, Tuple
+
+from ...util.atomic import atomic_file
 
 ENTRY = re.compile(r"(a|o)/[0-9a-f]{64}\Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
@@ -75,9 +79,36 @@ def output_is_intact(root: str, output: str, size: int) -> bool:
 
 
 def write_atomically(path: str, data: bytes) -> None:
-    """Written whole or not at all: two go processes may put the same entry at once."""
+    """Written whole or not at all: two go processes may put the same entry at once. Not synced: an
+    entry is checked by its hash before it is served, so a torn one is a miss."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as f:
+    with atomic_file(path, durable=False) as f:
         f.write(data)
-    os.replace(temporary, path)
+
+
+# --- what a build used: one log per server process, read back when the cache is saved -------------
+USED = "used"
+
+
+def use_log(root: str) -> IO[str]:
+    """This server process's log (used/<pid>), opened for appending one line per action."""
+    os.makedirs(os.path.join(root, USED), exist_ok=True)
+    return open(os.path.join(root, USED, str(os.getpid())), "a")
+
+
+def record_use(log: IO[str], kind: str, action: str) -> None:
+    """`kind` is "hit" (served) or "put" (stored)."""
+    log.write(f"{kind} {action}\n")
+
+
+def used_actions(root: str) -> Tuple[Set[str], Set[str]]:
+    """(actions served, actions stored) by every server process of this build."""
+    hits: Set[str] = set()
+    puts: Set[str] = set()
+    directory = os.path.join(root, USED)
+    for name in os.listdir(directory) if os.path.isdir(directory) else ():
+        with open(os.path.join(directory, name)) as f:
+            for line in f:
+                kind, _, action = line.strip().partition(" ")
+                (hits if kind == "hit" else puts).add(action)
+    return hits, puts

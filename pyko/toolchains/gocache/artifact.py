@@ -2,7 +2,7 @@
 
 The artifact is one image manifest (artifactType application/vnd.pyko.go-build-cache.v1) whose
 config names the Go toolchain that wrote it and whose layers are tar+gzip archives of cache
-entries (util/gocache_dir.py's a/<action> and o/<output> files). A run costs one manifest GET,
+entries (layout.py's a/<action> and o/<output> files). A run costs one manifest GET,
 one config GET and one GET per layer; saving costs one new layer (the entries this build added),
 a config and a manifest.
 
@@ -29,11 +29,12 @@ import zlib
 from dataclasses import dataclass, field
 from typing import IO, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-from ..errors import MalformedInput, NotFound, clean_text
-from ..image.blob import BytesBlob, Descriptor, FileBlob, canonical_json
-from ..image.digest import file_digest
-from ..image.documents import load_json, parse_manifest
-from ..util.gocache_dir import (
+from ...errors import MalformedInput, NotFound, clean_text
+from ...image.blob import BytesBlob, Descriptor, FileBlob, canonical_json
+from ...image.digest import file_digest
+from ...image.documents import load_json, parse_manifest
+from ...transport.registry.repository import Repository
+from .layout import (
     ENTRY,
     MAX_ACTION_FILE,
     MAX_OUTPUT,
@@ -41,8 +42,8 @@ from ..util.gocache_dir import (
     output_path,
     parse_action,
     read_action,
+    used_actions,
 )
-from .registry.repository import Repository
 
 ARTIFACT = "application/vnd.pyko.go-build-cache.v1"
 CONFIG_TYPE = "application/vnd.pyko.go-build-cache.config.v1+json"
@@ -221,19 +222,6 @@ def adopt(staging: str, root: str) -> None:
         source = os.path.join(staging, kind)
         if os.path.isdir(source):
             os.replace(source, os.path.join(root, kind))
-
-
-def used_actions(root: str) -> Tuple[Set[str], Set[str]]:
-    """(actions served, actions stored) by every cacheprog process of this build."""
-    hits: Set[str] = set()
-    puts: Set[str] = set()
-    directory = os.path.join(root, "used")
-    for name in os.listdir(directory) if os.path.isdir(directory) else ():
-        with open(os.path.join(directory, name)) as f:
-            for line in f:
-                kind, _, action = line.strip().partition(" ")
-                (hits if kind == "hit" else puts).add(action)
-    return hits, puts
 
 
 def save(repository: Repository, tag: str, root: str, go_version: str, pulled: PulledCache, scratch: str,

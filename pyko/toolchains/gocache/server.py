@@ -1,9 +1,9 @@
 """A GOCACHEPROG server: Go's build cache served from a directory pyko fills from a registry.
 
-Go (1.24 and later) starts `python -m pyko.toolchains.gocacheprog DIR` and speaks the cacheprog
+Go (1.24 and later) starts `python -m pyko.toolchains.gocache.server DIR` and speaks the cacheprog
 protocol (cmd/go/internal/cacheprog) over stdin and stdout: JSON requests, one per line, each
 `put` followed by its body as a base64 JSON string; JSON responses, the first announcing the
-commands it knows. Entries live in DIR as util/gocache_dir.py lays them out.
+commands it knows. Entries live in DIR as layout.py lays them out.
 
 An entry is served only if its output's bytes hash to its output id, and its action entry is well
 formed: a damaged entry is a miss, and Go compiles the package again. That alone cannot catch a
@@ -25,8 +25,8 @@ import sys
 import time
 from typing import IO, Dict, Optional
 
-from ..util.gocache_dir import action_path, output_is_intact, output_path, read_action, write_atomically
-from ..util.jsontypes import JsonObject
+from ...util.jsontypes import JsonObject
+from .layout import action_path, output_is_intact, output_path, read_action, record_use, use_log, write_atomically
 
 KNOWN = ["get", "put", "close"]
 
@@ -78,7 +78,7 @@ class CacheServer:
 
     def _note(self, kind: str, action: str) -> None:
         if self.used is not None:
-            self.used.write(f"{kind} {action}\n")
+            record_use(self.used, kind, action)
 
 
 def _hex(value: object) -> str:
@@ -98,8 +98,7 @@ def _b64(hex_id: str) -> str:
 
 
 def serve(root: str, requests: IO[str], responses: IO[str]) -> None:
-    os.makedirs(os.path.join(root, "used"), exist_ok=True)
-    with open(os.path.join(root, "used", str(os.getpid())), "a") as used:
+    with use_log(root) as used:
         server = CacheServer(root, used)
         responses.write(json.dumps({"ID": 0, "KnownCommands": KNOWN}) + "\n")
         responses.flush()

@@ -10,8 +10,8 @@ import pytest
 
 from pyko.errors import MalformedInput, NotFound, RegistryError
 from pyko.image.digest import sha256_digest
-from pyko.transport import go_cache
-from pyko.util.gocache_dir import action_path, output_path, write_atomically
+from pyko.toolchains.gocache import artifact as go_cache
+from pyko.toolchains.gocache.layout import action_path, output_path, write_atomically
 
 
 class FakeRepository:
