@@ -168,7 +168,7 @@ def as_json(built: Built) -> str:
         "attestations": [_attachment_ref(built.name, a) for a in built.attachments
                          if a.kind == "attestation"],
         "signedBy": built.signed_by,
-        "outputs": [{"kind": kind, "location": where} for kind, where in built.outputs],
+        "outputs": [{"kind": output.kind, "location": output.location} for output in built.outputs],
     }, sort_keys=False)
 
 

@@ -59,6 +59,22 @@ class Sbom:
 
 
 @dataclass(frozen=True)
+class Output:
+    """A destination an image was written to: its kind (registry, oci-layout, tarball, local) and where."""
+
+    kind: str
+    location: str
+
+
+@dataclass(frozen=True)
+class Attested:
+    """An SLSA provenance predicate about one subject (the index or a platform image), to be attested."""
+
+    subject: str                        # the digest it is about
+    predicate: JsonObject
+
+
+@dataclass(frozen=True)
 class Built:
     name: str                           # the full image name (repo-qualified when pushed)
     index: Index
@@ -68,10 +84,10 @@ class Built:
     tag_only: bool = False              # --tag-only: the reference is name:TAG
     by_digest: bool = False             # --push-by-digest: no tag was moved
     local: bool = False                 # --local: the reference is the engine's pyko.local/NAME:<hex>
-    outputs: Tuple[Tuple[str, str], ...] = ()    # (kind, where) of each destination written
+    outputs: Tuple[Output, ...] = ()             # each destination written
     attachments: Tuple[Stored, ...] = ()         # signatures and SBOMs stored beside it
     signed_by: str = ""                          # who signed it (the key, or the keyless identity)
-    provenance: Tuple[Tuple[str, JsonObject], ...] = ()   # (subject digest, SLSA predicate), when attesting
+    provenance: Tuple[Attested, ...] = ()        # when attesting: a predicate per subject
 
     @property
     def one_tag(self) -> str:
@@ -293,7 +309,7 @@ def _assemble(job: _Job, built_binaries: Dict[object, BuiltBinary], layers: Laye
 
 
 def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float], layers_deflater: Deflater
-                ) -> Tuple[Tuple[str, JsonObject], ...]:
+                ) -> Tuple[Attested, ...]:
     """An SLSA v1 predicate for the index and for each platform image."""
     epoch = provenance.epoch_if_set(plan.environ, plan.epoch)
     binaries = tuple((target.name, target.recipe) for target in job.targets)
@@ -303,7 +319,7 @@ def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float],
             [(image, job.base.identity(image.platform), (str(image.platform),)) for image in index.images]:
         facts = provenance.BuildFacts(job.build.path, job.name, job.build.tags, job.build.base, base_identity,
                                       platforms, binaries, *times, compression=layers_deflater.provenance())
-        out.append((subject.digest, provenance.predicate(facts, plan.environ, epoch)))
+        out.append(Attested(subject.digest, provenance.predicate(facts, plan.environ, epoch)))
     return tuple(out)
 
 
@@ -341,7 +357,7 @@ def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer
     stores, written, stored = [], [], []
     for destination in destinations:
         reporter.info(destination.write(out))
-        written.append((destination.kind, destination.location(out)))
+        written.append(Output(destination.kind, destination.location(out)))
         store = destination.attachments(out)
         if store is not None:
             layout = destination.location(out) if destination.kind == "oci-layout" else ""
@@ -373,7 +389,7 @@ def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer
 def _subjects(built: Built, recursive: bool) -> List[Subject]:
     """The index, then each platform's image: its SBOM, whether it is signed, its provenance."""
     sboms = {item.subject: item.document for item in built.sboms}
-    predicates = dict(built.provenance)
+    predicates = {attested.subject: attested.predicate for attested in built.provenance}
     manifests = [(built.index.digest, built.index.descriptor)] + \
         [(image.digest, image.descriptor) for image in built.index.images]
     return [Subject(descriptor, sboms.get(digest), signed=(n == 0 or recursive), provenance=predicates.get(digest))

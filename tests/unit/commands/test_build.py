@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pyko.commands.build import build
+from pyko.commands.build import Output, build
 from pyko.errors import BuildError, UsageError
 from pyko.plan.config import Config
 from pyko.plan.resolve import Flags, resolve
@@ -45,7 +45,7 @@ def test_prebuilt_binaries_become_a_two_platform_index_in_the_layout(tmp_path, b
     config = built.index.images[0].config_json()
     assert config["config"]["Cmd"] == ["/ko-app/tool"] and config["config"]["User"] == "65532"
     assert any(line.startswith("pyko: tool: 2 platform(s) on pyko://static") for line in _lines(stream))
-    assert built.outputs == (("oci-layout", str(tmp_path / "layout")),)
+    assert built.outputs == (Output("oci-layout", str(tmp_path / "layout")),)
 
 
 def test_the_same_plan_builds_the_same_digest_and_reuses_layers(tmp_path, binaries):
