@@ -169,7 +169,8 @@ def build(plan: Plan, reporter: Reporter) -> List[Built]:
         cache = open_cache(plan.go_cache, registries, plan.environ, workdir, plan.jobs, reporter,
                            CacheTrust(plan.registry.timeout, plan.sigstore_offline, plan.cache_dir))
         environ = {**plan.environ, **(cache.environ if cache else {})}
-        toolchains = ToolchainRun([source for build in plan.builds for source in build.sources()], environ)
+        toolchains = ToolchainRun([source for build in plan.builds for source in build.sources()], environ,
+                                  plan.cache_dir)
         build_cache = cache.build_cache if cache else {}   # for the provenance: the cache entries came from
         jobs = [_prepare(build, plan, registries, workdir, reporter, toolchains, environ, build_cache, deflater)
                 for build in plan.builds]
@@ -217,7 +218,7 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
                             f"({err.registry}: {err.reason}): check the base (--base, defaultBaseImage or "
                             "baseImageOverrides)") from None
     platforms = parse_platforms(build.platforms, available=available)
-    context = BuildContext(workdir, plan.cache_dir, plan.epoch, environ, toolchains.shared, build_cache)
+    context = BuildContext(workdir, plan.cache_dir, plan.epoch, environ, build_cache)
     targets = tuple(toolchains.target(source, platforms, context) for source in build.sources())
     for target in targets:
         for note in target.notes:

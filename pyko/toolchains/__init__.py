@@ -111,8 +111,6 @@ class BuildContext:
     cache_dir: str                      # pyko's cache: outputs kept between runs
     epoch: int                          # SOURCE_DATE_EPOCH
     environ: Mapping[str, str]
-    #: State the drivers share across all images of one run, by driver (Go's build groups).
-    shared: Dict[str, object] = field(default_factory=dict, compare=False)
     #: The registry cache compiled packages may come from besides this machine (--cache-from): its
     #: reference, manifest digest, whether it was verified and who signed it; for the provenance.
     build_cache: Mapping[str, object] = field(default_factory=dict)
@@ -126,14 +124,16 @@ class Driver(Protocol):
     def claims(self, source: Source) -> bool:
         """Is this source this toolchain's?"""
 
-    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], shared: Dict[str, object]) -> None:
+    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], cache_dir: str) -> object:
         """Once per run, before any target, with every source this driver claims: what is cheaper asked
-        of the toolchain for all of them at once (Go: one `go list` per module). State goes in `shared`."""
+        of the toolchain for all of them at once (Go: one `go list` per module). Returns the driver's
+        own state for the run (its type is the driver's), handed back to target and summary."""
 
-    def target(self, source: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
-        """The tasks that make the source's binaries (nothing runs yet)."""
+    def target(self, source: Source, platforms: Iterable[Platform], context: BuildContext,
+               state: object = None) -> Target:
+        """The tasks that make the source's binaries (nothing runs yet); `state` is prepare_run's."""
 
-    def summary(self, shared: Mapping[str, object]) -> str:
+    def summary(self, state: object) -> str:
         """Once the run's targets are made: a line for the user on how they will be built, or ""."""
 
 

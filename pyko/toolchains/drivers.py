@@ -3,7 +3,7 @@ A new toolchain is one module with a Driver, plus one entry here."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Sequence, Type
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Sequence, Tuple, Type
 
 from ..errors import PykoError, UsageError
 from ..platforms import Platform
@@ -12,25 +12,27 @@ from .go import GoDriver, find_go, is_go_package, list_env
 from .prebuilt import PrebuiltDriver
 from .rust import RustDriver, is_crate
 
-DRIVERS = (PrebuiltDriver(), RustDriver(), GoDriver())
+DRIVERS: Tuple[Driver, ...] = (PrebuiltDriver(), RustDriver(), GoDriver())
 
 
 class ToolchainRun:
     """The toolchains of one build run: each driver prepared once with the sources it claims, then
     asked for each source's target, then for its line about how the run builds."""
 
-    def __init__(self, sources: Sequence[Source], environ: Mapping[str, str]):
-        self.shared: Dict[str, object] = {}   # the drivers' state for this run (Go's package list, build groups)
-        for driver in DRIVERS:
+    def __init__(self, sources: Sequence[Source], environ: Mapping[str, str], cache_dir: str):
+        self._states: Dict[int, object] = {}   # each driver's own state for this run, by its place in DRIVERS
+        for n, driver in enumerate(DRIVERS):
             mine = [source for source in sources if _claimed_by(driver, source)]
             if mine:
-                driver.prepare_run(mine, environ, self.shared)
+                self._states[n] = driver.prepare_run(mine, environ, cache_dir)
 
     def target(self, source: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
-        return driver_for(source).target(source, platforms, context)
+        driver = driver_for(source)
+        return driver.target(source, platforms, context, self._states.get(DRIVERS.index(driver)))
 
     def summary(self) -> List[str]:
-        return [line for line in (driver.summary(self.shared) for driver in DRIVERS) if line]
+        lines = (driver.summary(self._states[n]) for n, driver in enumerate(DRIVERS) if n in self._states)
+        return [line for line in lines if line]
 
 
 def _claimed_by(driver: Driver, source: Source) -> bool:

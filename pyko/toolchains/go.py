@@ -127,23 +127,28 @@ def list_packages(paths: Iterable[str], environ: Mapping[str, str]) -> Dict[str,
     return out
 
 
-#: BuildContext.shared keys: what go list said of every package of the run, and the build groups.
-LISTED, GROUPS = "go-list", "go-groups"
+@dataclass(frozen=True)
+class GoRun:
+    """Go's state for one run: what `go list` said of every package (asked once for all of them), and
+    the build groups every image's targets share."""
+
+    listed: Mapping[str, JsonObject]
+    groups: GoGroups
 
 
-def prepare_run(sources: Iterable[Source], environ: Mapping[str, str], shared: Dict[str, object]) -> None:
+def prepare_run(sources: Iterable[Source], environ: Mapping[str, str], cache_dir: str) -> GoRun:
     """Before any target is made: every Go package of the run asked of `go list` at once, per module."""
     paths = [s.path for s in sources if s.path and not s.prebuilt and is_go_package(s.path)]
     try:
-        shared[LISTED] = list_packages(paths, environ)
+        listed = list_packages(paths, environ)
     except PykoError:   # no Go: the driver says so, for the image that needs it
-        shared[LISTED] = {}
+        listed = {}
+    return GoRun(listed, GoGroups(cache_dir))
 
 
-def groups_summary(shared: Mapping[str, object]) -> str:
+def groups_summary(run: GoRun) -> str:
     """A line for the user when several packages compile in one go build, else ""."""
-    groups = shared.get(GROUPS)
-    together = [size for size in (groups.sizes() if isinstance(groups, GoGroups) else []) if size > 1]
+    together = [size for size in run.groups.sizes() if size > 1]
     if not together:
         return ""
     return (f"go: {max(together)} main packages compiled together, one go build per platform "
@@ -172,12 +177,12 @@ def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str],
 
 
 def go_target(build: Source, platforms: Iterable[Platform], context: BuildContext,
-              go: Optional[GoBinary] = None) -> Target:
+              go: Optional[GoBinary] = None, go_run: Optional[GoRun] = None) -> Target:
     """One image's worth of Go builds: a task per platform, deduplicated by GOARCH/GOARM."""
     environ, epoch = dict(context.environ), context.epoch
     go = go or find_go(environ)
-    listed = context.shared.get(LISTED)
-    package = inspect_package(go, build.path, environ, listed if isinstance(listed, dict) else None)
+    go_run = go_run or GoRun({}, GoGroups(context.cache_dir))   # a target made alone, outside a ToolchainRun
+    package = inspect_package(go, build.path, environ, go_run.listed)
     settings = build.settings
     build_env = with_build_env(environ, settings.env, build.path)
     flags = expand(settings.flags, build_env, package.dir, epoch)
@@ -188,9 +193,7 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
     outdir = os.path.join(context.cache_dir, "go-out", hashlib.sha256(package.dir.encode()).hexdigest()[:16])
     gotmp = os.path.join(context.workdir, "gotmp")
     binary = build.name or package.binary_name
-    groups = context.shared.setdefault(GROUPS, GoGroups(context.cache_dir))
-    if not isinstance(groups, GoGroups):
-        raise TypeError(f"BuildContext.shared[{GROUPS!r}] holds a {type(groups).__name__}, not GoGroups")
+    groups = go_run.groups
     for platform in platforms:
         goenv = platform.go_env()
         key = ("go", package.dir, tuple(sorted(goenv.items())))
@@ -233,14 +236,15 @@ class GoDriver:
     def claims(self, build: Source) -> bool:
         return not build.prebuilt and is_go_package(build.path)
 
-    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], shared: Dict[str, object]) -> None:
-        prepare_run(sources, environ, shared)
+    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], cache_dir: str) -> object:
+        return prepare_run(sources, environ, cache_dir)
 
-    def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
-        return go_target(build, platforms, context)
+    def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext,
+               state: object = None) -> Target:
+        return go_target(build, platforms, context, go_run=state if isinstance(state, GoRun) else None)
 
-    def summary(self, shared: Mapping[str, object]) -> str:
-        return groups_summary(shared)
+    def summary(self, state: object) -> str:
+        return groups_summary(state) if isinstance(state, GoRun) else ""
 
 
 def _builder(go: GoBinary, package: GoPackage, out: str, env: Mapping[str, str],

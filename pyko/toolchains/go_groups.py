@@ -94,7 +94,7 @@ class _Group:
 
 
 class GoGroups:
-    """Every Go build of one run, grouped; shared by all images' targets (BuildContext.shared)."""
+    """Every Go build of one run, grouped; shared by all images' targets (the Go driver's GoRun)."""
 
     def __init__(self, cache_dir: str):
         self.cache_dir = cache_dir

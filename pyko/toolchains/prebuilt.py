@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Dict, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from ..errors import UsageError
 from ..platforms import Platform
@@ -29,11 +29,12 @@ class PrebuiltDriver:
     def claims(self, build: Source) -> bool:
         return build.prebuilt
 
-    def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
+    def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext,
+               state: object = None) -> Target:
         return prebuilt_target(build)
 
-    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], shared: Dict[str, object]) -> None:
+    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], cache_dir: str) -> object:
         return None   # nothing to ask ahead
 
-    def summary(self, shared: Mapping[str, object]) -> str:
+    def summary(self, state: object) -> str:
         return ""

@@ -186,13 +186,14 @@ class RustDriver:
     def claims(self, build: Source) -> bool:
         return not build.prebuilt and is_crate(build.path)
 
-    def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
+    def target(self, build: Source, platforms: Iterable[Platform], context: BuildContext,
+               state: object = None) -> Target:
         return rust_target(build, platforms, context.environ)
 
-    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], shared: Dict[str, object]) -> None:
+    def prepare_run(self, sources: Sequence[Source], environ: Mapping[str, str], cache_dir: str) -> object:
         return None   # nothing to ask ahead
 
-    def summary(self, shared: Mapping[str, object]) -> str:
+    def summary(self, state: object) -> str:
         return ""
 
 

@@ -44,16 +44,16 @@ class _Recording:
     def claims(self, source):
         return source.path.startswith(self.prefix)
 
-    def prepare_run(self, sources, environ, shared):
+    def prepare_run(self, sources, environ, cache_dir):
         self.prepared.append([s.path for s in sources])
-        shared[self.prefix] = len(sources)
+        return {"sources": len(sources), "cache": cache_dir}   # the driver's own state for the run
 
-    def target(self, source, platforms, context):
+    def target(self, source, platforms, context, state=None):
         self.targets.append(source.path)
-        return context.shared[self.prefix]
+        return state
 
-    def summary(self, shared):
-        return self.line
+    def summary(self, state):
+        return f"{self.line} ({state['sources']})" if self.line else ""
 
 
 def test_a_run_prepares_each_driver_once_with_its_own_sources_and_collects_their_lines(monkeypatch):
@@ -62,8 +62,8 @@ def test_a_run_prepares_each_driver_once_with_its_own_sources_and_collects_their
     first, second, idle = _Recording("/a/", "a: 2 together"), _Recording("/b/", ""), _Recording("/c/", "unused")
     monkeypatch.setattr(drivers, "DRIVERS", (first, second, idle))
     sources = [Source("/a/one"), Source("/b/two"), Source("/a/three")]
-    run = drivers.ToolchainRun(sources, {})
+    run = drivers.ToolchainRun(sources, {}, "/cache")
     assert (first.prepared, second.prepared, idle.prepared) == ([["/a/one", "/a/three"]], [["/b/two"]], [])
-    context = type("Context", (), {"shared": run.shared})()
-    assert run.target(Source("/a/three"), [], context) == 2 and first.targets == ["/a/three"]
-    assert run.summary() == ["a: 2 together", "unused"]   # each driver's line; an empty one is left out
+    assert run.target(Source("/a/three"), [], None) == {"sources": 2, "cache": "/cache"}   # its own state
+    assert first.targets == ["/a/three"]
+    assert run.summary() == ["a: 2 together (2)"]   # a driver with no sources says nothing; "" is left out
