@@ -1,7 +1,6 @@
 """Signing: `generate-key-pair`, `sign`, `verify` and `verify-attestation`, as cosign does them."""
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 import click
@@ -19,19 +18,9 @@ if TYPE_CHECKING:
               help="Writes PREFIX.key (encrypted, cosign's format) and PREFIX.pub.")
 def generate_key_pair(output_key_prefix: str) -> None:
     """Make an ECDSA P-256 key pair for signing (password from COSIGN_PASSWORD or a prompt)."""
-    from ..supplychain.cosign import generate_key_pair as make
-    from ..supplychain.cosign import password_from
-    from ..util.atomic import atomic_file
+    from ..commands.signing import write_key_pair
 
-    key_path, pub_path = f"{output_key_prefix}.key", f"{output_key_prefix}.pub"
-    for path in (key_path, pub_path):
-        if os.path.exists(path):
-            raise click.UsageError(f"{path} already exists; move it away or choose --output-key-prefix")
-    private, public = make(password_from(process_environment(), confirm=True, what="the new private key"))
-    with atomic_file(key_path, mode=0o600) as f:
-        f.write(private)
-    with atomic_file(pub_path) as f:
-        f.write(public)
+    key_path, pub_path = write_key_pair(output_key_prefix, process_environment())
     click.echo(f"Private key written to {key_path}", err=True)
     click.echo(f"Public key written to {pub_path}", err=True)
 

@@ -3,8 +3,9 @@ layout), or attest a predicate about it, through the one signing path (supplycha
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
-from typing import List, NoReturn, Tuple
+from typing import List, Mapping, NoReturn, Tuple
 
 from ..errors import SigningError, UsageError
 from ..supplychain import attestations
@@ -95,3 +96,22 @@ def verifier_from_flags(key_path: str, identity: str, identity_regexp: str, issu
                         issuer_regexp=issuer_regexp, trusted_root=trusted_root)
     check(policy, _flag_error)
     return verifier_for(policy, offline, cache_dir)
+
+
+def write_key_pair(prefix: str, environ: Mapping[str, str]) -> Tuple[str, str]:
+    """`pyko generate-key-pair`: PREFIX.key (encrypted with the password COSIGN_PASSWORD gives, else one
+    asked twice) and PREFIX.pub, as cosign writes them; never over an existing file. Their paths."""
+    from ..supplychain.cosign import generate_key_pair, password_from
+    from ..util.atomic import atomic_file
+
+    key_path, pub_path = f"{prefix}.key", f"{prefix}.pub"
+    for path in (key_path, pub_path):
+        if os.path.exists(path):
+            raise UsageError(f"{path} already exists; move it away or choose --output-key-prefix")
+    private, public = generate_key_pair(password_from(environ, confirm=True, what="the new private key"))
+    with atomic_file(key_path, mode=0o600) as f:
+        f.write(private)
+    with atomic_file(pub_path) as f:
+        f.write(public)
+    return key_path, pub_path
+

@@ -1,5 +1,6 @@
 """commands/signing.py: `pyko sign` and `pyko attest` on an image already stored."""
 import json
+import os
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -75,3 +76,19 @@ def test_a_keyless_policy_problem_is_said_with_the_flags_names(tmp_path):
     with pytest.raises(UsageError, match="--certificate-oidc-issuer") as refused:
         verifier_from_flags("", "me@example.com", "", "", "", "", True, str(tmp_path))
     assert "certificateOidcIssuer" not in str(refused.value)
+
+
+def test_a_key_pair_is_written_once_as_cosign_writes_it(tmp_path):
+    import stat
+
+    from pyko.commands.signing import write_key_pair
+    from pyko.supplychain import cosign
+
+    key, pub = write_key_pair(str(tmp_path / "ci"), {"COSIGN_PASSWORD": "pw"})
+    assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
+    signature = cosign.sign(cosign.load_private_key(key, {"COSIGN_PASSWORD": "pw"}), b"payload")
+    assert cosign.verify(cosign.load_public_key(pub), b"payload", signature)
+    before = open(key, "rb").read()
+    with pytest.raises(UsageError, match="ci.key already exists"):
+        write_key_pair(str(tmp_path / "ci"), {"COSIGN_PASSWORD": "pw"})
+    assert open(key, "rb").read() == before   # never overwritten
