@@ -3,7 +3,7 @@ A new toolchain is one module with a Driver, plus one entry here."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type
 
 from ..errors import PykoError, UsageError
 from ..platforms import Platform
@@ -21,10 +21,13 @@ class ToolchainRun:
 
     def __init__(self, sources: Sequence[Source], environ: Mapping[str, str], cache_dir: str):
         self._states: Dict[int, object] = {}   # each driver's own state for this run, by its place in DRIVERS
-        for n, driver in enumerate(DRIVERS):
-            mine = [source for source in sources if _claimed_by(driver, source)]
-            if mine:
-                self._states[n] = driver.prepare_run(mine, environ, cache_dir)
+        claimed: Dict[int, List[Source]] = {}
+        for source in sources:   # each source asked of the drivers once
+            n = _driver_index(source)
+            if n is not None:
+                claimed.setdefault(n, []).append(source)
+        for n in sorted(claimed):
+            self._states[n] = DRIVERS[n].prepare_run(claimed[n], environ, cache_dir)
 
     def target(self, source: Source, platforms: Iterable[Platform], context: BuildContext) -> Target:
         driver = driver_for(source)
@@ -35,13 +38,13 @@ class ToolchainRun:
         return [line for line in lines if line]
 
 
-def _claimed_by(driver: Driver, source: Source) -> bool:
-    """`driver` is the one driver_for picks for `source` (the first that claims it); a source no driver
-    claims is reported when its target is asked for."""
+def _driver_index(source: Source) -> Optional[int]:
+    """The place in DRIVERS of the driver driver_for picks for `source`; None when none claims it (that is
+    reported when its target is asked for)."""
     try:
-        return driver_for(source) is driver
+        return DRIVERS.index(driver_for(source))
     except UsageError:
-        return False
+        return None
 
 
 def driver_for(build: Source) -> Driver:

@@ -35,6 +35,8 @@ from ..signers import Annotations
 from .identity import issuer_of, subject_alternative_names
 
 if TYPE_CHECKING:
+    import requests  # imported where used: keyless signing alone needs it
+
     from ..signers import SignerRequest
 
 CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
@@ -197,13 +199,19 @@ def _causes(err: BaseException) -> List[BaseException]:
     return seen
 
 
-def _status(err: BaseException) -> int:
+def _http_answer(err: BaseException) -> Optional["requests.Response"]:
+    """The HTTP error answer somewhere in `err`'s causes, if a service gave one."""
     import requests
 
     for cause in _causes(err):
         if isinstance(cause, requests.HTTPError) and cause.response is not None:
-            return cause.response.status_code
-    return 0
+            return cause.response
+    return None
+
+
+def _status(err: BaseException) -> int:
+    answer = _http_answer(err)
+    return answer.status_code if answer is not None else 0
 
 
 def _transient(err: BaseException) -> bool:
@@ -228,17 +236,15 @@ def _reason(err: BaseException, scrub: Callable[[str], str]) -> str:
 
 def _service_message(err: BaseException, scrub: Callable[[str], str]) -> str:
     """The `message` of a Fulcio or Rekor error answer ({"code": …, "message": …}), bounded, or ""."""
-    import requests
-
-    for cause in _causes(err):
-        if isinstance(cause, requests.HTTPError) and cause.response is not None:
-            try:
-                doc = json.loads(cause.response.content[:4096])
-            except ValueError:
-                return ""
-            message = doc.get("message") if isinstance(doc, dict) else None
-            return clean_text(scrub(message), 200) if isinstance(message, str) else ""
-    return ""
+    answer = _http_answer(err)
+    if answer is None:
+        return ""
+    try:
+        doc = json.loads(answer.content[:4096])
+    except ValueError:
+        return ""
+    message = doc.get("message") if isinstance(doc, dict) else None
+    return clean_text(scrub(message), 200) if isinstance(message, str) else ""
 
 
 # --- opening ---------------------------------------------------------------------------------------------
