@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import urllib.parse
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ..errors import BuildError, PykoError, UsageError
 from ..inventory import GoRecipe, Inventory, Package
@@ -185,9 +185,9 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
     package = inspect_package(go, build.path, environ, go_run.listed)
     settings = build.settings
     build_env = with_build_env(environ, settings.env, build.path)
-    flags = expand(settings.flags, build_env, package.dir, epoch)
-    ldflags = expand(settings.ldflags, build_env, package.dir, epoch)
+    go_env_reader = _GoEnv(go, environ)
     tasks: Dict[Platform, BuildTask] = {}
+    expanded: Set[Tuple[Tuple[str, ...], Tuple[str, ...]]] = set()
     # Binaries go to a directory kept between runs: when one is up to date, go build
     # sees that from its build ID and skips linking (in a fresh directory it relinks every time).
     outdir = os.path.join(context.cache_dir, "go-out", hashlib.sha256(package.dir.encode()).hexdigest()[:16])
@@ -200,12 +200,20 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
         out = os.path.join(outdir, binary, "-".join(goenv[k] for k in sorted(goenv)), binary)
         # The user's CGO_ENABLED wins (as in ko); the ELF check refuses dynamic results.
         env = {"CGO_ENABLED": "0", "GOTMPDIR": gotmp, **build_env, **goenv}
+        # As in ko, templates are executed per platform: .Env holds the platform's GOOS and GOARCH.
+        seen = {k: v for k, v in env.items() if k != "GOTMPDIR"}
+        flags = expand(settings.flags, seen, package.dir, epoch, go_env_reader.overlaid(seen))
+        ldflags = expand(settings.ldflags, seen, package.dir, epoch, go_env_reader.overlaid(seen))
+        expanded.add((flags, ldflags))
         alone = _builder(go, package, out, env, flags, ldflags, f"{binary} ({platform})")
         run = groups.runner(go.run, package.module_dir, package.import_path, binary, str(platform), env, flags,
                             ldflags, alone, toolchain=go.go)
         tasks[platform] = BuildTask(key, f"{binary} {platform}", platform, run)
     go_env = {**environ, **go.env}
     go_sum = os.path.join(package.module_dir, "go.sum") if package.module_dir else ""
+    # The provenance names the flags as given to go build; where templates made them differ between
+    # platforms, it names the templates as configured.
+    flags, ldflags = expanded.pop() if len(expanded) == 1 else (tuple(settings.flags), tuple(settings.ldflags))
     recipe = GoRecipe(
         "go", go_version(go, environ), lockfile(go_sum),
         flags=tuple(flags), ldflags=tuple(ldflags), env=env_names(settings.env),
@@ -215,6 +223,27 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
         build_cache=dict(context.build_cache))   # compiled packages may come from it: the provenance says so
     return Target(binary, package.dir, tasks, packages=lambda path, platform: go_packages(go.go, path, go_env),
                   import_path=package.import_path, recipe=recipe)
+
+
+class _GoEnv:
+    """ko's .GoEnv: `go env` as the user's environment gives it (asked once, and only if a template
+    reads it), with the build's value for each key the build's environment also sets."""
+
+    def __init__(self, go: GoBinary, environ: Mapping[str, str]) -> None:
+        self.go, self.environ = go, environ
+        self.answer: Optional[Mapping[str, str]] = None
+
+    def read(self) -> Mapping[str, str]:
+        if self.answer is None:
+            proc = self.go.run(["env", "-json"], cwd=".", env=dict(self.environ))
+            if proc.returncode != 0:
+                raise UsageError(f"a template reads .GoEnv, but `go env` failed: "
+                                 f"{children.first_error_line(proc.stderr, 'no message')}")
+            self.answer = {str(k): str(v) for k, v in json.loads(proc.stdout).items()}
+        return self.answer
+
+    def overlaid(self, build_env: Mapping[str, str]) -> Callable[[], Mapping[str, str]]:
+        return lambda: {k: build_env.get(k, v) for k, v in self.read().items()}
 
 
 _VERSIONS: Dict[str, str] = {}

@@ -1,57 +1,48 @@
-"""ko's templates: {{.Env.NAME}}, {{.Git.ShortCommit}}, {{.Date}}, ... in flags, ldflags,
-tags, labels, annotations and the image's env values.
+"""ko's templates: `.ko.yaml`'s flags and ldflags are Go text/template templates, which ko executes
+with missingkey=error over .Env (the build's environment, with LDFLAGS ""), .GoEnv (`go env`, with
+the build's values for the keys both have), .Git, .Date and .Timestamp. pyko evaluates them the same
+way (util/gotemplate), and also tags, labels, annotations and the image's env values (without
+.GoEnv, which only a Go build has).
 
-Only plain field references are supported (no pipelines or functions); a
-missing key is an error, as in ko (text/template with missingkey=error).
-Git values are computed once per directory, and only if a template asks.
-"""
+Git and `go env` are asked only when a template reads them. Outside a git checkout .Git's values are
+ko's empty ones, as in ko."""
 from __future__ import annotations
 
-import re
-from typing import Callable, Mapping, Sequence, Tuple
+from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 from ..errors import UsageError
+from .gotemplate import GoMap, Int64, Lazy, TemplateError, render
 from .timestamps import rfc3339
-from .vcs import git_values
+from .vcs import ko_git_info
 
-_FIELD = re.compile(r"\{\{-?\s*\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\s*-?\}\}")
-_ANY = re.compile(r"\{\{.*?\}\}")
-
-
-def _git_table(cwd: str) -> Mapping[str, str]:
-    values = git_values(cwd)
-    if values is None:
-        raise UsageError(f"a {{{{.Git.*}}}} template is used, but {cwd} is not in a git checkout with a commit")
-    return values
+GoEnv = Callable[[], Mapping[str, str]]
 
 
-def expand(values: Sequence[str], env: Mapping[str, str], cwd: str, epoch: int) -> Tuple[str, ...]:
-    """Expand templates in each value; `env` is what {{.Env.X}} sees."""
-    return tuple(expand_one(v, env, cwd, epoch) for v in values)
+def template_data(env: Mapping[str, str], cwd: str, epoch: int, go_env: Optional[GoEnv] = None) -> GoMap:
+    """ko's template data (createTemplateData), with ko's types: maps of strings, Git's booleans
+    and its timestamp an int64."""
+    root: Dict[str, object] = {
+        "Env": GoMap({"LDFLAGS": "", **env}, "string"),
+        "Git": Lazy(lambda: GoMap(dict(ko_git_info(cwd)))),
+        "Date": rfc3339(epoch),
+        "Timestamp": Int64(epoch),
+    }
+    if go_env is not None:
+        reader = go_env
+        root["GoEnv"] = Lazy(lambda: GoMap(dict(reader()), "string"))
+    return GoMap(root)
 
 
-def expand_one(text: str, env: Mapping[str, str], cwd: str, epoch: int) -> str:
+def expand(values: Sequence[str], env: Mapping[str, str], cwd: str, epoch: int,
+           go_env: Optional[GoEnv] = None) -> Tuple[str, ...]:
+    """Expand templates in each value; `env` is what {{.Env.X}} sees, `go_env` what {{.GoEnv.X}} does."""
+    return tuple(expand_one(v, env, cwd, epoch, go_env) for v in values)
+
+
+def expand_one(text: str, env: Mapping[str, str], cwd: str, epoch: int, go_env: Optional[GoEnv] = None) -> str:
     if "{{" not in text:
         return text
-
-    def lookup(match: re.Match[str]) -> str:
-        group, key = match.group(1), match.group(2)
-        tables: Mapping[str, Callable[[], Mapping[str, str]]] = {
-            "Env": lambda: {"LDFLAGS": "", **env},
-            "Git": lambda: _git_table(cwd),
-        }
-        if key is None and group in ("Date", "Timestamp"):
-            return rfc3339(epoch) if group == "Date" else str(epoch)
-        if key is None or group not in tables:
-            raise UsageError(f"unsupported template {match.group(0)} in {text!r}; "
-                             "pyko supports {{.Env.NAME}}, {{.Git.FIELD}}, {{.Date}} and {{.Timestamp}}")
-        table = tables[group]()
-        if key not in table:
-            raise UsageError(f"template {match.group(0)} in {text!r}: no {group} value named {key}")
-        return table[key]
-
-    leftover = _ANY.search(_FIELD.sub("", text))
-    if leftover:
-        raise UsageError(f"unsupported template {leftover.group(0)} in {text!r}; "
-                         "pyko supports {{.Env.NAME}}, {{.Git.FIELD}}, {{.Date}} and {{.Timestamp}}")
-    return _FIELD.sub(lookup, text)
+    try:
+        return render(text, template_data(env, cwd, epoch, go_env))
+    except TemplateError as error:
+        raise UsageError(f"template {text!r}: {error}") from None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Mapping, Optional
 
 from . import children
+from .gotemplate import Int64
 from .timestamps import rfc3339
 
 
@@ -29,7 +30,8 @@ def git(cwd: str, *args: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def git_values(cwd: str) -> Optional[Mapping[str, str]]:
-    """ko's .Git template values for the checkout holding `cwd`, or None outside one."""
+    """What git says of the checkout holding `cwd` (its commit, branch, tag, date, state), or None
+    outside one: for the OCI annotations and provenance."""
     full = git(cwd, "rev-parse", "HEAD")
     if not full:
         return None
@@ -44,6 +46,44 @@ def git_values(cwd: str) -> Optional[Mapping[str, str]]:
         "CommitDate": rfc3339(int(stamp)) if stamp.isdigit() else "",
         "IsDirty": "true" if dirty else "false",
         "IsClean": "false" if dirty else "true",
+        "TreeState": "dirty" if dirty else "clean",
+    }
+
+
+# ko's .Git when the directory is not in a checkout with a commit (Go's zero time for the date).
+_NO_GIT: Mapping[str, object] = {
+    "Branch": "", "Tag": "", "ShortCommit": "", "FullCommit": "", "CommitDate": "0001-01-01T00:00:00Z",
+    "CommitTimestamp": -62135596800, "IsDirty": False, "IsClean": True, "TreeState": "clean",
+}
+
+
+@functools.lru_cache(maxsize=None)
+def ko_git_info(cwd: str) -> Mapping[str, object]:
+    """.Git as ko's templates see it (ko's internal/git): the commit, its branch and UTC date, the
+    nearest tag (v0.0.0 without one), whether the tree is dirty; the timestamp an int64 and the
+    two states booleans. Outside a checkout, the empty values above, as in ko."""
+    def ask(*args: str) -> str:
+        line = git(cwd, "-c", "log.showSignature=false", *args).split("\n")[0]
+        return line.replace("'", "").strip()
+
+    if ask("rev-parse", "--is-inside-work-tree") != "true":
+        return {**_NO_GIT, "CommitTimestamp": Int64(-62135596800)}
+    full = ask("show", "--format=%H", "HEAD", "--quiet")
+    branch = ask("rev-parse", "--abbrev-ref", "HEAD", "--quiet")
+    if not full or not branch:
+        return {**_NO_GIT, "CommitTimestamp": Int64(-62135596800)}
+    stamp = ask("show", "--format=%ct", "HEAD", "--quiet")
+    when = int(stamp) if stamp.lstrip("-").isdigit() else -62135596800
+    dirty = bool(git(cwd, "status", "--porcelain"))
+    return {
+        "Branch": branch,
+        "Tag": ask("describe", "--tags", "--abbrev=0", "HEAD") or "v0.0.0",
+        "ShortCommit": ask("show", "--format=%h", "HEAD", "--quiet"),
+        "FullCommit": full,
+        "CommitDate": rfc3339(when) if when >= 0 else _NO_GIT["CommitDate"],
+        "CommitTimestamp": Int64(when),
+        "IsDirty": dirty,
+        "IsClean": not dirty,
         "TreeState": "dirty" if dirty else "clean",
     }
 

@@ -195,3 +195,67 @@ def test_a_misspelled_key_is_named_and_a_mistyped_registry_fails_in_seconds(proj
     assert "unknown key 'defaultPlatform'" in proc.stderr and "did you mean defaultPlatforms?" in proc.stderr
     assert_clean_error(proc, "cannot reach registry registry.invalid", "check the host name")
     assert took < 10, f"{took:.1f}s to fail on a name that does not resolve"
+
+
+TEMPLATED = """package main
+
+import "fmt"
+
+var version, arch, commit, flavour = "unset", "unset", "unset", "unset"
+
+func main() { fmt.Println(version, arch, commit, flavour) }
+"""
+
+TEMPLATED_KO_YAML = """\
+defaultBaseImage: {base}
+builds:
+- id: templated
+  main: ./cmd/templated
+  flags:
+  - '{{{{ if eq .Env.GOARCH "arm64" }}}}-trimpath{{{{ else }}}}-v{{{{ end }}}}'
+  ldflags:
+  - '{{{{ if index .Env "LD_FLAGS" }}}}{{{{ .Env.LD_FLAGS }}}}{{{{ else }}}}-s -w{{{{ end }}}}'
+  - '-X main.version={{{{ .Env.VERSION | printf "v%s" }}}}'
+  - '-X main.arch={{{{ .GoEnv.GOARCH }}}}/{{{{ .Env.GOOS }}}}'
+  - '-X main.commit={{{{ printf "%.7s" .Git.FullCommit }}}}{{{{ if .Git.IsDirty }}}}-dirty{{{{ end }}}}'
+  - '-X main.flavour={{{{ with $t := .Git.Tag }}}}{{{{ $t }}}}{{{{ end }}}}-{{{{ len .Git.Branch }}}}'
+"""
+
+
+@pytest.fixture(scope="module")
+def templated_project(tmp_path_factory, published_base):
+    """A ko project in a git checkout whose .ko.yaml uses Go template logic: if/else, index, printf,
+    pipes, with, variables, len, .GoEnv and .Git."""
+    root = tmp_path_factory.mktemp("ko-templated")
+    (root / "go.mod").write_text("module example.com/templated\n\ngo 1.21\n")
+    (root / "cmd" / "templated").mkdir(parents=True)
+    (root / "cmd" / "templated" / "main.go").write_text(TEMPLATED)
+    (root / ".ko.yaml").write_text(TEMPLATED_KO_YAML.format(base=published_base["tag"]))
+    git = ["git", "-c", "user.email=a@b", "-c", "user.name=a"]
+    for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "x"], ["tag", "v2.0.0"]):
+        subprocess.run([*git, *args], cwd=root, check=True, capture_output=True)
+    return root
+
+
+def test_a_ko_yaml_with_template_logic_gives_kos_binaries(templated_project, ko_env, tmp_path):
+    ko = ko_binary()
+    ko_layout, pyko_layout = str(tmp_path / "ko"), str(tmp_path / "pyko")
+    args = ["./cmd/templated", "-B", "--push=false", "--platform", ",".join(PLATFORMS)]
+    for env in (ko_env, dict(ko_env, LD_FLAGS="-w")):
+        by_ko = subprocess.run([ko, "build", *args, "--oci-layout-path", ko_layout], cwd=templated_project,
+                               env=env, capture_output=True, text=True, timeout=600)
+        assert by_ko.returncode == 0, by_ko.stderr
+        by_pyko = pyko("build", *args, "--oci-layout", pyko_layout, cwd=str(templated_project), env=env)
+        assert by_pyko.returncode == 0, by_pyko.stderr
+        theirs, ours = _images(ko_layout, _digests(by_ko.stdout)[0]), _images(pyko_layout, _digests(by_pyko.stdout)[0])
+        for platform in PLATFORMS:
+            binary = ours[platform][1]["ko-app/templated"]
+            assert binary == theirs[platform][1]["ko-app/templated"], f"{platform}: the binaries differ"
+        amd64 = tmp_path / "templated"
+        amd64.write_bytes(ours["linux/amd64"][1]["ko-app/templated"])
+        amd64.chmod(0o755)
+        head = subprocess.run(["git", "rev-parse", "--short=7", "HEAD"], cwd=templated_project, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        printed = subprocess.run([str(amd64)], capture_output=True, text=True, check=True).stdout.split()
+        assert printed == ["v1.2.3", "amd64/linux", head, "v2.0.0-4"]
+        assert b"linux/arm64" not in binary and b"arm64/linux" in ours["linux/arm64"][1]["ko-app/templated"]

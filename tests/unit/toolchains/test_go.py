@@ -79,3 +79,21 @@ def test_a_build_with_the_registry_cache_says_so_in_its_provenance(tmp_path):
     assert target.recipe.details()["buildCache"] == {"uri": "reg.io/team/gocache:go-build-cache",
                                                "digest": "sha256:" + "a" * 64, "verified": True,
                                                "signer": "signed with ci.pub"}
+
+
+def test_templates_are_executed_per_platform_as_in_ko(tmp_path):
+
+    from pyko.platforms import Platform
+    from pyko.toolchains import BuildContext, Source, ToolchainSettings
+    from pyko.toolchains.go import go_target
+
+    (tmp_path / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
+    (tmp_path / "main.go").write_text("package main\n\nfunc main() {}\n")
+    context = BuildContext(str(tmp_path / "w"), str(tmp_path / "c"), 0, dict(os.environ, LD="-w"))
+    settings = ToolchainSettings(ldflags=('{{ if index .Env "LD" }}{{ .Env.LD }}{{ end }}',
+                                          "-X main.p={{.Env.GOOS}}/{{.GoEnv.GOARCH}}"))
+    one = go_target(Source(str(tmp_path), settings=settings), [Platform.parse("linux/arm64")], context)
+    assert one.recipe.ldflags == ("-w", "-X main.p=linux/arm64")   # the build's GOARCH, not the host's
+    both = [Platform.parse("linux/amd64"), Platform.parse("linux/arm64")]
+    two = go_target(Source(str(tmp_path), settings=settings), both, context)
+    assert two.recipe.ldflags == settings.ldflags   # they differ by platform: the provenance names the templates
