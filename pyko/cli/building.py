@@ -35,9 +35,9 @@ CACHE_POLICY_OPTIONS = {f"cache_{option[5:]}": key for option, key in BASE_POLIC
 
 
 #: Options of the building commands that are not plan.Flags fields: what the CLI itself reads (how to
-#: print, where to write the references, the YAML to read), and -B, which names images as pyko does anyway.
+#: print, where to write the references, the YAML to read).
 NOT_FLAGS = frozenset({"quiet", "as_json", "image_refs", "image_refs_attachments", "filenames", "recurse",
-                       "selector", "kubectl_args", "base_import_paths"})
+                       "selector", "kubectl_args"})
 
 
 class _Given:
@@ -83,6 +83,7 @@ def flags_from(paths: Sequence[str], options: Mapping[str, Any], kubernetes: boo
         name=given.text("name"), bin=given.text("bin"), rust_libc=given.text("rust_libc"),
         rust_builder=given.text("rust_builder"),
         repo=given.text("repo"), bare=given.flag("bare"), preserve_import_paths=given.flag("preserve_import_paths"),
+        base_import_paths=given.flag("base_import_paths"),
         push=given.flag("push", True), push_by_digest=given.flag("push_by_digest"), tag_only=given.flag("tag_only"),
         local=given.flag("local"), local_engine=given.text("local_engine"),
         insecure_registry=given.flag("insecure_registry"), registry_ca_file=given.text("registry_ca_file"),

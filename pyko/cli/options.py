@@ -255,7 +255,8 @@ def build_options(func: F, yaml: bool = False) -> F:
         click.option("-P", "--preserve-import-paths", is_flag=True,
                      help="Go: name the image after its full import path (<repo>/<import path>)."),
         click.option("-B", "--base-import-paths", is_flag=True,
-                     help="Go: name the image after the import path's last element (the default)."),
+                     help="Go: name the image after the import path's last element (pyko's default; a ko "
+                          "user's default is ko's <name>-<md5 of the import path>)."),
         click.option("--bin", "bin", default="", help="Rust: the binary target of a crate with several."),
         click.option("--rust-libc", type=click.Choice(["musl", "gnu"]), default=None,
                      help="Rust: musl targets (default) or static glibc (gnu, with +crt-static)."),

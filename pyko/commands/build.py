@@ -88,6 +88,7 @@ class Built:
     attachments: Tuple[Stored, ...] = ()         # signatures and SBOMs stored beside it
     signed_by: str = ""                          # who signed it (the key, or the keyless identity)
     provenance: Tuple[Attested, ...] = ()        # when attesting: a predicate per subject
+    printed: str = ""                            # a ko user's reference where ko prints another (_ko_printed)
 
     @property
     def one_tag(self) -> str:
@@ -96,6 +97,8 @@ class Built:
 
     @property
     def reference(self) -> str:
+        if self.printed:
+            return self.printed
         if self.local:
             return f"{self.name}:{self.index.digest.split(':', 1)[1]}"
         if self.tag_only:
@@ -228,7 +231,8 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
     name = build.image_name(targets[0].name, targets[0].import_path)
     ref = build.target_for(name)
     reporter.info(f"{name}: {len(platforms)} platform(s) on {build.base}: " + ", ".join(str(p) for p in platforms))
-    return _Job(build, base, targets, spec, _kodata(targets, plan.kodata_root), ref.name if ref else name, ref)
+    return _Job(build, base, targets, spec, _kodata(targets, plan.kodata_root, plan.ko_mode), ref.name if ref else name,
+                ref)
 
 
 def _command(targets: Sequence[Target], wanted: str) -> Target:
@@ -245,13 +249,15 @@ def _command(targets: Sequence[Target], wanted: str) -> Target:
     raise UsageError(f"cmd = {wanted!r} names none of the image's binaries ({', '.join(names)})")
 
 
-def _kodata(targets: Sequence[Target], kodata_root: str) -> Optional[List[TarEntry]]:
-    """Every binary's kodata/, merged; one path with two different contents is an error."""
+def _kodata(targets: Sequence[Target], kodata_root: str, ko_mode: bool) -> Optional[List[TarEntry]]:
+    """Every binary's kodata/, merged; one path with two different contents is an error. For a ko
+    user, as ko packs it: links confined to kodata/, every mode 0555."""
     found = []
     for target in targets:
         kodata_dir = os.path.join(target.source_dir, KODATA_DIR) if target.source_dir else ""
         if kodata_dir and os.path.lexists(kodata_dir):
-            found.append((kodata_dir, kodata_entries(kodata_dir, allowed_root(target.source_dir, kodata_root))))
+            root = allowed_root(target.source_dir, kodata_root, ko_mode)
+            found.append((kodata_dir, kodata_entries(kodata_dir, root, ko_modes=ko_mode)))
     return merge_kodata(found) if found else None
 
 
@@ -305,8 +311,22 @@ def _assemble(job: _Job, built_binaries: Dict[object, BuiltBinary], layers: Laye
     wanted = plan.outputs.sboms and (plan.outputs.sbom_dir or plan.outputs.push or plan.signing.attest)
     sboms = _sboms(job.name, job, index, built_binaries, reporter, plan.outputs.sbom_partial) if wanted else ()
     provenance = _provenance(job, index, plan, times, layers.deflater) if plan.signing.attest else ()
+    printed = _ko_printed(plan, job.name, job.build.tags, index.digest) if plan.ko_mode else ""
     return Built(job.name, index, job.build.tags, job.ref, sboms, tag_only=plan.outputs.tag_only,
-                 by_digest=plan.outputs.push_by_digest, local=bool(plan.outputs.local_engine), provenance=provenance)
+                 by_digest=plan.outputs.push_by_digest, local=bool(plan.outputs.local_engine), provenance=provenance,
+                 printed=printed)
+
+
+def _ko_printed(plan: Plan, name: str, tags: Sequence[str], digest: str) -> str:
+    """The reference ko prints when it pushes nothing (its last publisher's): DIR@sha256:… for an OCI
+    layout alone, and NAME:<first tag>@sha256:… with no destination at all. "" where ko prints what
+    pyko prints anyway (a push, a tarball, a local engine, --tag-only)."""
+    out = plan.outputs
+    if out.push or out.tarball or out.local_engine or out.tag_only:
+        return ""
+    if out.oci_layout:
+        return f"{out.oci_layout}@{digest}"
+    return f"{name}:{tags[0]}@{digest}" if tags else ""
 
 
 def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float], layers_deflater: Deflater

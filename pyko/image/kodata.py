@@ -2,10 +2,12 @@
 
 Symlinks are followed (they become plain files or directories in the image),
 but kodata/ itself and every symlink in it must resolve inside the allowed
-root: the package directory, unless KO_DATA_PATH_ALLOWED_ROOT (ko's variable)
-or PYKO_DATA_PATH_ALLOWED_ROOT names a wider one. So a build can never pack
-e.g. ~/.ssh because kodata, or a link in it, points there. Modes are
-normalised to 0644/0755, so neither umask nor setuid bits leak in.
+root: for pyko's own projects the package directory, for a ko user's run kodata/
+itself (as ko confines them), unless PYKO_DATA_PATH_ALLOWED_ROOT names a wider one
+(KO_DATA_PATH_ALLOWED_ROOT is read as another spelling of it; ko itself has no such
+variable). So a build can never pack e.g. ~/.ssh because kodata, or a link in it,
+points there. Modes are normalised, so neither umask nor setuid bits leak in:
+0644/0755 for pyko's own projects, ko's 0555 for every file and directory in ko mode.
 
 The walk is bounded by what is on disk, not by how links multiply it: each real
 directory is packed once (a second link to a directory already packed, which is
@@ -32,26 +34,27 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
-def allowed_root(package_dir: str, allowed: str = "") -> str:
-    """Where kodata and its symlinks may point: the package directory, or the root the user allows
-    (KO_DATA_PATH_ALLOWED_ROOT, read by the plan)."""
-    return allowed or package_dir
+def allowed_root(package_dir: str, allowed: str = "", ko_mode: bool = False) -> str:
+    """Where kodata and its symlinks may point: the root the user allows (PYKO_DATA_PATH_ALLOWED_ROOT,
+    read by the plan), else kodata/ itself for a ko user (ko's rule), else the package directory."""
+    return allowed or (os.path.join(package_dir, KODATA_DIR) if ko_mode else package_dir)
 
 
-_HINT = "copy the files into kodata/, or set KO_DATA_PATH_ALLOWED_ROOT to a directory that holds them"
+_HINT = "copy the files into kodata/, or set PYKO_DATA_PATH_ALLOWED_ROOT to a directory that holds them"
+KO_MODE = 0o555     # ko's mode for every kodata file and directory
 
 
-def kodata_entries(kodata_dir: str, root: str, dest: str = KODATA_PATH) -> List[TarEntry]:
-    """The layer entries for everything under `kodata_dir`, placed at `dest`; every
-    path must resolve inside `root` (see allowed_root)."""
+def kodata_entries(kodata_dir: str, root: str, dest: str = KODATA_PATH, ko_modes: bool = False) -> List[TarEntry]:
+    """The layer entries for everything under `kodata_dir`, placed at `dest`; every path must resolve
+    inside `root` (see allowed_root); with `ko_modes`, every entry has ko's mode 0555."""
     root = os.path.realpath(root)
     real = _resolve(kodata_dir, kodata_dir)
     if not _inside(real, root):
         raise BuildError(f"{kodata_dir} resolves to {real}, outside {root}; {_HINT}")
     if not os.path.isdir(real):
         raise BuildError(f"{kodata_dir} is not a directory; kodata/ must be a directory of files")
-    entries = [dir_entry(dest)]
-    _walk(real, root, kodata_dir, dest, entries, active={real}, packed={real: kodata_dir})
+    entries = [dir_entry(dest, mode=KO_MODE if ko_modes else 0o755)]
+    _walk(real, root, kodata_dir, dest, entries, active={real}, packed={real: kodata_dir}, ko_modes=ko_modes)
     return entries
 
 
@@ -67,7 +70,7 @@ def _resolve(path: str, shown: str) -> str:
 
 
 def _walk(real_dir: str, root: str, shown_dir: str, dest: str, entries: List[Any], active: Set[str],
-          packed: Dict[str, str]) -> None:
+          packed: Dict[str, str], ko_modes: bool = False) -> None:
     for name in sorted(os.listdir(real_dir)):
         if len(entries) >= MAX_ENTRIES:
             raise BuildError(f"{shown_dir} makes kodata/ hold more than {MAX_ENTRIES} entries; "
@@ -86,10 +89,10 @@ def _walk(real_dir: str, root: str, shown_dir: str, dest: str, entries: List[Any
                 raise BuildError(f"{shown} is a symlink to {target}, which {packed[target]} already packs; "
                                  "each directory is packed once: link the files you need, or copy the directory")
             packed[target] = shown
-            entries.append(dir_entry(out))
-            _walk(target, root, shown, out, entries, active | {target}, packed)
+            entries.append(dir_entry(out, mode=KO_MODE if ko_modes else 0o755))
+            _walk(target, root, shown, out, entries, active | {target}, packed, ko_modes)
         elif stat.S_ISREG(st.st_mode):
-            mode = 0o755 if st.st_mode & stat.S_IXUSR else 0o644
+            mode = KO_MODE if ko_modes else 0o755 if st.st_mode & stat.S_IXUSR else 0o644
             entries.append(file_entry(out, source=target, mode=mode))
         else:
             raise BuildError(f"{shown} is not a regular file or directory; kodata/ can only hold files")

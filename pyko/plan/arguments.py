@@ -55,6 +55,16 @@ def directory_for(argument: str, environ: Mapping[str, str]) -> str:
     return found
 
 
+def names_like_ko(argument: str) -> bool:
+    """A ko:// reference, or an import path (example.com/app/cmd/server) that is not a directory here:
+    how ko users name what to build."""
+    if argument.startswith("ko://"):
+        return True
+    if argument.startswith(PREFIXES) or argument.startswith((".", "/")) or os.path.exists(argument):
+        return False
+    return "." in argument.split("/", 1)[0]
+
+
 def _check_directory(path: str, argument: str) -> None:
     if not os.path.exists(path):
         raise UsageError(f"path {clean_text(argument, 200)} does not exist")
@@ -64,20 +74,33 @@ def _check_directory(path: str, argument: str) -> None:
 
 
 def unmatched(config: Config, environ: Mapping[str, str]) -> Tuple[str, ...]:
-    """A warning for each builds entry whose directory does not exist and each baseImageOverrides key
-    that names no build id, directory or package."""
+    """A warning for each builds entry whose directory does not exist or holds no Go package or Rust
+    crate, and each baseImageOverrides key that names no build id, directory or package."""
     out = []
     for n, build in enumerate(config.builds):
         for path in build.main_paths(config.root):
-            if not build.binaries and not os.path.isdir(path):
-                label = f"id {build.id!r}" if build.id else f"number {n + 1}"
+            label = f"id {build.id!r}" if build.id else f"number {n + 1}"
+            if build.binaries:
+                continue
+            if not os.path.isdir(path):
                 out.append(f"builds entry {label} names {path}, which is not a directory: it matches nothing")
+            elif not _holds_a_program(path):
+                out.append(f"builds entry {label} names {path}, which holds no Go package (no .go file) and no "
+                           "Rust crate (no Cargo.toml): it matches nothing")
     ids = {b.id for b in config.builds if b.id}
     for key in config.base_image_overrides:
         if key not in ids and not _names_package(key, config.root, environ):
             out.append(f"baseImageOverrides key {clean_text(key, 200)!r} names no build id, directory or Go "
                        "package: its base is used for nothing")
     return tuple(out)
+
+
+def _holds_a_program(path: str) -> bool:
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    return "Cargo.toml" in names or any(n.endswith(".go") and not n.endswith("_test.go") for n in names)
 
 
 def _names_package(key: str, root: str, environ: Mapping[str, str]) -> bool:

@@ -306,7 +306,10 @@ def _parse_file(path: str, is_pyproject: bool) -> Tuple[Config, FrozenSet[str]]:
     text = raw.decode("utf-8")
     _refuse_nul(data, path)
     if is_pyproject:
-        data = data.get("tool", {}).get("pyko", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict) or "pyko" not in tool:
+            return Config(root=os.path.dirname(os.path.abspath(path))), frozenset()   # a pyproject.toml not pyko's
+        data = tool["pyko"]
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: [tool.pyko] must be a table")
     reader = _Reader(path, text, "[tool.pyko]" if is_pyproject else "the top level")

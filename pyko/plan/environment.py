@@ -8,9 +8,9 @@ checks that no other module reads os.environ or names one of pyko's variables.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, Mapping, Optional
 
-from ..errors import UsageError
+from ..errors import UsageError, clean_text
 
 #: Retrying one registry operation stops after this long, unless told otherwise.
 DEFAULT_REGISTRY_TIMEOUT = 300.0
@@ -60,7 +60,8 @@ def registry_backoff(environ: Mapping[str, str]) -> float:
 
 
 def kodata_root(environ: Mapping[str, str]) -> str:
-    """Where kodata's symlinks may point besides the package ("" for the package alone)."""
+    """Where kodata's symlinks may point ("" for pyko's default: the package, or kodata/ for a ko
+    user). KO_DATA_PATH_ALLOWED_ROOT is another spelling pyko reads, not a variable of ko's."""
     return environ.get("PYKO_DATA_PATH_ALLOWED_ROOT") or environ.get("KO_DATA_PATH_ALLOWED_ROOT") or ""
 
 
@@ -90,6 +91,26 @@ def config_overrides(environ: Mapping[str, str]) -> Dict[str, Any]:
         else:
             out[field_name] = tuple(text.split())
     return out
+
+
+#: ko's own variables: one set makes the run a ko user's (ko mode), as a .ko.yaml does.
+KO_VARIABLES = ("KO_DOCKER_REPO", "KO_CONFIG_PATH", *(f"KO_{key}" for _, key in _CONFIG_VARIABLES))
+
+
+def ko_mode_setting(environ: Mapping[str, str]) -> Optional[bool]:
+    """PYKO_KO_MODE: true or false forces ko's defaults on or off; unset (None) lets the run decide."""
+    text = environ.get("PYKO_KO_MODE", "").strip().lower()
+    if not text:
+        return None
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"PYKO_KO_MODE={clean_text(text, 20)} is not true or false")
+
+
+def uses_ko_variables(environ: Mapping[str, str]) -> bool:
+    return any(environ.get(name) for name in KO_VARIABLES)
 
 
 def docker_repo(environ: Mapping[str, str]) -> str:

@@ -14,7 +14,9 @@ anything is pulled or compiled.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import posixpath
 from dataclasses import dataclass, field
 from typing import List, Mapping, Optional, Sequence, Tuple
 
@@ -69,6 +71,7 @@ class Flags:
     repo: str = ""
     bare: bool = False
     preserve_import_paths: bool = False         # -P: <repo>/<full import path>
+    base_import_paths: bool = False             # -B: <repo>/<last element> (pyko's own default)
     push: bool = True
     push_by_digest: bool = False                # push, move no tag
     tag_only: bool = False
@@ -124,6 +127,7 @@ class ResolvedBuild:
     repo: str = ""                              # the repository it is pushed under ("" when none)
     bare: bool = False                          # pushed to `repo` itself
     preserve_import_paths: bool = False
+    ko_names: bool = False                      # ko's default names: <last element>-<md5 of the import path>
     programs: Tuple[Program, ...] = ()          # several binaries in one image ([[builds]] mains/bins)
     command: str = ""                           # with several: the binary that is the image's Cmd
     base_policy: Optional[BasePolicy] = None    # who the base must be signed by, checked before compiling
@@ -145,11 +149,20 @@ class ResolvedBuild:
             return self.name
         if self.preserve_import_paths and import_path:
             return check_image_name(sanitized_name(import_path), "the image name", path=True)
+        if self.ko_names and import_path:
+            return check_image_name(ko_name(import_path), "the image name")
         return check_image_name(sanitized_name(default), "the image name")
 
     def target_for(self, name: str) -> Optional[Reference]:
         """The repository the image named `name` goes to, when there is one."""
         return repository_under(self.repo, name, self.bare) if self.repo else None
+
+
+def ko_name(import_path: str) -> str:
+    """ko's default image name (its packageWithMD5 namer): the import path's last element, a dash,
+    and the MD5 of the whole import path, so two packages named `server` do not collide."""
+    digest = hashlib.md5(import_path.encode(), usedforsecurity=False).hexdigest()
+    return sanitized_name(f"{posixpath.basename(import_path)}-{digest}")
 
 
 @dataclass(frozen=True)
@@ -206,6 +219,7 @@ class Plan:
     warnings: Tuple[str, ...] = ()              # for the user before building: config keys that do nothing
     go_cache: GoCacheSettings = field(default_factory=GoCacheSettings)
     compression: str = "pinned"                 # "pinned" (zlib-ng, the same bytes anywhere) or "compat"
+    ko_mode: bool = False                       # a ko user's run: ko's defaults (see ko_mode)
 
 
 def default_jobs(jobs: Optional[int]) -> int:
@@ -229,20 +243,36 @@ def _is_local(repo: str) -> bool:
     return repo.split("/", 1)[0] in LOCAL_REPOS
 
 
+def ko_mode(flags: Flags, config: Config, environ: Mapping[str, str]) -> bool:
+    """Whether the run is a ko user's, so ko's defaults apply (names, -L's ko.local, Entrypoint, printed
+    references, kodata): PYKO_KO_MODE when set; else a project with a pyko config and no .ko.yaml is
+    pyko's own; else a .ko.yaml, a KO_* variable, or an import-path or ko:// argument make it ko's."""
+    setting = environment.ko_mode_setting(environ)
+    if setting is not None:
+        return setting
+    if config.source and not config.ko_source:
+        return False
+    return bool(config.ko_source) or environment.uses_ko_variables(environ) or \
+        any(arguments.names_like_ko(p) for p in flags.paths)
+
+
 def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
     """The whole plan, or one UsageError naming the first thing that cannot work."""
     environ = dict(environ)
     repo = repository_from(flags, environ)
+    ko = ko_mode(flags, config, environ)
     local = flags.local or _is_local(repo)
     if local and not _is_local(repo):
-        repo = "pyko.local"  # --local names images pyko.local/<name>, whatever repo was set
+        # --local loads into the engine: pyko names the images pyko.local/<name>; ko names them under
+        # KO_DOCKER_REPO when it is set, else ko.local.
+        repo = (repo or "ko.local") if ko else "pyko.local"
     if flags.debug:
         raise UsageError("--debug (ko's Delve debugger inside the image) is not supported: build with "
                          "--disable-optimizations and attach a debugger from outside the container")
     entries = _entries(flags, config, environ)
     _check_combinations(flags, repo, local, len(entries))
     epoch = source_date_epoch(environ)
-    builds = tuple(_build(flags, config, path, entry, binaries, repo, environ, epoch)
+    builds = tuple(_build(flags, config, path, entry, binaries, repo, environ, epoch, ko)
                    for path, entry, binaries in entries)
     outputs = _outputs(flags, repo, local, builds, environ)
     signing = _signing(flags, config)
@@ -268,6 +298,7 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
         go_cache=go_cache_settings(flags.cache_from, flags.cache_to, config.cache_from, config.cache_to,
                                    _cache_policy(flags, config), flags.cache_trust or config.cache_trust),
         compression="compat" if flags.compression_compat else "pinned",
+        ko_mode=ko,
     )
 
 
@@ -371,7 +402,7 @@ def _toolchain(flags: Flags, config: Config, entry: BuildConfig, effective: Buil
 
 
 def _build(flags: Flags, config: Config, path: str, entry: BuildConfig, binaries: Mapping[str, str],
-           repo: str, environ: Mapping[str, str], epoch: int) -> ResolvedBuild:
+           repo: str, environ: Mapping[str, str], epoch: int, ko: bool = False) -> ResolvedBuild:
     effective = config.effective(entry)
     name = flags.name or entry.name
     if name:
@@ -391,12 +422,13 @@ def _build(flags: Flags, config: Config, path: str, entry: BuildConfig, binaries
                                                     or (str(Platform.host()),)),
         toolchain=_toolchain(flags, config, entry, effective),
         image=resolve_image(flags.image, config.image, entry.image, source_dir, template_env, epoch,
-                            entrypoint_default=flags.kubernetes),
+                            entrypoint_default=flags.kubernetes or ko),
         tags=tuple(dict.fromkeys(tags)),
         binaries=files,
         repo=repo,
         bare=flags.bare,
         preserve_import_paths=flags.preserve_import_paths,
+        ko_names=ko and not (flags.bare or flags.preserve_import_paths or flags.base_import_paths),
         programs=() if binaries else _programs(config, entry),
         command=entry.cmd,
         base_policy=_base_policy(flags, config, path, entry, base, import_path),

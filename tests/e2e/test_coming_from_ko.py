@@ -3,6 +3,7 @@ the same .ko.yaml, KO_DOCKER_REPO, import-path and ko:// arguments and ko's comm
 same binaries (byte for byte), tags and labels; a Deployment's args: reach the binary; a mistyped
 registry host fails in seconds."""
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -259,3 +260,82 @@ def test_a_ko_yaml_with_template_logic_gives_kos_binaries(templated_project, ko_
         printed = subprocess.run([str(amd64)], capture_output=True, text=True, check=True).stdout.split()
         assert printed == ["v1.2.3", "amd64/linux", head, "v2.0.0-4"]
         assert b"linux/arm64" not in binary and b"arm64/linux" in ours["linux/arm64"][1]["ko-app/templated"]
+
+
+def _kodata_modes(layout, index_digest):
+    """path -> mode of every /var/run/ko entry in the amd64 image's layers."""
+    index = json.loads(_blob(layout, index_digest))
+    entry = next(m for m in index["manifests"] if m["platform"]["architecture"] == "amd64")
+    manifest = json.loads(_blob(layout, entry["digest"]))
+    modes = {}
+    for layer in manifest["layers"]:
+        with tarfile.open(fileobj=io.BytesIO(gzip.decompress(_blob(layout, layer["digest"])))) as tar:
+            for member in tar.getmembers():
+                name = member.name.lstrip("./")
+                if name.startswith("var/run/ko/"):
+                    modes[name] = (member.type, member.mode)
+    return modes
+
+
+@pytest.fixture(scope="module")
+def plain_ko_project(tmp_path_factory):
+    """A ko user's project with no .ko.yaml: KO_DOCKER_REPO and KO_DEFAULTBASEIMAGE say it is ko's."""
+    root = tmp_path_factory.mktemp("ko-plain")
+    (root / "go.mod").write_text("module example.com/plain\n\ngo 1.21\n")
+    app = root / "cmd" / "app"
+    (app / "kodata" / "sub").mkdir(parents=True)
+    (app / "main.go").write_text(TOOL)
+    (app / "kodata" / "page.html").write_text("<p>hi</p>")
+    (app / "kodata" / "sub" / "data.txt").write_text("data")
+    os.chmod(app / "kodata" / "page.html", 0o600)
+    (app / "kodata" / "alias.html").symlink_to("page.html")
+    return root
+
+
+def test_a_ko_users_names_references_entrypoint_and_kodata_are_kos(plain_ko_project, ko_env, published_base,
+                                                                     tmp_path):
+    ko = ko_binary()
+    env = dict(ko_env, KO_DEFAULTBASEIMAGE=published_base["tag"])
+    repo = env["KO_DOCKER_REPO"]
+    md5 = hashlib.md5(b"example.com/plain/cmd/app").hexdigest()
+
+    def both(*args, layout=None):
+        ko_args = [*args, "--oci-layout-path", str(layout / "ko")] if layout else list(args)
+        pyko_args = [*args, "--oci-layout-path", str(layout / "pyko")] if layout else list(args)
+        by_ko = subprocess.run([ko, "build", *ko_args], cwd=plain_ko_project, env=env, capture_output=True,
+                               text=True, timeout=600)
+        assert by_ko.returncode == 0, by_ko.stderr
+        by_pyko = pyko("build", *pyko_args, cwd=str(plain_ko_project), env=env)
+        assert by_pyko.returncode == 0, by_pyko.stderr
+        return by_ko.stdout.strip(), by_pyko.stdout.strip()
+
+    # --push=false: ko's name (<last element>-<md5 of the import path>) and its `:latest@` line
+    theirs, ours = both("./cmd/app", "--push=false", "--platform", "linux/amd64")
+    assert theirs.rsplit("@", 1)[0] == ours.rsplit("@", 1)[0] == f"{repo}/app-{md5}:latest"
+    # ... -B names as pyko always did
+    theirs, ours = both("./cmd/app", "--push=false", "-B", "--platform", "linux/amd64")
+    assert theirs.rsplit("@", 1)[0] == ours.rsplit("@", 1)[0] == f"{repo}/app:latest"
+    # --oci-layout-path DIR: the line names the layout
+    theirs, ours = both("./cmd/app", "--push=false", "--platform", ",".join(PLATFORMS), layout=tmp_path)
+    assert theirs.startswith(f"{tmp_path / 'ko'}@sha256:") and ours.startswith(f"{tmp_path / 'pyko'}@sha256:")
+    ko_image = _images(str(tmp_path / "ko"), theirs.rsplit("@", 1)[1])["linux/amd64"][0]
+    pyko_image = _images(str(tmp_path / "pyko"), ours.rsplit("@", 1)[1])["linux/amd64"][0]
+    assert pyko_image["config"]["Entrypoint"] == ko_image["config"]["Entrypoint"] == ["/ko-app/app"]
+    assert not pyko_image["config"].get("Cmd")
+    ko_modes = _kodata_modes(str(tmp_path / "ko"), theirs.rsplit("@", 1)[1])
+    pyko_modes = _kodata_modes(str(tmp_path / "pyko"), ours.rsplit("@", 1)[1])
+    assert pyko_modes == ko_modes and ko_modes["var/run/ko/page.html"] == (tarfile.REGTYPE, 0o555)
+
+
+def test_a_kodata_link_out_of_kodata_is_refused_as_ko_refuses_it(plain_ko_project, ko_env, published_base,
+                                                                 tmp_path):
+    ko = ko_binary()
+    project = tmp_path / "project"
+    shutil.copytree(plain_ko_project, project, symlinks=True)
+    (project / "cmd" / "app" / "kodata" / "main.go").symlink_to("../main.go")   # in the package, not kodata
+    env = dict(ko_env, KO_DEFAULTBASEIMAGE=published_base["tag"])
+    by_ko = subprocess.run([ko, "build", "./cmd/app", "--push=false"], cwd=project, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert by_ko.returncode != 0 and "outside the kodata root" in by_ko.stderr
+    proc = pyko("build", "./cmd/app", "--push=false", cwd=str(project), env=env)
+    assert_clean_error(proc, "is a symlink to", "outside", "PYKO_DATA_PATH_ALLOWED_ROOT")

@@ -89,3 +89,20 @@ def test_two_images_with_one_name_are_refused(tmp_path):
     jobs = [_Job(_Build(p), None, (), None, None, "app", None) for p in ("./a", "./b")]
     with pytest.raises(UsageError, match=r"two images would be named app \(./a and ./b\)"):
         _refuse_twins(jobs)
+
+
+def test_a_ko_user_gets_kos_printed_references(tmp_path, binaries):
+    def built(**flags):
+        environ = {"PYKO_CACHE_DIR": str(tmp_path / "cache"), "PYKO_KO_MODE": "true", "KO_DOCKER_REPO": "r.io/t"}
+        plan = resolve(Flags(binaries=tuple(binaries.items()), name="tool", push=False, **flags), Config(), environ)
+        return build(plan, LineReporter(io.StringIO()))[0]
+
+    layout = str(tmp_path / "layout")
+    into_layout = built(oci_layout=layout)
+    assert into_layout.reference == f"{layout}@{into_layout.index.digest}"          # ko's layout publisher
+    nowhere = built()
+    assert nowhere.reference == f"r.io/t/tool:latest@{nowhere.index.digest}"        # ko's no-op publisher
+    tagged = built(tags=("v1", "v2"))
+    assert tagged.reference == f"r.io/t/tool:v1@{tagged.index.digest}"              # its first tag
+    tarball = built(tarball=str(tmp_path / "t.tar"), oci_layout=layout)
+    assert tarball.reference == f"r.io/t/tool@{tarball.index.digest}"               # the tarball's, as pyko's

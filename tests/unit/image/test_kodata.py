@@ -107,3 +107,22 @@ def test_two_links_to_one_file_are_fine_and_entries_are_capped(tmp_path, monkeyp
     monkeypatch.setattr(kodata, "MAX_ENTRIES", 2)
     with pytest.raises(BuildError, match="more than 2 entries"):
         kodata_entries(str(pkg / "kodata"), str(pkg))
+
+
+def test_a_ko_users_kodata_has_kos_modes_and_links_confined_to_kodata(pkg):
+    k = pkg / "kodata"
+    (k / "sub").mkdir()
+    (k / "run.sh").write_text("#!/bin/sh\n")
+    os.chmod(k / "run.sh", 0o4755)
+    (k / "sub" / "a.txt").write_text("a")
+    (k / "link").symlink_to("sub/a.txt")
+    got = {e.path: e for e in kodata_entries(str(k), allowed_root(str(pkg), "", ko_mode=True), ko_modes=True)}
+    assert {p: e.mode for p, e in got.items()} == {
+        "var/run/ko": 0o555, "var/run/ko/link": 0o555, "var/run/ko/run.sh": 0o555, "var/run/ko/sub": 0o555,
+        "var/run/ko/sub/a.txt": 0o555}
+    (pkg / "beside.txt").write_text("in the package, outside kodata")
+    (k / "out").symlink_to("../beside.txt")
+    kodata_entries(str(k), allowed_root(str(pkg)))          # pyko's rule: the package is the bound
+    with pytest.raises(BuildError, match="outside .*kodata; copy the files into kodata/, or set "
+                                         "PYKO_DATA_PATH_ALLOWED_ROOT"):
+        kodata_entries(str(k), allowed_root(str(pkg), "", ko_mode=True), ko_modes=True)   # ko's: kodata is

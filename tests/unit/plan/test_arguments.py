@@ -52,3 +52,19 @@ def test_keys_and_entries_that_match_nothing_are_reported(module):
     assert len(warnings) == 3, warnings
     assert "builds entry id 'gone'" in warnings[0]
     assert "'example.com/shop/cmd/typo'" in warnings[1] and "'nothing'" in warnings[2]
+
+
+def test_an_entry_whose_main_holds_no_go_package_is_reported(module):
+    (module / "docs").mkdir()
+    (module / "docs" / "README.md").write_text("no code here")
+    (module / "cmd" / "server" / "x_test.go").write_text("package main\n")
+    config = Config(root=str(module), builds=(BuildConfig(id="docs", main="docs"),
+                                              BuildConfig(id="srv", main="cmd/server")))
+    warnings = unmatched(config, dict(os.environ))
+    assert len(warnings) == 1 and "builds entry id 'docs'" in warnings[0] and "holds no Go package" in warnings[0]
+
+
+def test_what_looks_like_a_ko_users_argument(module):
+    from pyko.plan.arguments import names_like_ko
+    assert names_like_ko("ko://example.com/shop/cmd/server") and names_like_ko("example.com/shop/cmd/server")
+    assert not names_like_ko("./cmd/server") and not names_like_ko("cmd/server") and not names_like_ko("pyko://x")

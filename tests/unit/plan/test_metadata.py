@@ -67,7 +67,7 @@ def test_vcs_annotations_by_default_and_an_empty_value_removes_one(tmp_path):
     (ImageMetadata(exposed_ports=("80/icmp",)), "must look like 8080"),
     (ImageMetadata(labels={"a\tb": "x"}), "is not a valid key"),
     (ImageMetadata(user="a\x1bb"), "control characters"),
-    (ImageMetadata(labels={"x": "{{.Env.MISSING}}"}), "no Env value named MISSING"),
+    (ImageMetadata(labels={"x": "{{.Env.MISSING}}"}), 'no entry for key "MISSING"'),
 ])
 def test_bad_values_are_one_error(flags, needle):
     with pytest.raises(UsageError, match=needle):

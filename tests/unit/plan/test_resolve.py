@@ -94,7 +94,7 @@ def test_tags_are_templated_per_build(pkg):
     (Flags(paths=("app",), tag_only=True, tags=("v1",), push_by_digest=True), "choose one"),
     (Flags(paths=("app",), local=True, push_by_digest=True), "--push-by-digest pushes to a registry"),
     (Flags(paths=("app",), local=True, sign_key="k"), "not what --local loads"),
-    (Flags(paths=("app",), tags=("{{.Env.NOPE}}",)), "no Env value named NOPE"),
+    (Flags(paths=("app",), tags=("{{.Env.NOPE}}",)), 'no entry for key "NOPE"'),
     (Flags(paths=("missing",)), "does not exist"),
 ])
 def test_each_bad_combination_is_one_error(pkg, monkeypatch, flags, message):
@@ -177,3 +177,39 @@ def test_yaml_commands_refuse_json_and_a_missing_repository_before_reading_yaml(
         check_yaml_flags(False, "", False, {})
     check_yaml_flags(False, "", True, {})                                  # --local needs no repository
     check_yaml_flags(False, "", False, {"KO_DOCKER_REPO": "reg.example/team"})
+
+
+@pytest.mark.parametrize("config, environ, paths, expected", [
+    (Config(), {}, ("./app",), False),                                       # nothing of ko's
+    (Config(ko_source=".ko.yaml"), {}, ("./app",), True),                    # a .ko.yaml
+    (Config(), {"KO_DOCKER_REPO": "r.io/t"}, ("./app",), True),              # a KO_* variable
+    (Config(), {"KO_DEFAULTPLATFORMS": "linux/amd64"}, ("./app",), True),
+    (Config(), {}, ("ko://example.com/app/cmd/x",), True),                   # ko's way of naming a package
+    (Config(), {}, ("example.com/app/cmd/x",), True),
+    (Config(source=".pyko.toml"), {"KO_DOCKER_REPO": "r.io/t"}, ("./app",), False),   # pyko's own project
+    (Config(source=".pyko.toml"), {"KO_DOCKER_REPO": "r.io/t", "PYKO_KO_MODE": "true"}, ("./app",), True),
+    (Config(ko_source=".ko.yaml"), {"PYKO_KO_MODE": "0"}, ("./app",), False),
+])
+def test_a_run_is_a_ko_users_when_something_of_kos_says_so(config, environ, paths, expected):
+    from pyko.plan.resolve import ko_mode
+    assert ko_mode(Flags(paths=paths), config, environ) is expected
+
+
+def test_ko_mode_takes_kos_names_local_repository_and_entrypoint(pkg):
+    from pyko.plan.resolve import ko_name
+    path = "example.com/shop/cmd/server"
+    assert ko_name(path) == "server-" + __import__("hashlib").md5(path.encode()).hexdigest()
+    environ = {"KO_DOCKER_REPO": "r.io/shop"}
+    build, = resolve(Flags(paths=(str(pkg / "app"),)), Config(root=str(pkg)), environ).builds
+    assert build.image_name("server", path) == ko_name(path) and build.image.entrypoint
+    for naming in ({"base_import_paths": True}, {"bare": True}, {"preserve_import_paths": True}):
+        named, = resolve(Flags(paths=(str(pkg / "app"),), **naming), Config(root=str(pkg)), environ).builds
+        assert named.image_name("server", path) != ko_name(path)
+    pykos, = resolve(Flags(paths=(str(pkg / "app"),)), Config(root=str(pkg)), {"PYKO_DOCKER_REPO": "r.io/s"}).builds
+    assert pykos.image_name("server", path) == "server" and not pykos.image.entrypoint
+    local = resolve(Flags(paths=(str(pkg / "app"),), local=True), Config(root=str(pkg)), {"PYKO_KO_MODE": "1"})
+    assert local.builds[0].repo == "ko.local"
+    local = resolve(Flags(paths=(str(pkg / "app"),), local=True), Config(root=str(pkg)), environ)
+    assert local.builds[0].repo == "r.io/shop" and not local.outputs.push   # ko loads under KO_DOCKER_REPO
+    with pytest.raises(UsageError, match="PYKO_KO_MODE=maybe is not true or false"):
+        resolve(Flags(paths=(str(pkg / "app"),)), Config(root=str(pkg)), {"PYKO_KO_MODE": "maybe"})
