@@ -57,3 +57,25 @@ def test_local_with_no_engine_fails_before_compiling(hello_src, session_env, tmp
     proc = pyko("build", hello_src, "-L", env=env)
     assert_clean_error(proc, "cannot reach the Docker engine", "is dockerd running")
     assert "building" not in proc.stderr
+
+
+def test_a_ko_users_local_build_is_named_as_ko_names_it(dockerd, hello_src, session_env, published_base):
+    """-L in a ko user's run (here KO_DEFAULTBASEIMAGE says so), side by side with ko v0.19.1 into the
+    same dockerd: ko.local/<last element>-<md5 of the import path>, as ko names it."""
+    import hashlib
+    import os
+    import subprocess
+    ko = os.path.join(os.path.dirname(__file__), "..", "..", ".ci", "bin", "ko")
+    if not os.access(ko, os.X_OK):
+        pytest.skip("needs ko v0.19.1 (.ci/install-deps builds it into .ci/bin)")
+    env = dict(session_env, **dockerd.env, KO_DEFAULTBASEIMAGE=published_base["tag"])
+    by_ko = subprocess.run([ko, "build", ".", "-L", "--platform", "linux/amd64"], cwd=hello_src, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert by_ko.returncode == 0, by_ko.stderr
+    by_pyko = pyko("build", ".", "-L", "--platform", "linux/amd64", cwd=hello_src, env=env)
+    assert by_pyko.returncode == 0, by_pyko.stderr
+    name = f"ko.local/hello-go-{hashlib.md5(b'example.com/hello-go').hexdigest()}"
+    assert by_ko.stdout.strip().rsplit(":", 1)[0] == by_pyko.stdout.strip().rsplit(":", 1)[0] == name
+    for ref in (by_ko.stdout.strip(), by_pyko.stdout.strip()):
+        inspected = json.loads(dockerd.docker("inspect", ref).stdout)[0]
+        assert inspected["Config"]["Entrypoint"] == ["/ko-app/hello-go"]
