@@ -21,7 +21,7 @@ from typing import Callable, Dict, Hashable, List, Mapping, Optional, Sequence, 
 from ..errors import BuildError, RegistryError, SigningError, UsageError, clean_text
 from ..image import Index, Layer
 from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
-from ..image.kodata import KODATA_DIR, allowed_root, kodata_entries, merge_kodata
+from ..image.kodata import KODATA_DIR, allowed_root, ko_empty_kodata, kodata_entries, merge_kodata
 from ..image.layer import TarEntry
 from ..image.layer_cache import LayerCache
 from ..image.pgzip import Deflater, compat, pinned
@@ -227,7 +227,7 @@ def _prepare(build: ResolvedBuild, plan: Plan, registries: Registries, workdir: 
         for note in target.notes:
             reporter.info(note)
     command = _command(targets, build.command)
-    spec = AppSpec(command.name, build.image)
+    spec = AppSpec(command.name, build.image, ko_modes=plan.ko_mode)
     name = build.image_name(targets[0].name, targets[0].import_path)
     ref = build.target_for(name)
     reporter.info(f"{name}: {len(platforms)} platform(s) on {build.base}: " + ", ".join(str(p) for p in platforms))
@@ -251,14 +251,14 @@ def _command(targets: Sequence[Target], wanted: str) -> Target:
 
 def _kodata(targets: Sequence[Target], kodata_root: str, ko_mode: bool) -> Optional[List[TarEntry]]:
     """Every binary's kodata/, merged; one path with two different contents is an error. For a ko
-    user, as ko packs it: links confined to kodata/, every mode 0555."""
+    user, as ko packs it: links confined to kodata/, every mode 0555, and the layer even without kodata/."""
     found = []
     for target in targets:
         kodata_dir = os.path.join(target.source_dir, KODATA_DIR) if target.source_dir else ""
         if kodata_dir and os.path.lexists(kodata_dir):
             root = allowed_root(target.source_dir, kodata_root, ko_mode)
             found.append((kodata_dir, kodata_entries(kodata_dir, root, ko_modes=ko_mode)))
-    return merge_kodata(found) if found else None
+    return merge_kodata(found) if found else ko_empty_kodata() if ko_mode else None
 
 
 def _refuse_twins(jobs: Sequence[_Job]) -> None:

@@ -16,7 +16,7 @@ from . import mutate
 from .blob import Layer
 from .conventions import DEFAULT_PATH, NONROOT
 from .image import Image
-from .kodata import KODATA_PATH
+from .kodata import KO_MODE, KODATA_PATH
 from .layer import TarEntry, dir_entry, file_entry
 
 APP_DIR = "/ko-app"
@@ -49,6 +49,7 @@ class AppSpec:
     name: str                      # the binary's name in the image
     image: ImageSettings = field(default_factory=ImageSettings)
     author: str = "pyko"
+    ko_modes: bool = False         # a ko user's: /ko-app and its binaries 0555, as ko packs them
 
     @property
     def binary_path(self) -> str:
@@ -70,7 +71,8 @@ def binary_layer(binary: str, spec: AppSpec, layers: LayerMaker, name: str = "")
     """The layer of one binary, /ko-app/NAME (`name`, else the command's). `layers` makes
     it: a LayerCache, or anything with its layer() method."""
     path = f"{APP_DIR}/{name or spec.name}"
-    entries = [dir_entry(APP_DIR), file_entry(path, source=binary, mode=0o755)]
+    mode = KO_MODE if spec.ko_modes else 0o755
+    entries = [dir_entry(APP_DIR, mode=mode), file_entry(path, source=binary, mode=mode)]
     return layers.layer(entries, spec.image.epoch, _history(spec, f"binary, at {path}"))
 
 
@@ -80,7 +82,18 @@ def kodata_layer(entries: Sequence[TarEntry], spec: AppSpec, layers: LayerMaker)
 
 
 def _set_env(env: List[str], key: str, value: str) -> List[str]:
-    return [e for e in env if not e.startswith(key + "=")] + [f"{key}={value}"]
+    """`key` set to `value`: in its place when the base has it (as docker's ENV and ko's PATH do),
+    else at the end."""
+    entry, prefix = f"{key}={value}", key + "="
+    if not any(e.startswith(prefix) for e in env):
+        return [*env, entry]
+    out: List[str] = []
+    for e in env:
+        if not e.startswith(prefix):
+            out.append(e)
+        elif entry not in out:
+            out.append(entry)
+    return out
 
 
 def app_image(base: Image, layers: Sequence[Layer], spec: AppSpec, has_kodata: bool,

@@ -41,7 +41,21 @@ def allowed_root(package_dir: str, allowed: str = "", ko_mode: bool = False) -> 
 
 
 _HINT = "copy the files into kodata/, or set PYKO_DATA_PATH_ALLOWED_ROOT to a directory that holds them"
-KO_MODE = 0o555     # ko's mode for every kodata file and directory
+KO_MODE = 0o555     # ko's mode for every file and directory it packs: kodata, /ko-app and the binaries
+
+
+def ko_empty_kodata() -> List[TarEntry]:
+    """What ko packs for a package with no kodata/: /var/run/ko alone (ko always adds the layer, and
+    KO_DATA_PATH with it, so an app may rely on the variable being set)."""
+    return _kodata_root(KODATA_PATH, ko_modes=True)
+
+
+def _kodata_root(dest: str, ko_modes: bool) -> List[TarEntry]:
+    """`dest` itself; for a ko user, with its parents (/var, /var/run), as ko writes them, all 0555."""
+    if not ko_modes:
+        return [dir_entry(dest)]
+    parts = dest.strip("/").split("/")
+    return [dir_entry("/" + "/".join(parts[:n]), mode=KO_MODE) for n in range(1, len(parts) + 1)]
 
 
 def kodata_entries(kodata_dir: str, root: str, dest: str = KODATA_PATH, ko_modes: bool = False) -> List[TarEntry]:
@@ -53,7 +67,7 @@ def kodata_entries(kodata_dir: str, root: str, dest: str = KODATA_PATH, ko_modes
         raise BuildError(f"{kodata_dir} resolves to {real}, outside {root}; {_HINT}")
     if not os.path.isdir(real):
         raise BuildError(f"{kodata_dir} is not a directory; kodata/ must be a directory of files")
-    entries = [dir_entry(dest, mode=KO_MODE if ko_modes else 0o755)]
+    entries = _kodata_root(dest, ko_modes)
     _walk(real, root, kodata_dir, dest, entries, active={real}, packed={real: kodata_dir}, ko_modes=ko_modes)
     return entries
 

@@ -31,8 +31,8 @@ def _env_item(item: str) -> Tuple[str, str]:
 
 def rebased_env(app: Sequence[str], old: Sequence[str], new: Sequence[str]) -> List[str]:
     """The app's Env moved from the `old` base's Env to the `new` one's, in the order a build on the
-    new base writes it: the base's entries first, in the base's order, then the app's own (those the
-    old base did not have as they are), in the app's order, as app.py appends each variable it sets.
+    new base writes it: the base's entries in the base's order, each the app set in its place, then
+    the app's own that the base does not have, in the app's order, as app.py sets each variable.
     Rebasing onto the same base therefore changes nothing, not even the order."""
     old_map, new_map = _env_map(old), _env_map(new)
     own: Dict[str, str] = {}
@@ -47,8 +47,9 @@ def rebased_env(app: Sequence[str], old: Sequence[str], new: Sequence[str]) -> L
             own[key] = ":".join([new_map[key], *added]) if added else new_map[key]
         else:
             own[key] = value
-    base = [(key, value) for key, value in new_map.items() if key not in own]
-    return [f"{key}={value}" for key, value in [*base, *own.items()]]
+    in_base = [(key, own.get(key, value)) for key, value in new_map.items()]
+    apps_own = [(key, value) for key, value in own.items() if key not in new_map]
+    return [f"{key}={value}" for key, value in [*in_base, *apps_own]]
 
 
 def rebased_labels(app: Mapping[str, str], old: Mapping[str, str], new: Mapping[str, str]) -> Dict[str, str]:

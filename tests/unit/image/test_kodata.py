@@ -118,6 +118,7 @@ def test_a_ko_users_kodata_has_kos_modes_and_links_confined_to_kodata(pkg):
     (k / "link").symlink_to("sub/a.txt")
     got = {e.path: e for e in kodata_entries(str(k), allowed_root(str(pkg), "", ko_mode=True), ko_modes=True)}
     assert {p: e.mode for p, e in got.items()} == {
+        "var": 0o555, "var/run": 0o555,                       # ko writes the parents with its mode too
         "var/run/ko": 0o555, "var/run/ko/link": 0o555, "var/run/ko/run.sh": 0o555, "var/run/ko/sub": 0o555,
         "var/run/ko/sub/a.txt": 0o555}
     (pkg / "beside.txt").write_text("in the package, outside kodata")
@@ -126,3 +127,10 @@ def test_a_ko_users_kodata_has_kos_modes_and_links_confined_to_kodata(pkg):
     with pytest.raises(BuildError, match="outside .*kodata; copy the files into kodata/, or set "
                                          "PYKO_DATA_PATH_ALLOWED_ROOT"):
         kodata_entries(str(k), allowed_root(str(pkg), "", ko_mode=True), ko_modes=True)   # ko's: kodata is
+
+
+def test_a_ko_user_without_kodata_gets_kos_layer_of_var_run_ko_alone():
+    from pyko.image.kodata import ko_empty_kodata
+
+    assert [(e.path, e.kind, e.mode) for e in ko_empty_kodata()] == [
+        ("var", "dir", 0o555), ("var/run", "dir", 0o555), ("var/run/ko", "dir", 0o555)]

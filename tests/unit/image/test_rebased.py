@@ -23,8 +23,9 @@ def test_env_takes_the_new_bases_share_and_keeps_the_apps():
     old = ["PATH=/bin", "SSL_CERT_FILE=/old.pem", "TZ=UTC"]
     new = ["PATH=/usr/bin:/bin", "SSL_CERT_FILE=/new.pem", "LANG=C"]
     app = ["PATH=/bin:/ko-app", "SSL_CERT_FILE=/old.pem", "TZ=Europe/Berlin", "MODE=prod"]
-    # The base's entries first, in its order, then the app's own, in the app's order (as a build writes them).
-    assert rebased_env(app, old, new) == ["SSL_CERT_FILE=/new.pem", "LANG=C", "PATH=/usr/bin:/bin:/ko-app",
+    # The base's entries in its order, the app's changes in place, then the app's own, in the app's order
+    # (as a build writes them).
+    assert rebased_env(app, old, new) == ["PATH=/usr/bin:/bin:/ko-app", "SSL_CERT_FILE=/new.pem", "LANG=C",
                                           "TZ=Europe/Berlin", "MODE=prod"]
     assert rebased_env(["PATH=/bin:/ko-app"], ["PATH=/bin"], ["PATH=/bin:/ko-app"]) == ["PATH=/bin:/ko-app"]
     assert rebased_labels({"vendor": "old", "team": "app"}, {"vendor": "old"}, {"vendor": "new"}) == \
@@ -36,7 +37,9 @@ def test_rebasing_onto_the_same_base_keeps_the_env_as_it_is():
 
     base = ["PATH=/usr/local/bin:/usr/bin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt", "TZ=UTC"]
     built = _env(list(base), AppSpec("app", ImageSettings(env=(("MODE", "prod"), ("TZ", "Europe/Berlin")))), True)
-    assert built[0].startswith("PATH=") is False   # the build moved PATH to the end: the order matters
+    # set in place, as docker's ENV and ko's PATH: the base's order, then what the app added
+    assert built == ["PATH=/usr/local/bin:/usr/bin:/bin:/ko-app", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+                     "TZ=Europe/Berlin", "MODE=prod", "KO_DATA_PATH=/var/run/ko"]
     assert rebased_env(built, base, base) == built
 
 
