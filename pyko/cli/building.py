@@ -60,7 +60,8 @@ class _Given:
         return tuple(self.options[name] or ())
 
 
-def flags_from(paths: Sequence[str], options: Mapping[str, Any], kubernetes: bool = False) -> Flags:
+def flags_from(paths: Sequence[str], options: Mapping[str, Any], kubernetes: bool = False,
+               ko_references: bool = False) -> Flags:
     """plan.Flags from the keyword arguments of a command with build_options, each field set here by
     name (tests/unit/cli/test_building.py checks every option is read and every field set)."""
     from ..plan.config import ImageMetadata
@@ -97,16 +98,18 @@ def flags_from(paths: Sequence[str], options: Mapping[str, Any], kubernetes: boo
         base_policy={key: options[option] for option, key in BASE_POLICY_OPTIONS.items()},
         trusted_root=given.text("trusted_root"), ldflags=comma_separated(options["ldflags"]),
         disable_optimizations=given.flag("disable_optimizations"), debug=given.flag("debug"),
-        kubernetes=kubernetes,
+        kubernetes=kubernetes, ko_references=ko_references,
         cache_from=given.text("cache_from"), cache_to=given.text("cache_to"),
         cache_policy={key: options[option] for option, key in CACHE_POLICY_OPTIONS.items()},
         cache_trust=given.text("cache_trust"), compression_compat=given.flag("compression_compat"),
     )
 
 
-def run_build(paths: Sequence[str], options: Mapping[str, Any], kubernetes: bool = False) -> List[Built]:
+def run_build(paths: Sequence[str], options: Mapping[str, Any], kubernetes: bool = False,
+              ko_references: bool = False) -> List[Built]:
     """Resolve the plan, build, write --image-refs; returns the Built images. `kubernetes`: for
-    YAML (resolve, apply, create), where a pod's args: must reach the binary (Entrypoint)."""
+    YAML (resolve, apply, create), where a pod's args: must reach the binary (Entrypoint);
+    `ko_references`: that YAML names an image with ko://."""
     from ..commands.build import build
     from ..plan.loading import load_config
     from ..plan.resolve import resolve
@@ -114,7 +117,8 @@ def run_build(paths: Sequence[str], options: Mapping[str, Any], kubernetes: bool
     from ..util.progress import make_reporter
 
     environ = process_environment()
-    plan = resolve(flags_from(paths, options, kubernetes), load_config(os.getcwd(), environ), environ)
+    plan = resolve(flags_from(paths, options, kubernetes, ko_references), load_config(os.getcwd(), environ),
+                   environ)
     for warning in plan.warnings:
         click.echo(f"pyko: warning: {warning}", err=True)
     refs_file = options.get("image_refs") or ""

@@ -34,7 +34,9 @@ def resolved_yaml(filenames: Sequence[str], recursive: bool, selector: str, opti
     environ = process_environment()
     check_yaml_flags(bool(options.get("as_json")), options["repo"], bool(options["local"]), environ)
     return resolve_documents(filenames, recursive, selector, sys.stdin.read, os.getcwd(), environ,
-                             lambda paths: [built.reference for built in run_build(paths, options, kubernetes=True)],
+                             lambda paths, named_by_ko: [built.reference for built in
+                                                         run_build(paths, options, kubernetes=True,
+                                                                   ko_references=named_by_ko)],
                              one_name=bool(options.get("name")))
 
 

@@ -264,11 +264,12 @@ def _inside(directory: str, root: str) -> bool:
 
 
 def resolve_documents(names: Iterable[str], recursive: bool, selector: str, read_stdin: Callable[[], str],
-                      cwd: str, environ: Mapping[str, str], build: Callable[[List[str]], List[str]],
+                      cwd: str, environ: Mapping[str, str], build: Callable[[List[str], bool], List[str]],
                       one_name: bool = False) -> str:
     """`pyko resolve`: the documents of `names` (files, directories, - for stdin) that `selector`
     picks, with every pyko:// and ko:// reference replaced by the digest reference `build` gives for
-    its directory; each directory is built once, all in one `build` call."""
+    its directory; each directory is built once, all in one `build` call, told whether the YAML
+    names any image the ko way (ko://), which makes the run a ko user's."""
     from ..toolchains.drivers import locate
 
     requirements = parse_selector(selector)
@@ -279,6 +280,7 @@ def resolve_documents(names: Iterable[str], recursive: bool, selector: str, read
     if one_name and len(set(directories.values())) > 1:
         raise UsageError("--name names one image, but the YAML references several")
     paths = list(dict.fromkeys(directories.values()))
-    built = dict(zip(paths, build(paths))) if paths else {}
+    named_by_ko = any(ref.value.startswith("ko://") for ref in refs)
+    built = dict(zip(paths, build(paths, named_by_ko))) if paths else {}
     return joined(docs, {value: built[directory] for value, directory in directories.items()})
 

@@ -97,6 +97,7 @@ class Flags:
     disable_optimizations: bool = False         # -gcflags all=-N -l
     debug: bool = False                         # ko's --debug (Delve): refused
     kubernetes: bool = False                    # resolve/apply/create: Entrypoint by default
+    ko_references: bool = False                 # ... and the YAML names an image with ko://
     cache_from: str = ""                        # Go's build cache: read from this registry tag
     cache_to: str = ""                          # ... and saved to this one after a successful build
     cache_policy: Mapping[str, str] = field(default_factory=dict)  # --cache-key, --cache-certificate-…
@@ -239,20 +240,25 @@ def check_yaml_flags(json_lines: bool, repo: str, local: bool, environ: Mapping[
                          "(or --local for a local engine)")
 
 
+def _host(repo: str) -> str:
+    return repo.split("/", 1)[0]
+
+
 def _is_local(repo: str) -> bool:
-    return repo.split("/", 1)[0] in LOCAL_REPOS
+    return _host(repo) in LOCAL_REPOS
 
 
 def ko_mode(flags: Flags, config: Config, environ: Mapping[str, str]) -> bool:
     """Whether the run is a ko user's, so ko's defaults apply (names, -L's ko.local, Entrypoint, printed
     references, kodata): PYKO_KO_MODE when set; else a project with a pyko config and no .ko.yaml is
-    pyko's own; else a .ko.yaml, a KO_* variable, or an import-path or ko:// argument make it ko's."""
+    pyko's own; else a .ko.yaml, a KO_* variable, an import-path or ko:// argument, or a ko:// in
+    resolve's YAML make it ko's."""
     setting = environment.ko_mode_setting(environ)
     if setting is not None:
         return setting
     if config.source and not config.ko_source:
         return False
-    return bool(config.ko_source) or environment.uses_ko_variables(environ) or \
+    return bool(config.ko_source) or environment.uses_ko_variables(environ) or flags.ko_references or \
         any(arguments.names_like_ko(p) for p in flags.paths)
 
 
@@ -314,6 +320,12 @@ def _nowhere(outputs: OutputSettings, flags: Flags) -> Tuple[str, ...]:
 
 
 def _check_combinations(flags: Flags, repo: str, local: bool, images: int) -> None:
+    if _host(repo) == "kind.local":
+        # ko's kind publisher imports into a kind cluster's nodes; pyko has no such publisher, and
+        # "kind.local" is no registry host, so say so before anything is built.
+        raise UsageError("kind.local (ko's publisher into a kind cluster) is not supported: build with -L and "
+                         "KO_DOCKER_REPO unset, then `kind load docker-image ko.local/NAME`, or push to a registry "
+                         "the cluster can pull from")
     if flags.tarball and images > 1:
         raise UsageError("--tarball holds one image: build one path at a time, or use --oci-layout")
     if flags.bare and not repo:

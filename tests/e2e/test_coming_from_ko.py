@@ -339,3 +339,107 @@ def test_a_kodata_link_out_of_kodata_is_refused_as_ko_refuses_it(plain_ko_projec
     assert by_ko.returncode != 0 and "outside the kodata root" in by_ko.stderr
     proc = pyko("build", "./cmd/app", "--push=false", cwd=str(project), env=env)
     assert_clean_error(proc, "is a symlink to", "outside", "PYKO_DATA_PATH_ALLOWED_ROOT")
+
+
+def test_ko_references_in_yaml_name_images_as_ko_does_without_any_ko_variable(plain_ko_project, ko_env,
+                                                                               published_base, tmp_path):
+    """A ko user's YAML (ko://) given to `pyko resolve --repo`: no KO_* variable, no .ko.yaml, and
+    still ko's names, as `ko resolve` gives them; the same YAML with pyko:// keeps pyko's names."""
+    ko = ko_binary()
+    repo = ko_env["KO_DOCKER_REPO"]
+    md5 = hashlib.md5(b"example.com/plain/cmd/app").hexdigest()
+    pod = "image: {}://example.com/plain/cmd/app\n"
+    (tmp_path / "ko.yaml").write_text(pod.format("ko"))
+    (tmp_path / "pyko.yaml").write_text("image: pyko://./cmd/app\n")
+    by_ko = subprocess.run([ko, "resolve", "-f", str(tmp_path / "ko.yaml"), "--platform", "linux/amd64"],
+                           cwd=plain_ko_project, env=dict(ko_env, KO_DEFAULTBASEIMAGE=published_base["tag"]),
+                           capture_output=True, text=True, timeout=600)
+    assert by_ko.returncode == 0, by_ko.stderr
+    assert by_ko.stdout.startswith(f"image: {repo}/app-{md5}@sha256:")
+    env = {k: v for k, v in ko_env.items() if not k.startswith("KO_")}
+    for yaml, name in (("ko.yaml", f"app-{md5}"), ("pyko.yaml", "app")):
+        proc = pyko("resolve", "-f", str(tmp_path / yaml), "--repo", repo, "--base", published_base["tag"],
+                    "--platform", "linux/amd64", cwd=str(plain_ko_project), env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith(f"image: {repo}/{name}@sha256:"), proc.stdout
+
+
+def test_kos_kind_publisher_is_refused_before_anything_is_built(plain_ko_project, ko_env, tmp_path):
+    env = dict(ko_env, KO_DOCKER_REPO="kind.local", GOCACHE=str(tmp_path / "gocache"))
+    proc = pyko("build", "./cmd/app", cwd=str(plain_ko_project), env=env)
+    assert_clean_error(proc, "kind.local", "not supported", "kind load docker-image")
+    assert proc.returncode == 2 and not (tmp_path / "gocache").exists()   # refused before Go ran
+
+
+@pytest.mark.parametrize("ko_yaml, goflags", [
+    ("builds:\n- id: app\n  main: ./cmd/app\n  flags: [-toolexec=/bin/true]\n", ""),
+    ("", "-toolexec=/bin/true"),
+])
+def test_toolexec_in_flags_or_goflags_is_refused_as_ko_refuses_it(plain_ko_project, ko_env, published_base,
+                                                                  tmp_path, ko_yaml, goflags):
+    ko = ko_binary()
+    project = tmp_path / "project"
+    shutil.copytree(plain_ko_project, project, symlinks=True)
+    if ko_yaml:
+        (project / ".ko.yaml").write_text(ko_yaml)
+    env = dict(ko_env, KO_DEFAULTBASEIMAGE=published_base["tag"], GOFLAGS=goflags)
+    by_ko = subprocess.run([ko, "build", "./cmd/app", "--push=false"], cwd=project, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert by_ko.returncode != 0 and "cannot set -toolexec" in by_ko.stderr, by_ko.stderr
+    proc = pyko("build", "./cmd/app", "--push=false", cwd=str(project), env=env)
+    assert_clean_error(proc, "-toolexec=/bin/true in", "is refused")
+
+
+def _image_parts(layout, index_digest):
+    """platform -> (manifest, config, the entries of each layer above the base): what ko and pyko
+    should agree on, the entries as (path, type, mode, owner, file digest)."""
+    index = json.loads(_blob(layout, index_digest))
+    out = {}
+    for entry in index["manifests"]:
+        manifest = json.loads(_blob(layout, entry["digest"]))
+        config = json.loads(_blob(layout, manifest["config"]["digest"]))
+        layers = []
+        for layer in manifest["layers"][1:]:
+            with tarfile.open(fileobj=io.BytesIO(gzip.decompress(_blob(layout, layer["digest"])))) as tar:
+                layers.append([(m.name.strip("/"), m.type, m.mode, m.uid, m.gid,
+                                hashlib.sha256(tar.extractfile(m).read()).hexdigest() if m.isfile() else "")
+                               for m in tar.getmembers()])
+        out[json.dumps(entry["platform"], sort_keys=True)] = (manifest, config, layers)
+    return index, out
+
+
+def test_a_ko_users_image_is_kos_but_for_who_made_it_and_file_times(plain_ko_project, ko_env, published_base,
+                                                                     tmp_path):
+    """No kodata/, two platforms: the same index, manifests, Env, Entrypoint, user and layer entries
+    (ko's empty kodata layer and KO_DATA_PATH included), the same binaries; what differs is the
+    author and history text, and the files' times (pyko's are SOURCE_DATE_EPOCH, ko's zero)."""
+    ko = ko_binary()
+    project = tmp_path / "project"
+    shutil.copytree(plain_ko_project, project, symlinks=True)
+    shutil.rmtree(project / "cmd" / "app" / "kodata")
+    env = dict(ko_env, KO_DEFAULTBASEIMAGE=published_base["tag"])
+    args = ["./cmd/app", "--push=false", "--platform", ",".join(PLATFORMS), "--oci-layout-path"]
+    by_ko = subprocess.run([ko, "build", *args, str(tmp_path / "ko")], cwd=project, env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert by_ko.returncode == 0, by_ko.stderr
+    by_pyko = pyko("build", *args, str(tmp_path / "pyko"), cwd=str(project), env=env)
+    assert by_pyko.returncode == 0, by_pyko.stderr
+    ko_index, theirs = _image_parts(str(tmp_path / "ko"), by_ko.stdout.strip().rsplit("@", 1)[1])
+    pyko_index, ours = _image_parts(str(tmp_path / "pyko"), by_pyko.stdout.strip().rsplit("@", 1)[1])
+    assert [m["platform"] for m in pyko_index["manifests"]] == [m["platform"] for m in ko_index["manifests"]]
+    assert pyko_index["annotations"]["org.opencontainers.image.base.name"] == \
+        ko_index["annotations"]["org.opencontainers.image.base.name"]
+    assert set(ours) == set(theirs) and len(ours) == len(PLATFORMS)
+    for platform, (manifest, config, layers) in ours.items():
+        ko_manifest, ko_config, ko_layers = theirs[platform]
+        assert manifest.get("annotations") == ko_manifest.get("annotations")
+        assert manifest["layers"][0] == ko_manifest["layers"][0]                  # the base's
+        assert layers == ko_layers, platform                                      # kodata, then the binary
+        assert layers[0] == [("var", tarfile.DIRTYPE, 0o555, 0, 0, ""), ("var/run", tarfile.DIRTYPE, 0o555, 0, 0, ""),
+                             ("var/run/ko", tarfile.DIRTYPE, 0o555, 0, 0, "")]
+        assert config["config"] == ko_config["config"]                            # Env (in order), Entrypoint, User
+        assert "KO_DATA_PATH=/var/run/ko" in config["config"]["Env"] and "Cmd" not in config["config"]
+        for key in ("architecture", "os", "variant", "created"):
+            assert config.get(key) == ko_config.get(key), key
+        assert config["rootfs"]["diff_ids"][0] == ko_config["rootfs"]["diff_ids"][0]
+        assert len(config["history"]) == len(ko_config["history"])

@@ -158,12 +158,12 @@ def test_resolve_documents_builds_each_directory_once_and_fills_in_its_reference
         "image: ko://./cmd/app\n---\nimage: pyko://./cmd/app  # kept\n---\nimage: nginx\n")
     asked = []
 
-    def build(paths):
-        asked.append(paths)
+    def build(paths, named_by_ko):
+        asked.append((paths, named_by_ko))
         return [f"reg/app@sha256:{'a' * 64}" for _ in paths]
 
     out = resolve_documents([str(tmp_path / "pods.yaml")], False, "", lambda: "", str(tmp_path), {}, build)
-    assert asked == [[str(app)]]
+    assert asked == [([str(app)], True)]
     assert out == (f"image: reg/app@sha256:{'a' * 64}\n---\nimage: reg/app@sha256:{'a' * 64}  # kept\n"
                    "---\nimage: nginx\n")
 
@@ -177,4 +177,4 @@ def test_resolve_documents_with_one_name_refuses_several_images(tmp_path):
     (tmp_path / "pods.yaml").write_text("x: ko://./a\ny: ko://./b\n")
     with pytest.raises(UsageError, match="--name names one image"):
         resolve_documents([str(tmp_path / "pods.yaml")], False, "", lambda: "", str(tmp_path), {},
-                          lambda paths: pytest.fail("nothing is built"), one_name=True)
+                          lambda paths, named_by_ko: pytest.fail("nothing is built"), one_name=True)

@@ -195,6 +195,13 @@ def test_a_run_is_a_ko_users_when_something_of_kos_says_so(config, environ, path
     assert ko_mode(Flags(paths=paths), config, environ) is expected
 
 
+@pytest.mark.parametrize("config, expected", [(Config(), True), (Config(source=".pyko.toml"), False)])
+def test_a_ko_reference_in_resolves_yaml_makes_the_run_a_ko_users_unless_the_project_is_pykos(config, expected):
+    from pyko.plan.resolve import ko_mode
+    assert ko_mode(Flags(paths=("/src/cmd/app",), kubernetes=True, ko_references=True), config, {}) is expected
+    assert ko_mode(Flags(paths=("/src/cmd/app",), kubernetes=True), config, {}) is False
+
+
 def test_ko_mode_takes_kos_names_local_repository_and_entrypoint(pkg):
     from pyko.plan.resolve import ko_name
     path = "example.com/shop/cmd/server"
@@ -213,3 +220,9 @@ def test_ko_mode_takes_kos_names_local_repository_and_entrypoint(pkg):
     assert local.builds[0].repo == "r.io/shop" and not local.outputs.push   # ko loads under KO_DOCKER_REPO
     with pytest.raises(UsageError, match="PYKO_KO_MODE=maybe is not true or false"):
         resolve(Flags(paths=(str(pkg / "app"),)), Config(root=str(pkg)), {"PYKO_KO_MODE": "maybe"})
+
+
+@pytest.mark.parametrize("environ, repo", [({"KO_DOCKER_REPO": "kind.local"}, ""), ({}, "kind.local/team")])
+def test_kos_kind_publisher_is_refused_by_name_before_anything_is_built(pkg, environ, repo):
+    with pytest.raises(UsageError, match=r"kind.local \(ko's publisher into a kind cluster\) is not supported"):
+        resolve(Flags(paths=(str(pkg),), repo=repo), Config(), environ)
