@@ -194,7 +194,8 @@ def build_options(func: F, yaml: bool = False) -> F:
     return apply_options(func, [
         click.option("--platform", "platforms", multiple=True, metavar="OS/ARCH[/VARIANT]",
                      help="Platforms to build, comma-separated or repeated, or 'all' "
-                          "(default: defaultPlatforms from the config, else this machine's)."),
+                          "(default: defaultPlatforms from the config, else this machine's; "
+                          "for a ko user, $GOOS/$GOARCH or linux/amd64, as ko)."),
         click.option("--oci-layout", "--oci-layout-path", "oci_layout", type=click.Path(),
                      help="Add the image to this OCI image layout directory."),
         click.option("--tarball", type=click.Path(), help="Write an archive that `docker load` accepts."),

@@ -142,7 +142,7 @@ def destinations_for(outputs: OutputSettings, registries: Registries, jobs: int,
         found.append(RegistryDestination(registries, outputs.registry_hosts, jobs,
                                          move_tags=not outputs.push_by_digest))
     if outputs.local_engine:
-        found.append(LocalDestination(outputs.local_engine, environ))
+        found.append(LocalDestination(outputs.local_engine, environ, outputs.local_platform))
     if outputs.tarball:
         found.append(TarballDestination(outputs.tarball))
     return found

@@ -113,6 +113,17 @@ def uses_ko_variables(environ: Mapping[str, str]) -> bool:
     return any(environ.get(name) for name in KO_VARIABLES)
 
 
+def ko_default_platform(environ: Mapping[str, str]) -> str:
+    """ko's platform when neither --platform nor defaultPlatforms names one: $GOOS/$GOARCH when both
+    are set (and $GOARM as the variant for arm), else linux/amd64, whatever this machine is. ko applies
+    GOARM whenever GOARCH contains "arm", which would make arm64 "arm64/v7"; here only for arm."""
+    goos, goarch, goarm = (environ.get(name, "").strip() for name in ("GOOS", "GOARCH", "GOARM"))
+    platform = f"{goos}/{goarch}" if goos and goarch else "linux/amd64"
+    if goos and goarch == "arm" and goarm:
+        platform += f"/v{goarm}"
+    return platform
+
+
 def docker_repo(environ: Mapping[str, str]) -> str:
     return environ.get("PYKO_DOCKER_REPO") or environ.get("KO_DOCKER_REPO") or ""
 

@@ -185,6 +185,7 @@ class OutputSettings:
     push_by_digest: bool = False                # ... but no tag is moved
     tag_only: bool = False                      # the reference printed is repo:TAG
     local_engine: str = ""                      # "docker", "podman" or "auto": load into it; "" does not
+    local_platform: str = ""                    # ... a one-platform store gets it (ko's); "": this machine's
     sboms: bool = True                          # made when something receives them
     sbom_dir: str = ""
     sbom_partial: bool = False                  # an SBOM that cannot be complete is marked, not an error
@@ -280,7 +281,7 @@ def resolve(flags: Flags, config: Config, environ: Mapping[str, str]) -> Plan:
     epoch = source_date_epoch(environ)
     builds = tuple(_build(flags, config, path, entry, binaries, repo, environ, epoch, ko)
                    for path, entry, binaries in entries)
-    outputs = _outputs(flags, repo, local, builds, environ)
+    outputs = _outputs(flags, repo, local, builds, environ, ko)
     signing = _signing(flags, config)
     if local and signing.wanted:
         raise UsageError(f"{_signing_flag(signing)} signs what is pushed or written to --oci-layout, "
@@ -378,12 +379,14 @@ def registry_settings(insecure: bool, ca_file: str, timeout: Optional[float], en
 
 
 def _outputs(flags: Flags, repo: str, local: bool, builds: Sequence[ResolvedBuild],
-             environ: Mapping[str, str]) -> OutputSettings:
+             environ: Mapping[str, str], ko: bool = False) -> OutputSettings:
     push = bool(repo and flags.push and not local)
     hosts = [registry_of(repo)] if push else []
     return OutputSettings(oci_layout=flags.oci_layout, tarball=flags.tarball, push=push,
                           push_by_digest=flags.push_by_digest, tag_only=flags.tag_only,
                           local_engine=environment.local_engine(flags.local_engine, environ) if local else "",
+                          # ko's -L loads $GOOS/$GOARCH (else linux/amd64) out of several platforms
+                          local_platform=environment.ko_default_platform(environ) if local and ko else "",
                           sboms=flags.sbom != "none", sbom_dir=flags.sbom_dir, sbom_partial=flags.sbom_partial,
                           registry_hosts=tuple(hosts))
 
@@ -413,6 +416,12 @@ def _toolchain(flags: Flags, config: Config, entry: BuildConfig, effective: Buil
                              rust_builder=flags.rust_builder or config.rust_builder)
 
 
+def _default_platform(environ: Mapping[str, str], ko: bool) -> str:
+    """This machine's platform; for a ko user, ko's ($GOOS/$GOARCH, else linux/amd64), so that moving
+    from ko does not change what an arm64 laptop or runner builds."""
+    return environment.ko_default_platform(environ) if ko else str(Platform.host())
+
+
 def _build(flags: Flags, config: Config, path: str, entry: BuildConfig, binaries: Mapping[str, str],
            repo: str, environ: Mapping[str, str], epoch: int, ko: bool = False) -> ResolvedBuild:
     effective = config.effective(entry)
@@ -431,7 +440,7 @@ def _build(flags: Flags, config: Config, path: str, entry: BuildConfig, binaries
         path=source_dir,
         base=base,
         platforms=tuple(binaries) if binaries else (flags.platforms or config.default_platforms
-                                                    or (str(Platform.host()),)),
+                                                    or (_default_platform(environ, ko),)),
         toolchain=_toolchain(flags, config, entry, effective),
         image=resolve_image(flags.image, config.image, entry.image, source_dir, template_env, epoch,
                             entrypoint_default=flags.kubernetes or ko),

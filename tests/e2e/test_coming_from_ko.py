@@ -443,3 +443,28 @@ def test_a_ko_users_image_is_kos_but_for_who_made_it_and_file_times(plain_ko_pro
             assert config.get(key) == ko_config.get(key), key
         assert config["rootfs"]["diff_ids"][0] == ko_config["rootfs"]["diff_ids"][0]
         assert len(config["history"]) == len(ko_config["history"])
+
+
+def _architectures(layout, digest):
+    """The platforms an image or an index in a layout holds (ko writes an image for one platform)."""
+    doc = json.loads(_blob(layout, digest))
+    manifests = [m["digest"] for m in doc["manifests"]] if "manifests" in doc else [digest]
+    configs = [json.loads(_blob(layout, json.loads(_blob(layout, m))["config"]["digest"])) for m in manifests]
+    return sorted(f"{c['os']}/{c['architecture']}" for c in configs)
+
+
+@pytest.mark.parametrize("goenv, expected", [({}, ["linux/amd64"]), ({"GOOS": "linux", "GOARCH": "arm64"},
+                                                                      ["linux/arm64"])])
+def test_a_ko_users_default_platform_is_kos(plain_ko_project, ko_env, published_base, tmp_path, goenv, expected):
+    """No --platform, no defaultPlatforms: ko builds $GOOS/$GOARCH, else linux/amd64, whatever the
+    machine; so does pyko for a ko user (on this amd64 machine, GOARCH=arm64 is what tells them apart)."""
+    ko = ko_binary()
+    env = dict(ko_env, KO_DEFAULTBASEIMAGE=published_base["tag"], **goenv)
+    args = ["./cmd/app", "--push=false", "--oci-layout-path"]
+    by_ko = subprocess.run([ko, "build", *args, str(tmp_path / "ko")], cwd=plain_ko_project, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert by_ko.returncode == 0, by_ko.stderr
+    by_pyko = pyko("build", *args, str(tmp_path / "pyko"), cwd=str(plain_ko_project), env=env)
+    assert by_pyko.returncode == 0, by_pyko.stderr
+    assert _architectures(str(tmp_path / "ko"), by_ko.stdout.strip().rsplit("@", 1)[1]) == expected
+    assert _architectures(str(tmp_path / "pyko"), by_pyko.stdout.strip().rsplit("@", 1)[1]) == expected

@@ -61,7 +61,8 @@ def test_local_with_no_engine_fails_before_compiling(hello_src, session_env, tmp
 
 def test_a_ko_users_local_build_is_named_as_ko_names_it(dockerd, hello_src, session_env, published_base):
     """-L in a ko user's run (here KO_DEFAULTBASEIMAGE says so), side by side with ko v0.19.1 into the
-    same dockerd: ko.local/<last element>-<md5 of the import path>, as ko names it."""
+    same dockerd: ko.local/<last element>-<md5 of the import path>, as ko names it; of two platforms
+    (arm64 first), this one-platform store gets linux/amd64 from both, as ko picks it."""
     import hashlib
     import os
     import subprocess
@@ -69,13 +70,14 @@ def test_a_ko_users_local_build_is_named_as_ko_names_it(dockerd, hello_src, sess
     if not os.access(ko, os.X_OK):
         pytest.skip("needs ko v0.19.1 (.ci/install-deps builds it into .ci/bin)")
     env = dict(session_env, **dockerd.env, KO_DEFAULTBASEIMAGE=published_base["tag"])
-    by_ko = subprocess.run([ko, "build", ".", "-L", "--platform", "linux/amd64"], cwd=hello_src, env=env,
+    platforms = ["--platform", "linux/arm64,linux/amd64"]
+    by_ko = subprocess.run([ko, "build", ".", "-L", *platforms], cwd=hello_src, env=env,
                            capture_output=True, text=True, timeout=600)
     assert by_ko.returncode == 0, by_ko.stderr
-    by_pyko = pyko("build", ".", "-L", "--platform", "linux/amd64", cwd=hello_src, env=env)
+    by_pyko = pyko("build", ".", "-L", *platforms, cwd=hello_src, env=env)
     assert by_pyko.returncode == 0, by_pyko.stderr
     name = f"ko.local/hello-go-{hashlib.md5(b'example.com/hello-go').hexdigest()}"
     assert by_ko.stdout.strip().rsplit(":", 1)[0] == by_pyko.stdout.strip().rsplit(":", 1)[0] == name
     for ref in (by_ko.stdout.strip(), by_pyko.stdout.strip()):
         inspected = json.loads(dockerd.docker("inspect", ref).stdout)[0]
-        assert inspected["Config"]["Entrypoint"] == ["/ko-app/hello-go"]
+        assert inspected["Config"]["Entrypoint"] == ["/ko-app/hello-go"] and inspected["Architecture"] == "amd64"

@@ -4,8 +4,8 @@ The image is named `pyko.local/<name>` (or under the pyko.local/... or ko.local/
 repository you set), tagged with each tag and, as ko does, with the index
 digest's hex, which is the reference printed: it names exactly this build.
 Every platform is loaded where the engine's store can hold an index (Docker's
-containerd image store); elsewhere this machine's platform (or the first one
-built), with a note saying so.
+containerd image store); elsewhere the preferred platform (this machine's, or ko's
+$GOOS/$GOARCH-else-linux/amd64 for a ko user) or the first one built, with a note saying so.
 """
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ class LocalDestination:
     kind = "local"
     takes_sboms = False
 
-    def __init__(self, choice: str, environ: Mapping[str, str]):
+    def __init__(self, choice: str, environ: Mapping[str, str], platform: str = ""):
         self.choice = choice
         self.environ = dict(environ)
+        self.platform = Platform.parse(platform) if platform else Platform.host()
         self._engine: Optional[Engine] = None
 
     @property
@@ -48,7 +49,7 @@ class LocalDestination:
         all_platforms = len(out.index.images) == 1 or self.engine.holds_indexes()
         with tempfile.TemporaryDirectory(prefix="pyko-local-") as work:
             archive = os.path.join(work, "image.tar")
-            image = tarball.write_tarball(archive, out.index, refs, refs, Platform.host())
+            image = tarball.write_tarball(archive, out.index, refs, refs, self.platform)
             self.engine.load(archive)
         line = f"loaded {self.location(out)} into {self.engine.name}"
         if all_platforms:

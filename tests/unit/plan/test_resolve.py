@@ -226,3 +226,23 @@ def test_ko_mode_takes_kos_names_local_repository_and_entrypoint(pkg):
 def test_kos_kind_publisher_is_refused_by_name_before_anything_is_built(pkg, environ, repo):
     with pytest.raises(UsageError, match=r"kind.local \(ko's publisher into a kind cluster\) is not supported"):
         resolve(Flags(paths=(str(pkg),), repo=repo), Config(), environ)
+
+
+@pytest.mark.parametrize("environ, expected", [
+    ({"KO_DOCKER_REPO": "r.io/t"}, "linux/amd64"),                                   # whatever this machine is
+    ({"KO_DOCKER_REPO": "r.io/t", "GOOS": "linux", "GOARCH": "arm64"}, "linux/arm64"),
+    ({"KO_DOCKER_REPO": "r.io/t", "GOOS": "linux", "GOARCH": "arm", "GOARM": "6"}, "linux/arm/v6"),
+    ({"KO_DOCKER_REPO": "r.io/t", "GOARCH": "arm64"}, "linux/amd64"),               # ko needs both GOOS and GOARCH
+    ({"KO_DOCKER_REPO": "r.io/t", "GOOS": "linux", "GOARCH": "arm64", "GOARM": "7"}, "linux/arm64"),
+])
+def test_a_ko_users_default_platform_is_kos_not_this_machines(pkg, monkeypatch, environ, expected):
+    from pyko.platforms import Platform
+
+    monkeypatch.setattr(Platform, "host", classmethod(lambda cls: cls.parse("linux/s390x")))
+    build, = resolve(Flags(paths=(str(pkg / "app"),)), Config(root=str(pkg)), environ).builds
+    assert build.platforms == (expected,)
+    go_env = {"GOOS": "linux", "GOARCH": "arm64"}
+    pykos, = resolve(Flags(paths=(str(pkg / "app"),)), Config(root=str(pkg)), go_env).builds
+    assert pykos.platforms == ("linux/s390x",)                                       # pyko's own: this machine's
+    given, = resolve(Flags(paths=(str(pkg / "app"),), platforms=("linux/386",)), Config(root=str(pkg)), environ).builds
+    assert given.platforms == ("linux/386",)

@@ -50,3 +50,15 @@ def test_an_engine_that_is_not_there_is_named(tmp_path):
     destination = LocalDestination("podman", {"PATH": str(tmp_path), "PYKO_PODMAN": "podman"})
     with pytest.raises(UsageError, match="podman is not installed"):
         destination.check()
+
+
+@pytest.mark.parametrize("platform, loaded", [("", "linux/amd64"), ("linux/arm64", "linux/arm64"),
+                                              ("linux/s390x", "linux/amd64")])
+def test_a_one_platform_store_gets_the_preferred_platform_else_the_first(monkeypatch, platform, loaded):
+    """This machine's (amd64 here) by default; ko's $GOOS/$GOARCH choice when the plan gives one; the
+    first built when the index lacks it."""
+    engine = RecordingEngine(False)
+    monkeypatch.setattr(local, "find_engine", lambda choice, environ: engine)
+    monkeypatch.setattr(local.Platform, "host", classmethod(lambda cls: cls.parse("linux/amd64")))
+    line = LocalDestination("auto", {}, platform).write(Outgoing("ko.local/app", tiny_index(("amd64", "arm64")), ()))
+    assert f"({loaded} only:" in line
