@@ -144,13 +144,15 @@ def write_image_refs(path: str, results: Sequence[Built], attachments: bool) -> 
 
 
 def image_refs(built: Built, attachments: bool = False) -> List[str]:
-    """ko's --image-refs lines for one image: the index, then each platform's manifest;
-    then, if asked, each attachment as <repo>:<cosign tag>@<its manifest digest>."""
+    """ko's --image-refs lines for one image: the index, then each platform's manifest (the image
+    alone, when it is written alone); then, if asked, each attachment as
+    <repo>:<cosign tag>@<its manifest digest>."""
     if built.tag_only:
         return [built.reference]
     tag = f":{built.one_tag}" if built.one_tag else ""
-    lines = [f"{built.name}{tag}@{built.index.digest}"]
-    lines += [f"{built.name}{tag}@{image.digest}" for image in built.index.images]
+    lines = [f"{built.name}{tag}@{built.top.digest}"]
+    if not built.alone:
+        lines += [f"{built.name}{tag}@{image.digest}" for image in built.index.images]
     if attachments:
         lines += [_attachment_ref(built.name, item) for item in built.attachments]
     return lines
@@ -165,7 +167,7 @@ def as_json(built: Built) -> str:
     return json.dumps({
         "name": built.name,
         "reference": built.reference,
-        "digest": built.index.digest,
+        "digest": built.top.digest,
         "tags": list(built.tags),
         "platforms": [{"platform": str(image.platform), "digest": image.digest} for image in built.index.images],
         "sboms": [_attachment_ref(built.name, a) for a in built.attachments if a.kind == "sbom"],

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Hashable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..errors import BuildError, RegistryError, SigningError, UsageError, clean_text
-from ..image import Index, Layer
+from ..image import Index, Layer, Manifested
 from ..image.app import AppSpec, app_image, binary_layer, kodata_layer
 from ..image.kodata import KODATA_DIR, allowed_root, ko_empty_kodata, kodata_entries, merge_kodata
 from ..image.layer import TarEntry
@@ -89,6 +89,12 @@ class Built:
     signed_by: str = ""                          # who signed it (the key, or the keyless identity)
     provenance: Tuple[Attested, ...] = ()        # when attesting: a predicate per subject
     printed: str = ""                            # a ko user's reference where ko prints another (_ko_printed)
+    alone: bool = False                          # a ko user's one platform: the image is written alone, no index
+
+    @property
+    def top(self) -> Manifested:
+        """What is tagged, printed, signed and attested first: the index, or its one image alone."""
+        return self.index.top(self.alone)
 
     @property
     def one_tag(self) -> str:
@@ -100,11 +106,11 @@ class Built:
         if self.printed:
             return self.printed
         if self.local:
-            return f"{self.name}:{self.index.digest.split(':', 1)[1]}"
+            return f"{self.name}:{self.top.digest.split(':', 1)[1]}"
         if self.tag_only:
             return f"{self.name}:{self.tags[0]}"
         tag = f":{self.one_tag}" if self.one_tag else ""
-        return f"{self.name}{tag}@{self.index.digest}"
+        return f"{self.name}{tag}@{self.top.digest}"
 
 
 @dataclass(frozen=True)
@@ -307,14 +313,16 @@ def _assemble(job: _Job, built_binaries: Dict[object, BuiltBinary], layers: Laye
         for platform in sorted(job.platforms, key=platform_order)
     ]
     index = Index.build(images, {**job.base.annotations(), **ours})
+    # As ko: a ko user's one platform is an image alone, with no index around it.
+    alone = plan.ko_mode and len(images) == 1
     # Only when something receives them: a push (attached), --sbom-dir, or attestations.
     wanted = plan.outputs.sboms and (plan.outputs.sbom_dir or plan.outputs.push or plan.signing.attest)
-    sboms = _sboms(job.name, job, index, built_binaries, reporter, plan.outputs.sbom_partial) if wanted else ()
-    provenance = _provenance(job, index, plan, times, layers.deflater) if plan.signing.attest else ()
-    printed = _ko_printed(plan, job.name, job.build.tags, index.digest) if plan.ko_mode else ""
+    sboms = _sboms(job.name, job, index, built_binaries, reporter, plan.outputs.sbom_partial, alone) if wanted else ()
+    provenance = _provenance(job, index, plan, times, layers.deflater, alone) if plan.signing.attest else ()
+    printed = _ko_printed(plan, job.name, job.build.tags, index.top(alone).digest) if plan.ko_mode else ""
     return Built(job.name, index, job.build.tags, job.ref, sboms, tag_only=plan.outputs.tag_only,
                  by_digest=plan.outputs.push_by_digest, local=bool(plan.outputs.local_engine), provenance=provenance,
-                 printed=printed)
+                 printed=printed, alone=alone)
 
 
 def _ko_printed(plan: Plan, name: str, tags: Sequence[str], digest: str) -> str:
@@ -329,14 +337,14 @@ def _ko_printed(plan: Plan, name: str, tags: Sequence[str], digest: str) -> str:
     return f"{name}:{tags[0]}@{digest}" if tags else ""
 
 
-def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float], layers_deflater: Deflater
-                ) -> Tuple[Attested, ...]:
-    """An SLSA v1 predicate for the index and for each platform image."""
+def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float], layers_deflater: Deflater,
+                alone: bool = False) -> Tuple[Attested, ...]:
+    """An SLSA v1 predicate for the index (unless its one image is written alone) and for each platform image."""
     epoch = provenance.epoch_if_set(plan.environ, plan.epoch)
     binaries = tuple((target.name, target.recipe) for target in job.targets)
     out = []
-    for subject, base_identity, platforms in [(index, (job.base.name, job.base.digest),
-                                               provenance.platforms_of(index.images))] + \
+    whole = [] if alone else [(index, (job.base.name, job.base.digest), provenance.platforms_of(index.images))]
+    for subject, base_identity, platforms in whole + \
             [(image, job.base.identity(image.platform), (str(image.platform),)) for image in index.images]:
         facts = provenance.BuildFacts(job.build.path, job.name, job.build.tags, job.build.base, base_identity,
                                       platforms, binaries, *times, compression=layers_deflater.provenance())
@@ -345,8 +353,8 @@ def _provenance(job: _Job, index: Index, plan: Plan, times: Tuple[float, float],
 
 
 def _sboms(name: str, job: _Job, index: Index, built_binaries: Mapping[Hashable, BuiltBinary], reporter: Reporter,
-           partial: bool = False) -> Tuple[Sbom, ...]:
-    """One SPDX document per platform image, then one for the index."""
+           partial: bool = False, alone: bool = False) -> Tuple[Sbom, ...]:
+    """One SPDX document per platform image, then one for the index (none when the image is alone)."""
     created = rfc3339(job.spec.image.epoch)
     out = []
     for image in index.images:
@@ -366,6 +374,8 @@ def _sboms(name: str, job: _Job, index: Index, built_binaries: Mapping[Hashable,
         document = sbom.image_sbom(name, platform, image.digest, created, binaries, job.base.identity(platform),
                                    job.base.contents())
         out.append(Sbom(image.digest, sbom.sbom_filename(name, platform), document))
+    if alone:
+        return tuple(out)
     children = [(img.platform, img.digest) for img in index.images]
     out.append(Sbom(index.digest, sbom.sbom_filename(name, None),
                     sbom.index_sbom(name, index.digest, created, children)))
@@ -374,7 +384,7 @@ def _sboms(name: str, job: _Job, index: Index, built_binaries: Mapping[Hashable,
 
 def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer: Optional[Signer],
            reporter: Reporter) -> Built:
-    out = Outgoing(built.name, built.index, built.tags, built.target)
+    out = Outgoing(built.name, built.index, built.tags, built.target, alone=built.alone)
     stores, written, stored = [], [], []
     for destination in destinations:
         reporter.info(destination.write(out))
@@ -397,7 +407,7 @@ def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer
         except SigningError as err:
             assert signer is not None
             again = Signing(signer, plan.signing.recursive, plan.signing.form, key=plan.signing.signer.key)
-            raise again.unsigned(f"{built.name}@{built.index.digest}", err, layout) from None
+            raise again.unsigned(f"{built.name}@{built.top.digest}", err, layout) from None
         if signer is not None:
             attested = f", {len(built.provenance) * 2} attestation(s)" if built.provenance else ""
             signed = sum(subject.signed for subject in subjects)
@@ -408,11 +418,12 @@ def _write(built: Built, plan: Plan, destinations: Sequence[Destination], signer
 
 
 def _subjects(built: Built, recursive: bool) -> List[Subject]:
-    """The index, then each platform's image: its SBOM, whether it is signed, its provenance."""
+    """The index (unless the image is alone), then each platform's image: its SBOM, whether it is
+    signed, its provenance."""
     sboms = {item.subject: item.document for item in built.sboms}
     predicates = {attested.subject: attested.predicate for attested in built.provenance}
-    manifests = [(built.index.digest, built.index.descriptor)] + \
-        [(image.digest, image.descriptor) for image in built.index.images]
+    whole = [] if built.alone else [(built.index.digest, built.index.descriptor)]
+    manifests = whole + [(image.digest, image.descriptor) for image in built.index.images]
     return [Subject(descriptor, sboms.get(digest), signed=(n == 0 or recursive), provenance=predicates.get(digest))
             for n, (digest, descriptor) in enumerate(manifests)]
 

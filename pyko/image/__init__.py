@@ -5,9 +5,9 @@ are stored in; those live in pyko.toolchains and pyko.transport.
 """
 from .blob import Blob, BytesBlob, Descriptor, FileBlob, Layer, LazyBlob, canonical_json
 from .digest import sha256_digest
-from .image import Image, Index
+from .image import Image, Index, Manifested
 
 __all__ = [
-    "Blob", "BytesBlob", "Descriptor", "FileBlob", "LazyBlob", "Layer", "Image", "Index",
+    "Blob", "BytesBlob", "Descriptor", "FileBlob", "LazyBlob", "Layer", "Image", "Index", "Manifested",
     "canonical_json", "sha256_digest",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..platforms import Platform
 from ..util.jsontypes import JsonObject
@@ -96,8 +96,30 @@ class Index(_Manifested):
     def platforms(self) -> List[Platform]:
         return [img.platform for img in self.images]
 
+    def top(self, alone: bool = False) -> "Manifested":
+        """What a name points at: the index, or (`alone`, ko's way with one platform) its one image."""
+        if alone and len(self.images) == 1:
+            return self.images[0]
+        return self
+
+    def blobs_under(self, top: "Manifested") -> Iterable[Blob]:
+        """Every blob `top` (this index or one of its images) needs, its own manifest last."""
+        if top is self:
+            yield from self.all_blobs()
+            return
+        assert isinstance(top, Image)
+        seen = set()
+        for blob in (*top.blobs(), top.manifest):
+            if blob.descriptor.digest not in seen:
+                seen.add(blob.descriptor.digest)
+                yield blob
+
     def image_for(self, platform: Platform) -> Image:
         for img in self.images:
             if img.platform == platform:
                 return img
         raise KeyError(str(platform))
+
+
+#: An image or an index: what a tag or a layout entry names.
+Manifested = Union[Image, Index]

@@ -15,7 +15,8 @@ import tarfile
 from typing import Sequence
 
 from ..errors import OutputError
-from ..image import Image, Index, canonical_json
+from ..image import Image, Index, Manifested, canonical_json
+from ..image.mediatypes import OCI_INDEX
 from ..platforms import Platform
 from ..util.atomic import atomic_file, check_directory_writable
 from .oci_layout import CONTAINERD_NAME, LAYOUT_FILE, REF_NAME, blob_name
@@ -44,14 +45,13 @@ def docker_manifest(image: Image, repo_tags: Sequence[str]) -> bytes:
     return canonical_json([entry])
 
 
-def _index_json(index: Index, tags: Sequence[str], full_names: Sequence[str]) -> bytes:
+def _index_json(top: Manifested, tags: Sequence[str], full_names: Sequence[str]) -> bytes:
     # moby's convention: ref.name is the bare tag, the containerd name is the full reference.
     manifests = [
-        index.descriptor.with_(annotations={CONTAINERD_NAME: full, REF_NAME: tag}).to_json()
+        top.descriptor.with_(annotations={CONTAINERD_NAME: full, REF_NAME: tag}).to_json()
         for tag, full in zip(tags, full_names)
     ]
-    return canonical_json({"schemaVersion": 2, "mediaType": index.descriptor.media_type,
-                           "manifests": manifests})
+    return canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests})
 
 
 def _info(name: str, size: int = 0, directory: bool = False) -> tarfile.TarInfo:
@@ -64,15 +64,17 @@ def _info(name: str, size: int = 0, directory: bool = False) -> tarfile.TarInfo:
 
 
 def write_tarball(path: str, index: Index, repo_tags: Sequence[str], full_names: Sequence[str],
-                  preferred: Platform) -> Image:
-    """Write the archive; returns the image that manifest.json names."""
+                  preferred: Platform, alone: bool = False) -> Image:
+    """Write the archive; returns the image that manifest.json names. `alone`: index.json names
+    the one image itself, not the index (ko's way with one platform)."""
     image = pick_image(index, preferred)
+    top = index.top(alone)
     small = {
-        "index.json": _index_json(index, [t.rsplit(":", 1)[1] for t in repo_tags], full_names),
+        "index.json": _index_json(top, [t.rsplit(":", 1)[1] for t in repo_tags], full_names),
         "manifest.json": docker_manifest(image, repo_tags),
         "oci-layout": LAYOUT_FILE,
     }
-    blobs = sorted(index.all_blobs(), key=lambda b: b.descriptor.hex)
+    blobs = sorted(index.blobs_under(top), key=lambda b: b.descriptor.hex)
     try:
         with atomic_file(path) as out, tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
             tar.addfile(_info("blobs", directory=True))

@@ -468,3 +468,49 @@ def test_a_ko_users_default_platform_is_kos(plain_ko_project, ko_env, published_
     assert by_pyko.returncode == 0, by_pyko.stderr
     assert _architectures(str(tmp_path / "ko"), by_ko.stdout.strip().rsplit("@", 1)[1]) == expected
     assert _architectures(str(tmp_path / "pyko"), by_pyko.stdout.strip().rsplit("@", 1)[1]) == expected
+
+
+def _cosign():
+    return shutil.which("cosign") or next(
+        (p for p in [os.path.join(os.path.dirname(KO), "cosign")] if os.access(p, os.X_OK)), None)
+
+
+def test_one_platform_is_an_image_alone_as_ko_writes_it_and_is_signed_so(plain_ko_project, ko_env, published_base,
+                                                                         tmp_path):
+    """ko writes one platform as an image manifest with no index, pushed and in a layout; so does pyko
+    for a ko user, and signs, attests and lists that image: cosign verifies the printed reference."""
+    ko = ko_binary()
+    repo = ko_env["KO_DOCKER_REPO"]
+    env = dict(ko_env, KO_DEFAULTBASEIMAGE=published_base["tag"], COSIGN_PASSWORD="", HOME=str(tmp_path))
+    one = ["--platform", "linux/amd64"]
+    by_ko = subprocess.run([ko, "build", "./cmd/app", *one, "-t", "by-ko", "--oci-layout-path", str(tmp_path / "ko")],
+                           cwd=plain_ko_project, env=env, capture_output=True, text=True, timeout=600)
+    assert by_ko.returncode == 0, by_ko.stderr
+    keys = pyko("generate-key-pair", cwd=str(tmp_path), env=env)
+    assert keys.returncode == 0, keys.stderr
+    refs = tmp_path / "refs.txt"
+    by_pyko = pyko("build", "./cmd/app", *one, "-t", "by-pyko", "--oci-layout-path", str(tmp_path / "pyko"),
+                   "--sign-key", str(tmp_path / "cosign.key"), "--image-refs", str(refs), "--json",
+                   cwd=str(plain_ko_project), env=env)
+    assert by_pyko.returncode == 0, by_pyko.stderr
+    built = json.loads(by_pyko.stdout)
+    assert built["digest"] == built["platforms"][0]["digest"]                # the image is what is named
+    assert refs.read_text().splitlines() == [built["reference"]]            # one line, as ko's recorder
+    for ref in (by_ko.stdout.strip().rsplit("@", 1)[0].rsplit(":", 1)[0] + ":by-ko", f"{built['name']}:by-pyko"):
+        pushed = json.loads(run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{ref}"]).stdout)
+        assert pushed["mediaType"] == "application/vnd.oci.image.manifest.v1+json", ref
+    for layout in ("ko", "pyko"):
+        index = json.loads((tmp_path / layout / "index.json").read_text())
+        kinds = {m["mediaType"] for m in index["manifests"] if "sig" not in m.get("annotations", {}).get(
+            "org.opencontainers.image.ref.name", "")}
+        assert "application/vnd.oci.image.manifest.v1+json" in kinds and \
+            "application/vnd.oci.image.index.v1+json" not in kinds, (layout, index)
+    assert built["reference"].startswith(f"{repo}/app-")
+    cosign = _cosign()
+    if cosign is None:
+        pytest.skip("no cosign binary (.ci/install-deps builds one)")
+    verified = subprocess.run([cosign, "verify", "--key", str(tmp_path / "cosign.pub"), "--insecure-ignore-tlog=true",
+                               "--allow-insecure-registry", built["reference"]], env=env, capture_output=True,
+                              text=True, timeout=120)
+    assert verified.returncode == 0, verified.stderr
+    assert built["digest"] in verified.stdout

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Protocol, Tuple
 
-from ...image import Index
+from ...image import Index, Manifested
 from ...reference import Reference
 from ..attachment_stores import AttachmentStore
 
@@ -22,6 +22,12 @@ class Outgoing:
     index: Index
     tags: Tuple[str, ...]
     target: Optional[Reference] = None       # the repository, when it is pushed
+    alone: bool = False                      # one platform's image is written alone, no index (ko's way)
+
+    @property
+    def top(self) -> Manifested:
+        """What the tags and the printed reference name: the index, or its one image alone."""
+        return self.index.top(self.alone)
 
     @property
     def refs(self) -> List[str]:

@@ -22,7 +22,8 @@ class LayoutDestination:
         layout.check_writable(self.path)
 
     def write(self, out: Outgoing) -> str:
-        layout.write_layout(self.path, out.index, [(ref, normalized(ref)) for ref in out.refs])
+        layout.add_manifest(self.path, out.top.descriptor, out.index.blobs_under(out.top),
+                            [(ref, normalized(ref)) for ref in out.refs])
         return f"wrote {', '.join(out.refs)} to OCI layout {self.path}"
 
     def location(self, out: Outgoing) -> str:

@@ -21,8 +21,8 @@ from . import Outgoing
 
 
 def local_tag(out: Outgoing) -> str:
-    """The tag that names exactly this build: the index digest's hex."""
-    return out.index.digest.split(":", 1)[1]
+    """The tag that names exactly this build: the index digest's hex (the image's, written alone)."""
+    return out.top.digest.split(":", 1)[1]
 
 
 class LocalDestination:
@@ -49,7 +49,7 @@ class LocalDestination:
         all_platforms = len(out.index.images) == 1 or self.engine.holds_indexes()
         with tempfile.TemporaryDirectory(prefix="pyko-local-") as work:
             archive = os.path.join(work, "image.tar")
-            image = tarball.write_tarball(archive, out.index, refs, refs, self.platform)
+            image = tarball.write_tarball(archive, out.index, refs, refs, self.platform, alone=out.alone)
             self.engine.load(archive)
         line = f"loaded {self.location(out)} into {self.engine.name}"
         if all_platforms:

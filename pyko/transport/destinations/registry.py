@@ -27,8 +27,8 @@ class RegistryDestination:
         target = _target(out)
         registry = self.registries(target.registry)
         tags = out.tags if self.move_tags else ()
-        stats = push_index(registry, target, out.index, tags, max(4, self.jobs))
-        shown = f"{out.name}:{','.join(tags)}" if tags else f"{out.name}@{out.index.digest} (no tag moved)"
+        stats = push_index(registry, target, out.index, tags, max(4, self.jobs), alone=out.alone)
+        shown = f"{out.name}:{','.join(tags)}" if tags else f"{out.name}@{out.top.digest} (no tag moved)"
         lines = [f"pushed {shown} ({stats.summary()})"]
         while registry.warnings:  # each once, as the registry sent them
             lines.append(f"{target.registry} warns: {registry.warnings.pop(0)}")

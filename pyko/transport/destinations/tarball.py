@@ -22,7 +22,7 @@ class TarballDestination:
 
     def write(self, out: Outgoing) -> str:
         image = tarball.write_tarball(self.path, out.index, out.refs, [normalized(r) for r in out.refs],
-                                      Platform.host())
+                                      Platform.host(), alone=out.alone)
         return (f"wrote {self.path} (docker load gives {image.platform}; "
                 f"all {len(out.index.images)} platform(s) are in its OCI index)")
 

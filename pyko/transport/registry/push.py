@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Dict, Sequence, Tuple
 
-from ...image import Blob, Index
+from ...image import Blob, Index, Manifested
 from ...reference import Reference
 from .client import Registry
 from .repository import Repository
@@ -67,15 +67,18 @@ def _push_blob(repository: Repository, blob: Blob, mount_from: str, stats: PushS
     stats.add(uploaded=1, uploaded_bytes=blob.descriptor.size)
 
 
-def push_index(registry: Registry, target: Reference, index: Index, tags: Sequence[str], jobs: int = 4) -> PushStats:
-    """Push `index` to `target`'s repository and tag it. A layer that came from
-    another repository of the same registry (a base's) is mounted from there."""
+def push_index(registry: Registry, target: Reference, index: Index, tags: Sequence[str], jobs: int = 4,
+               alone: bool = False) -> PushStats:
+    """Push `index` to `target`'s repository and tag it (`alone`: its one image, with no index, as ko
+    pushes one platform). A layer that came from another repository of the same registry (a base's)
+    is mounted from there."""
     repo = Repository(registry, target.repository)
     retries_before = registry.retries
     stats = PushStats()
-    if repo.head_manifest(index.digest, for_push=True) == index.digest:
-        # The whole index is there (a no-op rebuild): nothing to check blob by blob.
-        _move_tags(repo, index, tags, stats)
+    top = index.top(alone)
+    if repo.head_manifest(top.digest, for_push=True) == top.digest:
+        # The whole image is there (a no-op rebuild): nothing to check blob by blob.
+        _move_tags(repo, top, tags, stats)
         stats.add(retried=registry.retries - retries_before)
         return stats
     blobs: Dict[str, Tuple[Blob, str]] = {}
@@ -91,22 +94,23 @@ def push_index(registry: Registry, target: Reference, index: Index, tags: Sequen
         manifests = [pool.submit(_push_manifest, repo, image.manifest, stats) for image in index.images]
         for future in cf.as_completed(manifests):
             future.result()
-    _push_manifest(repo, index.manifest, stats)
-    _move_tags(repo, index, tags, stats)
+    if top is index:
+        _push_manifest(repo, index.manifest, stats)
+    _move_tags(repo, top, tags, stats)
     stats.add(retried=registry.retries - retries_before)
     return stats
 
 
-def _move_tags(repo: Repository, index: Index, tags: Sequence[str], stats: PushStats) -> None:
-    """Point each tag at the index, skipping those that already point there (checked in parallel)."""
+def _move_tags(repo: Repository, top: Manifested, tags: Sequence[str], stats: PushStats) -> None:
+    """Point each tag at `top`, skipping those that already point there (checked in parallel)."""
     with cf.ThreadPoolExecutor(max_workers=max(1, min(8, len(tags)))) as pool:
         current = list(pool.map(lambda tag: repo.head_manifest(tag, for_push=True), tags))
-    raw = _read(index.manifest)
+    raw = _read(top.manifest)
     for tag, digest in zip(tags, current):
-        if digest == index.digest:
+        if digest == top.digest:
             stats.add(tags_already=1)
             continue
-        repo.put_manifest(tag, raw, index.descriptor.media_type)
+        repo.put_manifest(tag, raw, top.descriptor.media_type)
 
 
 def _mount_from(source: str, target: Reference) -> str:

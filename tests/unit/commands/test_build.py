@@ -106,3 +106,29 @@ def test_a_ko_user_gets_kos_printed_references(tmp_path, binaries):
     assert tagged.reference == f"r.io/t/tool:v1@{tagged.index.digest}"              # its first tag
     tarball = built(tarball=str(tmp_path / "t.tar"), oci_layout=layout)
     assert tarball.reference == f"r.io/t/tool@{tarball.index.digest}"               # the tarball's, as pyko's
+
+
+def test_a_ko_users_one_platform_is_an_image_alone_named_signed_and_described_as_such(tmp_path, binaries):
+    """As ko: one platform is written as the image itself, no index; the reference, the SBOMs and what
+    is signed are the image's. Two platforms, or pyko's own run, keep the index."""
+    from pyko.commands.build import _subjects
+
+    def built(environ, platforms):
+        environ = {"PYKO_CACHE_DIR": str(tmp_path / "cache"), **environ}
+        chosen = tuple((p, f) for p, f in binaries.items() if p in platforms)
+        plan = resolve(Flags(binaries=chosen, name="tool", oci_layout=str(tmp_path / "layout"),
+                             sbom_dir=str(tmp_path / "sboms")), Config(), environ)
+        return build(plan, LineReporter(io.StringIO()))[0]
+
+    ko = {"PYKO_KO_MODE": "true"}
+    alone = built(ko, ("linux/amd64",))
+    image, = alone.index.images
+    assert alone.alone and alone.top is image and alone.reference == f"{tmp_path / 'layout'}@{image.digest}"
+    assert [s.subject for s in alone.sboms] == [image.digest]                            # no index SBOM
+    assert [(s.descriptor.digest, s.signed) for s in _subjects(alone, recursive=False)] == [(image.digest, True)]
+    assert oci_layout.find(str(tmp_path / "layout"), "tool:latest").digest == image.digest
+    for environ, platforms in ((ko, ("linux/amd64", "linux/arm64")), ({}, ("linux/amd64",))):
+        kept = built(environ, platforms)
+        assert not kept.alone and kept.top is kept.index and kept.reference.endswith("@" + kept.index.digest)
+        assert [s.signed for s in _subjects(kept, recursive=False)][0] is True and kept.sboms[-1].subject == \
+            kept.index.digest

@@ -33,3 +33,14 @@ def test_an_index_lists_each_blob_once_children_first_and_finds_platforms():
         index.image_for(Platform.parse("linux/s390x"))
 
 
+
+
+def test_an_index_of_one_image_can_name_the_image_alone_with_just_its_blobs():
+    from tiny_images import tiny_index
+
+    one, two = tiny_index(("amd64",)), tiny_index(("amd64", "arm64"))
+    image, = one.images
+    assert one.top() is one and one.top(alone=True) is image and two.top(alone=True) is two
+    assert [b.descriptor.digest for b in one.blobs_under(image)] == [
+        image.config.descriptor.digest, *(layer.descriptor.digest for layer in image.layers), image.digest]
+    assert [b.descriptor.digest for b in one.blobs_under(one)] == [b.descriptor.digest for b in one.all_blobs()]

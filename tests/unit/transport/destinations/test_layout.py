@@ -23,3 +23,14 @@ def test_an_unwritable_place_fails_the_check(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(OutputError):
         LayoutDestination(str(tmp_path / "file" / "out")).check()
+
+
+def test_an_image_written_alone_is_the_entry_and_the_index_is_not_stored(tmp_path):
+    destination, index = LayoutDestination(str(tmp_path / "out")), tiny_index()
+    image, = index.images
+    out = Outgoing("app", index, ("latest",), alone=True)
+    destination.write(out)
+    entry = oci_layout.find(str(tmp_path / "out"), "app:latest")
+    assert entry.digest == image.digest and entry.media_type == "application/vnd.oci.image.manifest.v1+json"
+    assert not (tmp_path / "out" / "blobs" / "sha256" / index.digest.split(":")[1]).exists()
+    assert (tmp_path / "out" / "blobs" / "sha256" / image.digest.split(":")[1]).exists()

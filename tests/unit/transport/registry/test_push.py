@@ -110,3 +110,20 @@ def test_threads_never_upload_one_blob_into_one_repository_at_once():
         assert sum(s.uploaded for s in stats) == 1 and sum(s.existing for s in stats) == 3
     finally:
         fake.close()
+
+
+def test_an_image_written_alone_is_pushed_and_tagged_with_no_index():
+    """ko's way with one platform: the image's manifest by digest, then the tag on it; no index at all."""
+    fake = FakeRegistry()
+    fake.accepting_pushes("team/app")
+    try:
+        index = _index("")
+        image, = index.images
+        push_index(Registries(TransportOptions())(fake.host), Reference.parse(f"{fake.host}/team/app"), index,
+                   ["latest"], alone=True)
+        puts = [(s.path, s.headers.get("Content-Type")) for s in fake.seen
+                if s.method == "PUT" and "/manifests/" in s.path]
+        assert puts == [(f"/v2/team/app/manifests/{image.digest}", "application/vnd.oci.image.manifest.v1+json"),
+                        ("/v2/team/app/manifests/latest", "application/vnd.oci.image.manifest.v1+json")]
+    finally:
+        fake.close()
