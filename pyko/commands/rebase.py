@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Protocol, Tuple, Type
 
 from ..errors import UsageError, clean_text
-from ..image import Image, Index
+from ..image import Image, Index, mediatypes
 from ..image.rebased import RebaseError, rebase
 from ..platforms import Platform, platform_order
 from ..reference import Reference
@@ -30,6 +30,7 @@ class Rebaseable(Protocol):
     """An image (or index) that can be read to be rebased: in a registry (RemoteBase) or a layout (LayoutImage)."""
 
     name: str
+    media_type: str                     # an index's, or (an image alone) its manifest's
 
     def platforms(self) -> List[Platform]: ...
 
@@ -69,7 +70,8 @@ def _old_base_for(image: Rebaseable, platform: Platform, given: Optional[Base], 
 
 
 def rebased_index(image: Rebaseable, request: RebaseRequest, opener: Callable[[str], Base], shown: str) -> Index:
-    """The rebased index (or single image as a one-entry index) of `image`, a LayoutImage or RemoteBase."""
+    """The rebased index of `image`, a LayoutImage or RemoteBase (an image alone as a one-entry index,
+    written alone again: see write_rebased)."""
     new_base = opener(request.new_base)
     given = opener(request.old_base) if request.old_base else None
     offered = set(new_base.platforms())
@@ -123,25 +125,26 @@ def write_rebased(request: RebaseRequest, cache_dir: str, registries: Registries
 
     image = source_image(request, cache_dir, registries)
     index = rebased_index(image, request, opener_for(cache_dir, registries), request.image)
+    # An image written alone (a ko user's one platform, or anything pushed without an index) stays one.
+    alone = image.media_type in mediatypes.MANIFEST_TYPES
     if signing is not None:
         signing.signer.prepare()   # a keyless certificate is had before anything is written
     if request.oci_layout:
         name, _, own_tag = request.image.rpartition(":")
         tags = tuple(check_tag(t) for t in (request.tags or (own_tag,)))
-        out = Outgoing(name, index, tags)
+        out = Outgoing(name, index, tags, alone=alone)
         reporter.info(LayoutDestination(request.oci_layout).write(out))
         store: AttachmentStore = LayoutAttachments(request.oci_layout, name)
-        reference = f"{name}@{index.digest}"
     else:
         ref = Reference.parse(request.image)
         tags = tuple(check_tag(t) for t in (request.tags or ((ref.tag,) if ref.tag else ())))
-        out = Outgoing(ref.name, index, tags, Reference(ref.registry, ref.repository))
+        out = Outgoing(ref.name, index, tags, Reference(ref.registry, ref.repository), alone=alone)
         reporter.info(RegistryDestination(registries, [ref.registry], 4).write(out))
         store = RegistryAttachments(registries(ref.registry), ref.repository)
-        reference = f"{ref.name}@{index.digest}"
+    reference = f"{out.name}@{out.top.digest}"
     if signing is not None:
-        signed = signing.sign(store, index.digest, out.name, request.oci_layout)
-        reporter.info(f"signed {len(signed)} manifest(s) of {out.name}@{index.digest} ({signing.form} format) as "
+        signed = signing.sign(store, out.top.digest, out.name, request.oci_layout)
+        reporter.info(f"signed {len(signed)} manifest(s) of {reference} ({signing.form} format) as "
                       f"{signing.signer.description}")
     return reference
 

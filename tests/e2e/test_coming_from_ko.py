@@ -506,6 +506,10 @@ def test_one_platform_is_an_image_alone_as_ko_writes_it_and_is_signed_so(plain_k
         assert "application/vnd.oci.image.manifest.v1+json" in kinds and \
             "application/vnd.oci.image.index.v1+json" not in kinds, (layout, index)
     assert built["reference"].startswith(f"{repo}/app-")
+    # rebased onto the same base, the image alone stays alone, byte for byte
+    rebased = pyko("rebase", f"{built['name']}:by-pyko", "--base", published_base["tag"], "-t", "rebased", env=env)
+    assert rebased.returncode == 0, rebased.stderr
+    assert rebased.stdout.strip() == f"{built['name']}@{built['digest']}"
     cosign = _cosign()
     if cosign is None:
         pytest.skip("no cosign binary (.ci/install-deps builds one)")

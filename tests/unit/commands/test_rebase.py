@@ -74,3 +74,21 @@ def test_the_old_base_must_be_the_images_bottom_layers(tmp_path, built):
         opener = {"pyko://static": BuiltinBase(str(tmp_path / "cache")), "other": _Other()}.__getitem__
         rebased_index(LayoutImage(str(tmp_path / "layout"), "tool:v1"),
                       RebaseRequest("tool:v1", "pyko://static", old_base="other"), opener, "tool:v1")
+
+
+def test_an_image_written_alone_stays_alone_and_an_index_stays_an_index(tmp_path, built):
+    """A ko user's one platform is an image with no index: rebased, it is written alone again."""
+    binary = tmp_path / "ko-tool"
+    binary.write_bytes(static_binary_for("linux/amd64"))
+    plan = resolve(Flags(binaries=(("linux/amd64", str(binary)),), name="kotool", tags=("v1",),
+                         oci_layout=str(tmp_path / "layout")), Config(),
+                   {"PYKO_CACHE_DIR": str(tmp_path / "cache"), "PYKO_KO_MODE": "true"})
+    assert build(plan, SilentReporter())[0].alone
+    for name, media_type in (("kotool", "application/vnd.oci.image.manifest.v1+json"),
+                             ("tool", "application/vnd.oci.image.index.v1+json")):
+        reference = write_rebased(RebaseRequest(image=f"{name}:v1", oci_layout=str(tmp_path / "layout"),
+                                                new_base="pyko://static", old_base="pyko://static",
+                                                tags=("rebased",)),
+                                  str(tmp_path / "cache"), Registries(TransportOptions()), None, SilentReporter())
+        rebased = LayoutImage(str(tmp_path / "layout"), f"{name}:rebased")
+        assert rebased.media_type == media_type and reference == f"{name}@{rebased.digest}"
