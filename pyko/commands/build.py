@@ -313,8 +313,10 @@ def _assemble(job: _Job, built_binaries: Dict[object, BuiltBinary], layers: Laye
         for platform in sorted(job.platforms, key=platform_order)
     ]
     index = Index.build(images, {**job.base.annotations(), **ours})
-    # As ko: a ko user's one platform is an image alone, with no index around it.
-    alone = plan.ko_mode and len(images) == 1
+    # As ko: a ko user's one platform is an image alone, with no index around it. Not with
+    # --push-by-digest (pyko's, not ko's): its per-runner indexes merge, with `pyko index create`,
+    # into the very index one multi-platform build gives, index annotations included.
+    alone = plan.ko_mode and len(images) == 1 and not plan.outputs.push_by_digest
     # Only when something receives them: a push (attached), --sbom-dir, or attestations.
     wanted = plan.outputs.sboms and (plan.outputs.sbom_dir or plan.outputs.push or plan.signing.attest)
     sboms = _sboms(job.name, job, index, built_binaries, reporter, plan.outputs.sbom_partial, alone) if wanted else ()

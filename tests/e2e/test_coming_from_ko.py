@@ -506,6 +506,12 @@ def test_one_platform_is_an_image_alone_as_ko_writes_it_and_is_signed_so(plain_k
         assert "application/vnd.oci.image.manifest.v1+json" in kinds and \
             "application/vnd.oci.image.index.v1+json" not in kinds, (layout, index)
     assert built["reference"].startswith(f"{repo}/app-")
+    # --push-by-digest (pyko's, for `pyko index create`) keeps the index, so per-runner builds merge
+    by_digest = pyko("build", "./cmd/app", *one, "--push-by-digest", cwd=str(plain_ko_project), env=env)
+    assert by_digest.returncode == 0, by_digest.stderr
+    pushed = json.loads(run(["skopeo", "inspect", "--raw", "--tls-verify=false",
+                             f"docker://{by_digest.stdout.strip()}"]).stdout)
+    assert pushed["mediaType"] == "application/vnd.oci.image.index.v1+json"
     # rebased onto the same base, the image alone stays alone, byte for byte
     rebased = pyko("rebase", f"{built['name']}:by-pyko", "--base", published_base["tag"], "-t", "rebased", env=env)
     assert rebased.returncode == 0, rebased.stderr
