@@ -86,11 +86,7 @@ class Index(_Manifested):
 
     def all_blobs(self) -> Iterable[Blob]:
         """Every blob reachable from this index, each once, children first."""
-        seen = set()
-        for blob in (b for img in self.images for b in (*img.blobs(), img.manifest)):
-            if blob.descriptor.digest not in seen:
-                seen.add(blob.descriptor.digest)
-                yield blob
+        yield from _each_once(b for img in self.images for b in (*img.blobs(), img.manifest))
         yield self.manifest
 
     def platforms(self) -> List[Platform]:
@@ -108,17 +104,22 @@ class Index(_Manifested):
             yield from self.all_blobs()
             return
         assert isinstance(top, Image)
-        seen = set()
-        for blob in (*top.blobs(), top.manifest):
-            if blob.descriptor.digest not in seen:
-                seen.add(blob.descriptor.digest)
-                yield blob
+        yield from _each_once((*top.blobs(), top.manifest))
 
     def image_for(self, platform: Platform) -> Image:
         for img in self.images:
             if img.platform == platform:
                 return img
         raise KeyError(str(platform))
+
+
+def _each_once(blobs: Iterable[Blob]) -> Iterable[Blob]:
+    """`blobs` in order, a digest seen before skipped (two images may share layers)."""
+    seen = set()
+    for blob in blobs:
+        if blob.descriptor.digest not in seen:
+            seen.add(blob.descriptor.digest)
+            yield blob
 
 
 #: An image or an index: what a tag or a layout entry names.

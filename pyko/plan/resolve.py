@@ -185,7 +185,7 @@ class OutputSettings:
     push_by_digest: bool = False                # ... but no tag is moved
     tag_only: bool = False                      # the reference printed is repo:TAG
     local_engine: str = ""                      # "docker", "podman" or "auto": load into it; "" does not
-    local_platform: str = ""                    # ... a one-platform store gets it (ko's); "": this machine's
+    local_platform: Optional[Platform] = None   # ... a one-platform store gets it (ko's); None: this machine's
     sboms: bool = True                          # made when something receives them
     sbom_dir: str = ""
     sbom_partial: bool = False                  # an SBOM that cannot be complete is marked, not an error
@@ -386,7 +386,8 @@ def _outputs(flags: Flags, repo: str, local: bool, builds: Sequence[ResolvedBuil
                           push_by_digest=flags.push_by_digest, tag_only=flags.tag_only,
                           local_engine=environment.local_engine(flags.local_engine, environ) if local else "",
                           # ko's -L loads $GOOS/$GOARCH (else linux/amd64) out of several platforms
-                          local_platform=environment.ko_default_platform(environ) if local and ko else "",
+                          local_platform=Platform.parse(environment.ko_default_platform(environ))
+                          if local and ko else None,
                           sboms=flags.sbom != "none", sbom_dir=flags.sbom_dir, sbom_partial=flags.sbom_partial,
                           registry_hosts=tuple(hosts))
 

@@ -29,10 +29,10 @@ class LocalDestination:
     kind = "local"
     takes_sboms = False
 
-    def __init__(self, choice: str, environ: Mapping[str, str], platform: str = ""):
+    def __init__(self, choice: str, environ: Mapping[str, str], platform: Optional[Platform] = None):
         self.choice = choice
         self.environ = dict(environ)
-        self.platform = Platform.parse(platform) if platform else Platform.host()
+        self.platform = platform or Platform.host()
         self._engine: Optional[Engine] = None
 
     @property

@@ -216,6 +216,9 @@ def test_ko_mode_takes_kos_names_local_repository_and_entrypoint(pkg):
     assert pykos.image_name("server", path) == "server" and not pykos.image.entrypoint
     local = resolve(Flags(paths=(str(pkg / "app"),), local=True), Config(root=str(pkg)), {"PYKO_KO_MODE": "1"})
     assert local.builds[0].repo == "ko.local"
+    assert str(local.outputs.local_platform) == "linux/amd64"          # ko's pick out of several platforms
+    pykos_local = resolve(Flags(paths=(str(pkg / "app"),), local=True), Config(root=str(pkg)), {})
+    assert pykos_local.outputs.local_platform is None                  # this machine's, chosen where it loads
     local = resolve(Flags(paths=(str(pkg / "app"),), local=True), Config(root=str(pkg)), environ)
     assert local.builds[0].repo == "r.io/shop" and not local.outputs.push   # ko loads under KO_DOCKER_REPO
     with pytest.raises(UsageError, match="PYKO_KO_MODE=maybe is not true or false"):

@@ -60,5 +60,6 @@ def test_a_one_platform_store_gets_the_preferred_platform_else_the_first(monkeyp
     engine = RecordingEngine(False)
     monkeypatch.setattr(local, "find_engine", lambda choice, environ: engine)
     monkeypatch.setattr(local.Platform, "host", classmethod(lambda cls: cls.parse("linux/amd64")))
-    line = LocalDestination("auto", {}, platform).write(Outgoing("ko.local/app", tiny_index(("amd64", "arm64")), ()))
+    chosen = local.Platform.parse(platform) if platform else None
+    line = LocalDestination("auto", {}, chosen).write(Outgoing("ko.local/app", tiny_index(("amd64", "arm64")), ()))
     assert f"({loaded} only:" in line
